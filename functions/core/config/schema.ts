@@ -1,0 +1,144 @@
+/**
+ * The pipeline config: one YAML file, validated with zod at the edge into the
+ * typed objects below. Field-level rules live here; rules that relate fields
+ * (an aggregate's source exists, merge has a key...) live in crossChecks.ts.
+ */
+import { z } from 'zod';
+import { identifierProblem } from '../identifiers';
+import { parseColumnType, type ColumnType } from './columnTypes';
+
+const identifier = z.string().superRefine((value, ctx) => {
+  const problem = identifierProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `'${value}' ${problem}` });
+});
+
+const columnType = z.string().transform((text, ctx): ColumnType => {
+  const parsed = parseColumnType(text);
+  if ('error' in parsed) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const encoding = z.enum(['raw', 'az64', 'bytedict', 'delta', 'delta32k', 'lzo', 'mostly8', 'mostly16', 'mostly32', 'runlength', 'text255', 'text32k', 'zstd']);
+
+const columnObject = z.strictObject({
+  type: columnType.describe("Redshift type: smallint, integer, bigint, decimal(p,s), real, double precision, boolean, char(n), varchar(n), date, timestamp, timestamptz"),
+  nullable: z.boolean().default(true),
+  encoding: encoding.optional().describe('Redshift compression encoding; dropped on the local stack'),
+});
+
+/** A column: `{ type, nullable, encoding }`, or just its type as a string. */
+const column = z.preprocess((v) => (typeof v === 'string' ? { type: v } : v), columnObject);
+
+const s3Key = z
+  .string()
+  .min(1)
+  .refine((v) => !v.startsWith('/') && !v.includes('\\') && !/[\u0000-\u001f]/.test(v), 'must be a relative S3 key without backslashes or control characters');
+
+const format = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('json'),
+    jsonpaths: z.string().regex(/^(auto|auto ignorecase|s3:\/\/[^']+)$/, "must be 'auto', 'auto ignorecase' or an s3:// URI").default('auto'),
+  }),
+  z.strictObject({
+    type: z.literal('csv'),
+    header: z.boolean().default(true),
+    delimiter: z.string().length(1).refine((d) => d !== "'" && d !== '\\', 'cannot be a quote or backslash').default(','),
+  }),
+  z.strictObject({ type: z.literal('parquet') }),
+]);
+
+const completeness = z.union([
+  z.strictObject({ marker: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be a plain file name') }).describe('the partition is complete when this file exists in it'),
+  z.strictObject({ quietSeconds: z.number().int().min(0).max(86400) }).describe('the partition is complete when no object arrived for this long'),
+]);
+
+const table = z.strictObject({
+  schema: identifier.default('public'),
+  prefix: s3Key.describe('where the table\'s objects land, e.g. events/visits/'),
+  partition: z
+    .string()
+    .min(1)
+    .describe("pattern of a partition relative to prefix, with date tokens: {date:yyyy-MM-dd'T'HH}/ (a folder of files) or visits_{date:rfc3339}.json.gz (one object)"),
+  format: format.default({ type: 'json', jsonpaths: 'auto' }),
+  compression: z.enum(['gzip', 'bzip2', 'zstd', 'none']).default('none'),
+  columns: z.record(identifier, column).refine((c) => Object.keys(c).length > 0, 'a table needs at least one column'),
+  dataDateColumn: identifier.describe('the column holding each row\'s time; replace mode deletes the partition\'s period by it'),
+  mode: z.enum(['append', 'replace', 'truncate', 'merge']).default('append'),
+  primaryKey: z.array(identifier).optional().describe('merge mode: the upsert key'),
+  deleteFlagColumn: identifier.optional().describe('merge mode: a boolean column; rows with it true are deleted'),
+  distStyle: z.enum(['auto', 'even', 'key', 'all']).default('auto'),
+  distKey: identifier.optional(),
+  sortKey: z.array(identifier).optional(),
+  olderPartitions: z.enum(['skip', 'load']).default('skip').describe('what to do with a partition older than the newest loaded one'),
+  completeness: completeness.default({ quietSeconds: 0 }),
+  freshnessSlaMinutes: z.number().int().positive().optional().describe('alarm when the newest loaded partition is older than this'),
+  readOnlyGroups: z.array(identifier).default([]),
+  timeFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto'),
+  dateFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto'),
+});
+
+const measure = z.strictObject({
+  fn: z.enum(['count', 'count_distinct', 'sum', 'min', 'max', 'avg']),
+  column: identifier.optional().describe('the source column; not needed for count'),
+});
+
+const aggregate = z.strictObject({
+  schema: identifier.default('public'),
+  source: identifier.describe('the table (or aggregate) this one is computed from'),
+  timeColumn: identifier.describe('source column bucketed into the grain; `bucket` when the source is an aggregate'),
+  grain: z.enum(['hour', 'day']),
+  dimensions: z.array(identifier).default([]),
+  measures: z.record(identifier, measure).default({}),
+  sql: z
+    .string()
+    .optional()
+    .describe('raw SELECT for what the declarative form cannot say; must use {{start}} and {{end}}; its columns are `columns`'),
+  columns: z.record(identifier, column).optional().describe('with sql: the fact table columns the SELECT returns, bucket first'),
+  sortKey: z.array(identifier).optional(),
+});
+
+const warehouse = z.strictObject({
+  database: identifier,
+  clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional(),
+  dbUser: identifier.optional(),
+  secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/).optional(),
+  workgroupName: z.string().regex(/^[a-z0-9-]{3,64}$/).optional(),
+  copyRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN'),
+  auditSchema: identifier.default('forklift'),
+});
+
+const landing = z.strictObject({
+  bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  existing: z.boolean().default(false).describe('import an existing bucket instead of creating one'),
+  manifestPrefix: s3Key.default('_forklift/manifests/'),
+});
+
+const alarms = z
+  .strictObject({
+    emails: z.array(z.email()).default([]),
+    missingDataHours: z.number().int().positive().default(24).describe('alarm when a table has had no successful load for this long'),
+  })
+  .default({ emails: [], missingDataHours: 24 });
+
+/** The whole config file. */
+export const configSchema = z.strictObject({
+  warehouse,
+  landing,
+  tables: z.record(identifier, table).refine((t) => Object.keys(t).length > 0, 'at least one table is required'),
+  aggregates: z.record(identifier, aggregate).default({}),
+  alarms,
+});
+
+/** Config as written (before defaults). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Config after parsing and defaults: what the code uses. */
+export type ForkliftConfig = z.output<typeof configSchema>;
+export type TableConfig = ForkliftConfig['tables'][string];
+export type AggregateConfig = ForkliftConfig['aggregates'][string];
+export type ColumnConfig = TableConfig['columns'][string];
+export type MeasureConfig = AggregateConfig['measures'][string];
+export type WarehouseConfig = ForkliftConfig['warehouse'];
+export type LoadMode = TableConfig['mode'];
