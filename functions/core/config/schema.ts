@@ -35,19 +35,20 @@ const column = z.preprocess((v) => (typeof v === 'string' ? { type: v } : v), co
 const s3Key = z
   .string()
   .min(1)
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   .refine((v) => !v.startsWith('/') && !v.includes('\\') && !/[\u0000-\u001f]/.test(v), 'must be a relative S3 key without backslashes or control characters');
 
 const format = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('json'),
-    jsonpaths: z.string().regex(/^(auto|auto ignorecase|s3:\/\/[^']+)$/, "must be 'auto', 'auto ignorecase' or an s3:// URI").default('auto'),
-  }),
+    jsonpaths: z.string().regex(/^(auto|auto ignorecase|s3:\/\/[^']+)$/, "must be 'auto', 'auto ignorecase' or an s3:// URI").default('auto').describe("'auto' maps keys to column names; or an s3:// URI of a jsonpaths file"),
+  }).describe('JSON (one object per line, or concatenated objects)'),
   z.strictObject({
     type: z.literal('csv'),
-    header: z.boolean().default(true),
+    header: z.boolean().default(true).describe('the first line holds column names and is skipped'),
     delimiter: z.string().length(1).refine((d) => d !== "'" && d !== '\\', 'cannot be a quote or backslash').default(','),
-  }),
-  z.strictObject({ type: z.literal('parquet') }),
+  }).describe('CSV with RFC 4180 quoting'),
+  z.strictObject({ type: z.literal('parquet') }).describe('Parquet; columns by name'),
 ]);
 
 const completeness = z.union([
@@ -56,80 +57,83 @@ const completeness = z.union([
 ]);
 
 const table = z.strictObject({
-  schema: identifier.default('public'),
+  schema: identifier.default('public').describe('Redshift schema of the target table'),
   prefix: s3Key.describe('where the table\'s objects land, e.g. events/visits/'),
   partition: z
     .string()
     .min(1)
     .describe("pattern of a partition relative to prefix, with date tokens: {date:yyyy-MM-dd'T'HH}/ (a folder of files) or visits_{date:rfc3339}.json.gz (one object)"),
-  format: format.default({ type: 'json', jsonpaths: 'auto' }),
-  compression: z.enum(['gzip', 'bzip2', 'zstd', 'none']).default('none'),
-  columns: z.record(identifier, column).refine((c) => Object.keys(c).length > 0, 'a table needs at least one column'),
+  format: format.default({ type: 'json', jsonpaths: 'auto' }).describe('file format: type json, csv or parquet'),
+  compression: z.enum(['gzip', 'bzip2', 'zstd', 'none']).default('none').describe('compression of every file of the table'),
+  columns: z.record(identifier, column).refine((c) => Object.keys(c).length > 0, 'a table needs at least one column').describe('the table\'s columns in order: name → type, or { type, nullable, encoding }'),
   dataDateColumn: identifier.describe('the column holding each row\'s time; replace mode deletes the partition\'s period by it'),
-  mode: z.enum(['append', 'replace', 'truncate', 'merge']).default('append'),
+  mode: z.enum(['append', 'replace', 'truncate', 'merge']).default('append').describe('append rows; replace the partition\'s period; truncate (replace the whole table: snapshot); merge (upsert by primaryKey)'),
   primaryKey: z.array(identifier).optional().describe('merge mode: the upsert key'),
   deleteFlagColumn: identifier.optional().describe('merge mode: a boolean column; rows with it true are deleted'),
-  distStyle: z.enum(['auto', 'even', 'key', 'all']).default('auto'),
-  distKey: identifier.optional(),
-  sortKey: z.array(identifier).optional(),
+  distStyle: z.enum(['auto', 'even', 'key', 'all']).default('auto').describe('Redshift DISTSTYLE'),
+  distKey: identifier.optional().describe('Redshift DISTKEY (with distStyle key)'),
+  sortKey: z.array(identifier).optional().describe('Redshift SORTKEY; default: the data-date column'),
   olderPartitions: z.enum(['skip', 'load']).default('skip').describe('what to do with a partition older than the newest loaded one'),
-  completeness: completeness.default({ quietSeconds: 0 }),
+  completeness: completeness.default({ quietSeconds: 0 }).describe('when a partition is complete: { marker: _SUCCESS } or { quietSeconds: N }'),
   freshnessSlaMinutes: z.number().int().positive().optional().describe('alarm when the newest loaded partition is older than this'),
-  readOnlyGroups: z.array(identifier).default([]),
-  timeFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto'),
-  dateFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto'),
+  readOnlyGroups: z.array(identifier).default([]).describe('Redshift groups granted SELECT on the table'),
+  timeFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto').describe('COPY TIMEFORMAT'),
+  dateFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto').describe('COPY DATEFORMAT'),
 });
 
 const measure = z.strictObject({
-  fn: z.enum(['count', 'count_distinct', 'sum', 'min', 'max', 'avg']),
+  fn: z.enum(['count', 'count_distinct', 'sum', 'min', 'max', 'avg']).describe('count_distinct only from a raw table (distinct counts are not additive); avg is stored with _sum and _count'),
   column: identifier.optional().describe('the source column; not needed for count'),
 });
 
 const aggregate = z.strictObject({
-  schema: identifier.default('public'),
+  schema: identifier.default('public').describe('Redshift schema of the fact table'),
   source: identifier.describe('the table (or aggregate) this one is computed from'),
   timeColumn: identifier.describe('source column bucketed into the grain; `bucket` when the source is an aggregate'),
-  grain: z.enum(['hour', 'day']),
-  dimensions: z.array(identifier).default([]),
-  measures: z.record(identifier, measure).default({}),
+  grain: z.enum(['hour', 'day']).describe('bucket size'),
+  dimensions: z.array(identifier).default([]).describe('source columns to group by'),
+  measures: z.record(identifier, measure).default({}).describe('fact columns: name → { fn, column }'),
   sql: z
     .string()
     .optional()
     .describe('raw SELECT for what the declarative form cannot say; must use {{start}} and {{end}}; its columns are `columns`'),
   columns: z.record(identifier, column).optional().describe('with sql: the fact table columns the SELECT returns, bucket first'),
-  sortKey: z.array(identifier).optional(),
+  sortKey: z.array(identifier).optional().describe('default: bucket'),
 });
 
 const warehouse = z.strictObject({
-  database: identifier,
-  clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional(),
-  dbUser: identifier.optional(),
-  secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/).optional(),
-  workgroupName: z.string().regex(/^[a-z0-9-]{3,64}$/).optional(),
-  copyRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN'),
-  auditSchema: identifier.default('forklift'),
+  database: identifier.describe('Redshift database'),
+  clusterIdentifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/).optional().describe('provisioned cluster (with dbUser or secretArn)'),
+  dbUser: identifier.optional().describe('database user for temporary credentials'),
+  secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/).optional().describe('Secrets Manager secret with the database credentials'),
+  workgroupName: z.string().regex(/^[a-z0-9-]{3,64}$/).optional().describe('Redshift Serverless workgroup (instead of a cluster)'),
+  copyRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be an IAM role ARN').describe('IAM role attached to the warehouse that COPY uses to read the bucket'),
+  auditSchema: identifier.default('forklift').describe('schema of the audit tables (loads, load_files, affected_hours)'),
 });
 
 const landing = z.strictObject({
-  bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  bucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').describe('the landing bucket'),
   existing: z.boolean().default(false).describe('import an existing bucket instead of creating one'),
-  manifestPrefix: s3Key.default('_forklift/manifests/'),
+  manifestPrefix: s3Key.default('_forklift/manifests/').describe('where Forklift writes COPY manifests (expired after 30 days)'),
 });
 
 const alarms = z
   .strictObject({
-    emails: z.array(z.email()).default([]),
+    emails: z.array(z.email()).default([]).describe('subscribed to the alarm topic'),
     missingDataHours: z.number().int().positive().default(24).describe('alarm when a table has had no successful load for this long'),
   })
   .default({ emails: [], missingDataHours: 24 });
 
 /** The whole config file. */
 export const configSchema = z.strictObject({
-  warehouse,
-  landing,
-  tables: z.record(identifier, table).refine((t) => Object.keys(t).length > 0, 'at least one table is required'),
-  aggregates: z.record(identifier, aggregate).default({}),
-  alarms,
+  warehouse: warehouse.describe('the Redshift target and how the Data API reaches it'),
+  landing: landing.describe('the S3 bucket objects land in'),
+  tables: z
+    .record(identifier, table)
+    .refine((t) => Object.keys(t).length > 0, 'at least one table is required')
+    .describe('raw tables loaded from S3, by name'),
+  aggregates: z.record(identifier, aggregate).default({}).describe('fact tables recomputed from a table (or aggregate), by name'),
+  alarms: alarms.describe('who is paged, and when data counts as missing'),
 });
 
 /** Config as written (before defaults). */
