@@ -1,0 +1,173 @@
+/**
+ * Local S3: s3rver on 127.0.0.1 behind the real S3Client, with ObjectCreated notifications
+ * normalized to exactly the record shape S3 sends to Lambda/SQS.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+
+/** Options of {@link startLocalS3}. */
+export interface LocalS3Options {
+  /** Where objects are stored; omitted = a temp dir removed on stop. */
+  dataDir?: string;
+  /** Port on 127.0.0.1; 0 or omitted lets the OS pick. */
+  port?: number;
+  /** Buckets created at start. */
+  buckets: string[];
+}
+
+/** Receives the records of one S3 notification. */
+export type ObjectCreatedListener = (records: S3EventRecord[]) => void;
+
+/** The running local S3. */
+export interface LocalS3 {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** A real S3Client pointed at this endpoint. */
+  client: S3Client;
+  /** Subscribes to ObjectCreated notifications (all buckets). */
+  onObjectCreated(listener: ObjectCreatedListener): void;
+  /** Resolves once every notification emitted so far has been delivered to the listeners. */
+  idle(): Promise<void>;
+  /** Closes the port and removes the temp dir (if this module created it). */
+  stop(): Promise<void>;
+}
+
+/** What s3rver 3.7.1 emits on `event` (see node_modules/s3rver/lib/models/event.js). */
+interface S3rverRecord {
+  eventTime: string;
+  eventName: string;
+  awsRegion: string;
+  userIdentity?: { principalId?: string };
+  requestParameters?: { sourceIPAddress?: string };
+  responseElements?: Record<string, string>;
+  s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
+}
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  on(event: 'event', listener: (event: { Records: S3rverRecord[] }) => void): void;
+  httpServer?: { closeAllConnections?: () => void };
+}
+
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+// s3rver ships no types; its surface above is all we use.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as S3rverConstructor;
+
+/** A client config for any local endpoint (dummy credentials, us-east-1). */
+export function localS3ClientConfig(endpoint: string): S3ClientConfig {
+  return {
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}
+
+/** Starts s3rver with the buckets and returns a client for it. */
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const ownDir = options.dataDir === undefined;
+  const directory = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'forklift-s3-')));
+  const server = new S3rver({
+    port: options.port ?? 0,
+    address: '127.0.0.1',
+    directory,
+    silent: true,
+    configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = new S3Client(localS3ClientConfig(endpoint));
+  const listeners: ObjectCreatedListener[] = [];
+  let pending: Promise<void> = Promise.resolve();
+
+  server.on('event', (event) => {
+    const created = event.Records.filter((r) => r.eventName.startsWith('ObjectCreated:'));
+    if (created.length === 0) return;
+    // Deliver in emission order; eTags missing from s3rver (Copy) are looked up first.
+    pending = pending.then(async () => {
+      const records = await Promise.all(created.map((r) => normalize(r, client)));
+      for (const listener of listeners) {
+        try {
+          listener(records);
+        } catch {
+          // A failing consumer must not break delivery to the others (S3 retries are out of scope).
+        }
+      }
+    });
+  });
+
+  return {
+    endpoint,
+    client,
+    onObjectCreated: (listener) => {
+      listeners.push(listener);
+    },
+    idle: () => pending,
+    stop: async () => {
+      await pending;
+      client.destroy();
+      server.httpServer?.closeAllConnections?.();
+      await server.close();
+      if (ownDir) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The record as S3 sends it: key URL-encoded with '+' for spaces, `arn:aws:s3:::bucket`,
+ * eventVersion 2.1, an eTag without quotes, CompleteMultipartUpload named as such.
+ */
+async function normalize(raw: S3rverRecord, client: S3Client): Promise<S3EventRecord> {
+  const { name: bucket } = raw.s3.bucket;
+  const { key } = raw.s3.object;
+  let eTag = raw.s3.object.eTag?.replace(/"/g, '');
+  if (eTag === undefined) {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    eTag = head?.ETag?.replace(/"/g, '') ?? '';
+  }
+  let eventName = raw.eventName;
+  if (eventName === 'ObjectCreated:Post' && /-\d+$/.test(eTag)) eventName = 'ObjectCreated:CompleteMultipartUpload';
+  return {
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    awsRegion: 'us-east-1',
+    eventTime: raw.eventTime,
+    eventName,
+    userIdentity: { principalId: raw.userIdentity?.principalId ?? 'AWS:LOCAL' },
+    requestParameters: { sourceIPAddress: (raw.requestParameters?.sourceIPAddress ?? '127.0.0.1').replace(/^::ffff:/, '') },
+    responseElements: {
+      'x-amz-request-id': raw.responseElements?.['x-amz-request-id'] ?? randomBytes(8).toString('hex').toUpperCase(),
+      'x-amz-id-2': raw.responseElements?.['x-amz-id-2'] ?? randomBytes(32).toString('base64'),
+    },
+    s3: {
+      s3SchemaVersion: '1.0',
+      configurationId: 'forklift-local',
+      bucket: { name: bucket, ownerIdentity: { principalId: 'LOCALOWNER' }, arn: `arn:aws:s3:::${bucket}` },
+      object: {
+        key: encodeS3Key(key),
+        size: raw.s3.object.size ?? 0,
+        eTag,
+        sequencer: (raw.s3.object.sequencer ?? Date.now().toString(16)).toUpperCase().padStart(18, '0'),
+      },
+    },
+  };
+}
+
+/**
+ * S3 notification key encoding: form-style URL encoding (letters, digits and `-_.*` kept,
+ * spaces as '+', so `date=2024-01-01` arrives as `date%3D2024-01-01`); '/' stays as is.
+ */
+export function encodeS3Key(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+')
+    .replace(/%2F/gi, '/');
+}

@@ -1,0 +1,449 @@
+/**
+ * A local Step Functions endpoint: speaks the service's JSON protocol (awsJson1_0) on 127.0.0.1
+ * so the real `@aws-sdk/client-sfn` works with only `endpoint` set, and runs executions with
+ * aws-local-stepfunctions. Task resources are dispatched by ARN (see tasks.ts).
+ */
+import '../polyfills'; // must precede aws-local-stepfunctions (Promise.withResolvers on Node 20)
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { SfnServiceError, TaskError } from './errors';
+import { ExecutionHistory, type ExecutionStats, type LibraryEvent } from './history';
+import { LOCAL_ACCOUNT, executionArn as makeExecutionArn, nameProblem, stateMachineArn as makeStateMachineArn } from './names';
+import {
+  invokeResource,
+  parseResource,
+  taskStates,
+  walkStates,
+  type Json,
+  type LambdaHandler,
+  type ParsedResource,
+  type SdkClient,
+} from './tasks';
+
+export type { LambdaHandler, SdkClient } from './tasks';
+export type { ExecutionStats, TaskCall } from './history';
+
+/** Options of {@link startStepFunctionsServer}. */
+export interface StepFunctionsServerOptions {
+  /** Port on 127.0.0.1; 0 or omitted lets the OS pick. */
+  port?: number;
+  /** In-process Lambda handlers by function name or ARN. */
+  lambdas?: Record<string, LambdaHandler>;
+  /** SDK clients for `arn:aws:states:::aws-sdk:<service>:<action>` tasks, by service key. */
+  sdkClients?: { redshiftdata?: SdkClient };
+  /** Scales Wait states with `Seconds` (0 = no waiting, 0.01 = 1%); omitted = real durations. */
+  waitScale?: number;
+  /** Scales Retry intervals the same way (backoff is then ignored); omitted = real intervals. */
+  retryScale?: number;
+}
+
+/** A state machine to register in code. */
+export interface StateMachineRegistration {
+  name: string;
+  /** The ASL definition as an object, after substitutions. */
+  definition: object;
+  roleArn?: string;
+}
+
+/** The running endpoint. */
+export interface LocalStepFunctionsServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  /** Registers (or replaces) a state machine; returns its ARN. */
+  registerStateMachine(registration: StateMachineRegistration): string;
+  /** Registers an in-process Lambda handler by function name or ARN. */
+  registerLambda(nameOrArn: string, handler: LambdaHandler): void;
+  /** Sets the SDK client used for `arn:aws:states:::aws-sdk:<service>:*` tasks. */
+  setSdkClient(service: 'redshiftdata', client: SdkClient): void;
+  /** The execution's history in the GetExecutionHistory shape. */
+  executionEvents(executionArn: string): HistoryEvent[];
+  /** State transitions and Task calls (Data API submissions) of one execution. */
+  executionStats(executionArn: string): ExecutionStats;
+  /** Resolves when the execution has ended (history complete). */
+  waitForExecution(executionArn: string): Promise<void>;
+  /** Aborts running executions and closes the port. */
+  stop(): Promise<void>;
+}
+
+type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+interface RegisteredStateMachine {
+  name: string;
+  arn: string;
+  roleArn: string;
+  definitionText: string;
+  machine: StateMachine;
+  tasks: Map<string, ParsedResource>;
+  waitOverrides: Record<string, number>;
+  retryOverrides: Record<string, number[]>;
+  creationDate: Date;
+  executions: Map<string, ExecutionRecord>;
+}
+
+interface ExecutionRecord {
+  arn: string;
+  name: string;
+  machine: RegisteredStateMachine;
+  input: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate?: Date;
+  output?: string;
+  error?: string;
+  cause?: string;
+  history: ExecutionHistory;
+  abort: () => void;
+  done: Promise<void>;
+}
+
+const DEFAULT_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/forklift-local-states`;
+
+/** Starts the endpoint on 127.0.0.1. */
+export async function startStepFunctionsServer(options: StepFunctionsServerOptions = {}): Promise<LocalStepFunctionsServer> {
+  const lambdas = new Map<string, LambdaHandler>(Object.entries(options.lambdas ?? {}));
+  const sdkClients = new Map<string, SdkClient>(Object.entries(options.sdkClients ?? {}).filter((e): e is [string, SdkClient] => e[1] !== undefined));
+  const machines = new Map<string, RegisteredStateMachine>();
+  const executions = new Map<string, ExecutionRecord>();
+
+  const register = (registration: StateMachineRegistration): RegisteredStateMachine => {
+    const problem = nameProblem(registration.name);
+    if (problem) throw new SfnServiceError('InvalidName', `Invalid State Machine Name: '${registration.name}' ${problem}`);
+    let machine: StateMachine;
+    let tasks: Map<string, string>;
+    try {
+      machine = new StateMachine(registration.definition as StateMachineDefinition);
+      tasks = taskStates(registration.definition);
+    } catch (error) {
+      throw new SfnServiceError('InvalidDefinition', error instanceof Error ? error.message : String(error));
+    }
+    const arn = makeStateMachineArn(registration.name);
+    const registered: RegisteredStateMachine = {
+      name: registration.name,
+      arn,
+      roleArn: registration.roleArn ?? DEFAULT_ROLE,
+      definitionText: JSON.stringify(registration.definition),
+      machine,
+      tasks: new Map([...tasks].map(([name, resource]) => [name, parseResource(resource)])),
+      waitOverrides: waitOverrides(registration.definition, options.waitScale),
+      retryOverrides: retryOverrides(registration.definition, options.retryScale),
+      creationDate: new Date(),
+      executions: machines.get(arn)?.executions ?? new Map(),
+    };
+    machines.set(arn, registered);
+    return registered;
+  };
+
+  const getMachine = (arn: unknown): RegisteredStateMachine => {
+    const found = typeof arn === 'string' ? machines.get(arn) : undefined;
+    if (!found) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    return found;
+  };
+
+  const getExecution = (arn: unknown): ExecutionRecord => {
+    const found = typeof arn === 'string' ? executions.get(arn) : undefined;
+    if (!found) throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    return found;
+  };
+
+  const startExecution = (machine: RegisteredStateMachine, name: string, input: string): ExecutionRecord => {
+    const existing = machine.executions.get(name);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) return existing;
+      throw new SfnServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
+    }
+    let parsedInput: Json;
+    try {
+      parsedInput = JSON.parse(input) as Json;
+    } catch {
+      throw new SfnServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not valid JSON');
+    }
+    const arn = makeExecutionArn(machine.name, name);
+    const history = new ExecutionHistory(machine.roleArn);
+    const record: ExecutionRecord = {
+      arn, name, machine, input, status: 'RUNNING', startDate: new Date(), history, abort: () => undefined, done: Promise.resolve(),
+    };
+
+    const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+    for (const [stateName, parsed] of machine.tasks) {
+      handlers[stateName] = async (taskInput) => {
+        // Let the library's StateEntered event reach the history before this Task's events.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const call = history.taskStarted(stateName, parsed, taskInput);
+        try {
+          const output = await invokeResource(parsed, taskInput, { lambdas, sdkClients });
+          history.taskSucceeded(call, parsed, output);
+          return output;
+        } catch (error) {
+          const failure = error instanceof TaskError ? error : new TaskError('States.TaskFailed', error instanceof Error ? error.message : String(error));
+          history.taskFailed(call, parsed, failure.name, failure.message);
+          throw failure;
+        }
+      };
+    }
+
+    const run = machine.machine.run(parsedInput, {
+      overrides: {
+        taskResourceLocalHandlers: handlers as never,
+        waitTimeOverrides: machine.waitOverrides,
+        retryIntervalOverrides: machine.retryOverrides,
+      },
+      context: {
+        Execution: { Id: arn, Name: name, RoleArn: machine.roleArn, StartTime: record.startDate.toISOString() },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    record.abort = run.abort;
+    const consumed = (async () => {
+      for await (const event of run.eventLogs) history.fromLibrary(event as unknown as LibraryEvent);
+    })();
+    record.done = run.result.then(
+      (output) => ({ ok: true as const, output }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ).then(async (outcome) => {
+      await Promise.race([consumed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      if (record.status !== 'RUNNING') return; // stopped meanwhile
+      record.stopDate = new Date();
+      if (outcome.ok) {
+        record.status = 'SUCCEEDED';
+        record.output = JSON.stringify(outcome.output ?? null);
+      } else if (outcome.error instanceof ExecutionTimeoutError) {
+        record.status = 'TIMED_OUT';
+        record.error = 'States.Timeout';
+      } else if (outcome.error instanceof ExecutionAbortedError) {
+        record.status = 'ABORTED';
+      } else {
+        record.status = 'FAILED';
+        const failure = outcome.error instanceof ExecutionError ? outcome.error.cause : outcome.error;
+        if (failure instanceof Error) {
+          record.error = failure.name;
+          const cause = (failure as { cause?: unknown }).cause ?? failure.message;
+          record.cause = typeof cause === 'string' ? cause : JSON.stringify(cause);
+        } else {
+          record.error = 'States.Runtime';
+          record.cause = String(failure);
+        }
+      }
+      history.close();
+    });
+
+    machine.executions.set(name, record);
+    executions.set(arn, record);
+    return record;
+  };
+
+  const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+    CreateStateMachine: (input) => {
+      const name = String(input.name ?? '');
+      let definition: object;
+      try {
+        definition = JSON.parse(String(input.definition ?? '')) as object;
+      } catch {
+        throw new SfnServiceError('InvalidDefinition', 'Invalid State Machine Definition: not valid JSON');
+      }
+      const existing = machines.get(makeStateMachineArn(name));
+      if (existing) {
+        if (existing.definitionText !== JSON.stringify(definition)) {
+          throw new SfnServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
+        }
+        return { stateMachineArn: existing.arn, creationDate: existing.creationDate };
+      }
+      const registration: StateMachineRegistration = { name, definition };
+      if (typeof input.roleArn === 'string') registration.roleArn = input.roleArn;
+      const created = register(registration);
+      return { stateMachineArn: created.arn, creationDate: created.creationDate };
+    },
+    DescribeStateMachine: (input) => {
+      const m = getMachine(input.stateMachineArn);
+      return {
+        stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definitionText,
+        roleArn: m.roleArn, type: 'STANDARD', creationDate: m.creationDate,
+      };
+    },
+    ListStateMachines: (input) => {
+      const all = [...machines.values()].map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.creationDate }));
+      return paginate(all, input, 'stateMachines');
+    },
+    StartExecution: (input) => {
+      const machine = getMachine(input.stateMachineArn);
+      const name = input.name === undefined ? randomUUID() : String(input.name);
+      const problem = nameProblem(name);
+      if (problem) throw new SfnServiceError('InvalidName', `Invalid Execution Name: '${name}' ${problem}`);
+      const record = startExecution(machine, name, input.input === undefined ? '{}' : String(input.input));
+      return { executionArn: record.arn, startDate: record.startDate };
+    },
+    DescribeExecution: (input) => describe(getExecution(input.executionArn)),
+    ListExecutions: (input) => {
+      const machine = getMachine(input.stateMachineArn);
+      const filter = input.statusFilter;
+      const listed = [...machine.executions.values()]
+        .filter((e) => filter === undefined || e.status === filter)
+        .reverse()
+        .map((e) => {
+          const summary: Record<string, unknown> = {
+            executionArn: e.arn, stateMachineArn: machine.arn, name: e.name, status: e.status, startDate: e.startDate,
+          };
+          if (e.stopDate) summary.stopDate = e.stopDate;
+          return summary;
+        });
+      return paginate(listed, input, 'executions');
+    },
+    StopExecution: (input) => {
+      const record = getExecution(input.executionArn);
+      if (record.status === 'RUNNING') {
+        record.status = 'ABORTED';
+        record.stopDate = new Date();
+        if (typeof input.error === 'string') record.error = input.error;
+        if (typeof input.cause === 'string') record.cause = input.cause;
+        record.history.aborted(record.error, record.cause);
+        record.history.close();
+        record.abort();
+      }
+      return { stopDate: record.stopDate ?? new Date() };
+    },
+    GetExecutionHistory: (input) => {
+      const record = getExecution(input.executionArn);
+      const events = record.history.list();
+      if (input.reverseOrder === true) events.reverse();
+      return paginate(events, input, 'events');
+    },
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res, operations);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    registerStateMachine: (registration) => register(registration).arn,
+    registerLambda: (nameOrArn, handler) => {
+      lambdas.set(nameOrArn, handler);
+    },
+    setSdkClient: (service, client) => {
+      sdkClients.set(service, client);
+    },
+    executionEvents: (arn) => getExecution(arn).history.list(),
+    executionStats: (arn) => getExecution(arn).history.stats(),
+    waitForExecution: (arn) => getExecution(arn).done,
+    stop: async () => {
+      for (const record of executions.values()) {
+        if (record.status === 'RUNNING') operations.StopExecution?.({ executionArn: record.arn, error: 'States.Runtime', cause: 'local endpoint stopped' });
+      }
+      server.closeAllConnections();
+      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function describe(record: ExecutionRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    executionArn: record.arn,
+    stateMachineArn: record.machine.arn,
+    name: record.name,
+    status: record.status,
+    startDate: record.startDate,
+    input: record.input,
+    inputDetails: { included: true },
+  };
+  if (record.stopDate) out.stopDate = record.stopDate;
+  if (record.output !== undefined) {
+    out.output = record.output;
+    out.outputDetails = { included: true };
+  }
+  if (record.error !== undefined) out.error = record.error;
+  if (record.cause !== undefined) out.cause = record.cause;
+  return out;
+}
+
+/** Pages a list like the service: `maxResults` (default 100, max 1000) and an opaque `nextToken`. */
+function paginate<T>(items: T[], input: Record<string, unknown>, key: string): Record<string, unknown> {
+  const max = typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+  let start = 0;
+  if (typeof input.nextToken === 'string') {
+    start = Number(Buffer.from(input.nextToken, 'base64').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0) throw new SfnServiceError('InvalidToken', 'Invalid Token');
+  }
+  const page = items.slice(start, start + max);
+  const out: Record<string, unknown> = { [key]: page };
+  if (start + max < items.length) out.nextToken = Buffer.from(String(start + max), 'utf8').toString('base64');
+  return out;
+}
+
+/** Wait overrides keyed by state name (the library's only key): `Seconds` scaled; path-based waits only when scale is 0. */
+function waitOverrides(definition: object, scale: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (scale === undefined) return out;
+  for (const { name, state } of walkStates(definition)) {
+    if (state.Type !== 'Wait') continue;
+    if (scale === 0) out[name] = 0;
+    else if (typeof state.Seconds === 'number') out[name] = Math.round(state.Seconds * 1000 * scale);
+  }
+  return out;
+}
+
+/** Retry pauses scaled per retrier from `IntervalSeconds` (default 1). */
+function retryOverrides(definition: object, scale: number | undefined): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  if (scale === undefined) return out;
+  for (const { name, state } of walkStates(definition)) {
+    if (!Array.isArray(state.Retry)) continue;
+    out[name] = state.Retry.map((r: { IntervalSeconds?: number }) => Math.round((r.IntervalSeconds ?? 1) * 1000 * scale));
+  }
+  return out;
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  operations: Record<string, (input: Record<string, unknown>) => unknown>,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const op = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
+  try {
+    const operation = operations[op];
+    if (req.method !== 'POST' || !operation) throw new SfnServiceError('UnknownOperationException', `unsupported operation '${target}'`);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let input: Record<string, unknown>;
+    try {
+      input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    } catch {
+      throw new SfnServiceError('SerializationException', 'request body is not valid JSON');
+    }
+    send(res, 200, toWire(operation(input)));
+  } catch (error) {
+    const failure = error instanceof SfnServiceError ? error : new SfnServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);
+    send(res, failure.statusCode, { __type: failure.type, message: failure.message }, failure.type);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  };
+  if (errorType) headers['x-amzn-errortype'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+/** awsJson timestamps are epoch seconds with fractional milliseconds. */
+function toWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toWire(v)]));
+  }
+  return value;
+}
