@@ -1,0 +1,261 @@
+/**
+ * Redshift SQL on PGlite: drops Redshift-only physical clauses, maps a few
+ * Redshift spellings to Postgres, and rejects what Redshift would reject so a
+ * statement that fails on AWS fails locally too.
+ */
+import { ForkliftError } from '../../functions/core/errors';
+import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
+
+/** SQL that Redshift would refuse; the statement ends FAILED with this message. */
+export class SqlRejectedError extends ForkliftError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SqlRejectedError';
+  }
+}
+
+/** What to run for one statement after translation. */
+export type Translated =
+  | { kind: 'sql'; sql: string; params: string[]; before: string[] }
+  | { kind: 'copy'; tokens: Token[] }
+  | { kind: 'noop' };
+
+/** Where the statement runs: inside a BatchExecuteStatement or alone. */
+export interface TranslateContext {
+  inBatch: boolean;
+  /** Data API `Parameters`, referenced in SQL as `:name`. */
+  parameters?: ReadonlyArray<{ name: string; value: string }>;
+}
+
+/** Functions and system tables Redshift has and Postgres lacks; run at every start. */
+export const INIT_SQL = `
+SET TIME ZONE 'UTC';
+CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE
+  AS $$ SELECT date_trunc('second', now() AT TIME ZONE 'UTC') $$;
+CREATE OR REPLACE FUNCTION public.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length($1) $$;
+CREATE OR REPLACE FUNCTION public.trunc(timestamp) RETURNS date LANGUAGE sql IMMUTABLE AS $$ SELECT $1::date $$;
+CREATE OR REPLACE FUNCTION public.dateadd(text, bigint, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE
+  AS $$ SELECT $3 + ($2::text || ' ' || rtrim(lower($1), 's'))::interval $$;
+CREATE OR REPLACE FUNCTION public.datediff(text, timestamp, timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE rtrim(lower($1), 's')
+    WHEN 'second' THEN floor(extract(epoch FROM date_trunc('second', $3)) - extract(epoch FROM date_trunc('second', $2)))::bigint
+    WHEN 'minute' THEN ((extract(epoch FROM date_trunc('minute', $3)) - extract(epoch FROM date_trunc('minute', $2))) / 60)::bigint
+    WHEN 'hour' THEN ((extract(epoch FROM date_trunc('hour', $3)) - extract(epoch FROM date_trunc('hour', $2))) / 3600)::bigint
+    WHEN 'day' THEN ($3::date - $2::date)::bigint
+    WHEN 'week' THEN ((date_trunc('week', $3)::date - date_trunc('week', $2)::date) / 7)::bigint
+    WHEN 'month' THEN ((extract(year FROM $3) - extract(year FROM $2)) * 12 + extract(month FROM $3) - extract(month FROM $2))::bigint
+    WHEN 'year' THEN (extract(year FROM $3) - extract(year FROM $2))::bigint
+  END $$;
+CREATE OR REPLACE FUNCTION public.pg_last_copy_count() RETURNS bigint LANGUAGE sql STABLE
+  AS $$ SELECT coalesce(nullif(current_setting('forklift.last_copy_count', true), ''), '0')::bigint $$;
+CREATE TABLE IF NOT EXISTS public.stl_load_errors (
+  userid integer, slice integer, tbl integer, starttime timestamp, session integer, query integer,
+  filename character(256), line_number bigint, colname character(127), type character(10), col_length character(10),
+  position integer, raw_line character(1024), raw_field_value character(1024), err_code integer, err_reason character(100)
+);
+`;
+
+const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
+const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
+
+/** Translates one statement (no trailing semicolon) for PGlite, or throws SqlRejectedError. */
+export function translate(statement: string, ctx: TranslateContext): Translated {
+  const tokens = tokenize(statement);
+  const sig = significant(tokens);
+  const first = keyword(sig[0]);
+  const second = keyword(sig[1]);
+  if (first === 'COPY') return { kind: 'copy', tokens };
+  if (first === 'UNLOAD') throw new SqlRejectedError('UNLOAD is not supported by the local Data API');
+  if (first === 'TRUNCATE' && ctx.inBatch) {
+    throw new SqlRejectedError('TRUNCATE commits implicitly in Redshift; use DELETE inside a transaction');
+  }
+  if (ctx.inBatch && ['BEGIN', 'START', 'COMMIT', 'END', 'ROLLBACK', 'ABORT'].includes(first)) return { kind: 'noop' };
+  for (let i = 0; i < sig.length; i++) {
+    const k = keyword(sig[i]);
+    if (k === 'RETURNING') throw new SqlRejectedError('syntax error at or near "RETURNING" (Redshift has no RETURNING clause)');
+    if (k === 'ON' && keyword(sig[i + 1]) === 'CONFLICT') {
+      throw new SqlRejectedError('syntax error at or near "CONFLICT" (Redshift has no ON CONFLICT; use MERGE)');
+    }
+  }
+  const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
+    return { kind: 'noop' };
+  }
+  if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
+    return { kind: 'noop' };
+  }
+  let out = tokens;
+  if (isDdl) {
+    rejectPostgresOnlyTypes(sig);
+    out = rewriteDdl(out);
+  }
+  const before: string[] = [];
+  out = rewriteExpressions(out);
+  if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
+  const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before };
+}
+
+/** True when the statement must run outside a transaction block. */
+export function needsAutocommit(statement: string): boolean {
+  return NO_TRANSACTION.has(keyword(significant(tokenize(statement))[0]));
+}
+
+function rejectPostgresOnlyTypes(sig: Token[]): void {
+  let depth = 0;
+  for (let i = 0; i < sig.length; i++) {
+    const t = sig[i] as Token;
+    if (t.kind === 'punct' && t.text === '(') depth++;
+    else if (t.kind === 'punct' && t.text === ')') depth--;
+    else if (depth >= 1 && t.kind === 'punct' && t.text === '[') {
+      throw new SqlRejectedError('Redshift does not support array column types');
+    } else if (depth === 1 && t.kind === 'word' && PHYSICAL_TYPES_REJECTED.has(keyword(t))) {
+      const prev = sig[i - 1];
+      const prev2 = sig[i - 2];
+      const isTypePosition =
+        (prev?.kind === 'word' || prev?.kind === 'ident') && prev2?.kind === 'punct' && (prev2.text === '(' || prev2.text === ',');
+      const isAlterType = keyword(prev) === 'TYPE' || (keyword(prev2) === 'COLUMN' && keyword(sig[i - 3]) === 'ADD');
+      if (isTypePosition || isAlterType) {
+        throw new SqlRejectedError(`Column type ${keyword(t)} is not supported by Redshift`);
+      }
+    } else if (depth === 0 && keyword(sig[i - 2]) === 'COLUMN' && PHYSICAL_TYPES_REJECTED.has(keyword(t))) {
+      throw new SqlRejectedError(`Column type ${keyword(t)} is not supported by Redshift`);
+    }
+  }
+}
+
+/** Index of the next significant token at or after `i`, or -1. */
+function nextSig(tokens: Token[], i: number): number {
+  for (let j = i; j < tokens.length; j++) if (!isTrivia(tokens[j] as Token)) return j;
+  return -1;
+}
+
+/** Index just past the parenthesised group starting at `open` (a '(' token). */
+function skipGroup(tokens: Token[], open: number): number {
+  let depth = 0;
+  for (let j = open; j < tokens.length; j++) {
+    const t = tokens[j] as Token;
+    if (t.kind === 'punct' && t.text === '(') depth++;
+    else if (t.kind === 'punct' && t.text === ')' && --depth === 0) return j + 1;
+  }
+  return tokens.length;
+}
+
+/** Drops DISTSTYLE/DISTKEY/SORTKEY/ENCODE/BACKUP and maps VARCHAR(MAX), bare VARCHAR and TEXT to Redshift lengths. */
+function rewriteDdl(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    const t = tokens[i] as Token;
+    const k = keyword(t);
+    const n1 = nextSig(tokens, i + 1);
+    const k1 = n1 >= 0 ? keyword(tokens[n1]) : '';
+    const isOpen = (j: number): boolean => j >= 0 && tokens[j]?.kind === 'punct' && tokens[j]?.text === '(';
+    if (k === 'DISTSTYLE' || k === 'ENCODE' || k === 'BACKUP') {
+      i = n1 >= 0 ? n1 + 1 : tokens.length;
+      continue;
+    }
+    if ((k === 'COMPOUND' || k === 'INTERLEAVED') && k1 === 'SORTKEY') {
+      i = n1;
+      continue;
+    }
+    if (k === 'DISTKEY' || k === 'SORTKEY') {
+      if (isOpen(n1)) i = skipGroup(tokens, n1);
+      else if (k1 === 'AUTO') i = n1 + 1;
+      else i++;
+      continue;
+    }
+    if ((k === 'VARCHAR' || k === 'NVARCHAR') && isOpen(n1)) {
+      const n2 = nextSig(tokens, n1 + 1);
+      if (keyword(tokens[n2]) === 'MAX') {
+        out.push({ kind: 'word', text: 'varchar(65535)' });
+        i = skipGroup(tokens, n1);
+        continue;
+      }
+    }
+    if ((k === 'VARCHAR' || k === 'NVARCHAR' || k === 'TEXT') && !isOpen(n1)) {
+      const prev = out.filter((x) => !isTrivia(x)).at(-1);
+      if (prev && (prev.kind === 'word' || prev.kind === 'ident') && keyword(prev) !== 'AS') {
+        out.push({ kind: 'word', text: 'varchar(256)' });
+        i++;
+        continue;
+      }
+    }
+    out.push(t);
+    i++;
+  }
+  return out;
+}
+
+/** `APPROXIMATE COUNT` → `COUNT`, `NVL(` → `COALESCE(`, `SYSDATE` → UTC now, date parts of DATEADD/DATEDIFF quoted. */
+function rewriteExpressions(tokens: Token[]): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    const k = keyword(t);
+    const n1 = nextSig(tokens, i + 1);
+    if (k === 'APPROXIMATE' && keyword(tokens[n1]) === 'COUNT') continue;
+    if (k === 'NVL' && tokens[n1]?.text === '(') {
+      out.push({ kind: 'word', text: 'coalesce' });
+      continue;
+    }
+    if (k === 'SYSDATE') {
+      out.push({ kind: 'word', text: "(now() AT TIME ZONE 'UTC')" });
+      continue;
+    }
+    if ((k === 'DATEADD' || k === 'DATEDIFF') && tokens[n1]?.text === '(') {
+      const n2 = nextSig(tokens, n1 + 1);
+      const part = tokens[n2];
+      if (part && part.kind === 'word' && tokens[nextSig(tokens, n2 + 1)]?.text === ',') {
+        for (let j = i; j < n2; j++) out.push(tokens[j] as Token);
+        out.push({ kind: 'string', text: `'${part.text.toLowerCase()}'` });
+        i = n2;
+        continue;
+      }
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/** `TO GROUP g` → `TO "g"`, creating the role first when missing. */
+function rewriteGroups(tokens: Token[], before: string[]): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    const n1 = nextSig(tokens, i + 1);
+    if (keyword(t) === 'GROUP' && n1 >= 0 && ['word', 'ident'].includes((tokens[n1] as Token).kind)) {
+      const role = identName(tokens[n1] as Token);
+      const lit = role.replace(/'/g, "''");
+      before.push(
+        `DO $fl$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${lit}') THEN ` +
+          `EXECUTE format('CREATE ROLE %I NOLOGIN', '${lit}'); END IF; END $fl$`,
+      );
+      out.push({ kind: 'ident', text: `"${role.replace(/"/g, '""')}"` });
+      i = n1;
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+/** `:name` → `$n` with the named Data API parameter values in order. */
+function bindParameters(tokens: Token[], parameters: ReadonlyArray<{ name: string; value: string }>): { tokens: Token[]; params: string[] } {
+  const params: string[] = [];
+  const index = new Map<string, number>();
+  const out = tokens.map((t) => {
+    if (t.kind !== 'param' || !t.text.startsWith(':')) return t;
+    const name = t.text.slice(1);
+    let n = index.get(name);
+    if (n === undefined) {
+      const p = parameters.find((x) => x.name === name);
+      if (!p) throw new SqlRejectedError(`parameter :${name} has no value in Parameters`);
+      params.push(p.value);
+      n = params.length;
+      index.set(name, n);
+    }
+    return { kind: 'param' as const, text: `$${n}` };
+  });
+  return { tokens: out, params };
+}

@@ -1,0 +1,116 @@
+/**
+ * Runs one Data API submission on PGlite with Redshift session semantics: a batch
+ * (or a single statement) is one transaction, all or nothing, and temp tables and
+ * session settings are gone afterwards.
+ */
+import type { PGlite } from '@electric-sql/pglite';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CopyError } from '../../functions/core/errors';
+import { runCopy } from './copy';
+import { needsAutocommit, translate } from './dialect';
+import { TEXT_PARSERS, toResultSet } from './results';
+import { splitStatements } from './sqlText';
+import type { StatementRecord, StatementStore, SubStatement } from './statements';
+import { type LoadErrorRow, recordLoadErrors } from './loadErrors';
+
+/** What the executor needs from the server. */
+export interface ExecutorEnv {
+  db: PGlite;
+  s3: S3Client;
+  store: StatementStore;
+}
+
+class Aborted extends Error {}
+
+const RESULT_COUNT_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY', 'SELECT']);
+
+/** Builds the runner the statement queue calls for each submission. */
+export function createExecutor(env: ExecutorEnv): (record: StatementRecord) => Promise<void> {
+  return (record) => execute(env, record);
+}
+
+async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void> {
+  const { db, store } = env;
+  const started = process.hrtime.bigint();
+  store.setStatus(record, 'STARTED');
+  const subs = record.subStatements;
+  const only = subs[0] as SubStatement;
+  const autocommit = !record.isBatch && splitStatements(only.sql).length === 1 && needsAutocommit(only.sql);
+  const loadErrors: LoadErrorRow[] = [];
+  let inTransaction = false;
+  let current: SubStatement | undefined;
+  try {
+    if (!autocommit) {
+      await db.exec('BEGIN');
+      inTransaction = true;
+    }
+    for (const sub of subs) {
+      await store.whenOpen();
+      if (record.cancelRequested) throw new Aborted();
+      current = sub;
+      const subStarted = process.hrtime.bigint();
+      store.setSubStatus(record, sub, 'STARTED');
+      await runSub(env, record, sub, loadErrors);
+      sub.durationNs = Number(process.hrtime.bigint() - subStarted);
+      store.setSubStatus(record, sub, 'FINISHED');
+      current = undefined;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (record.cancelRequested) throw new Aborted();
+    if (inTransaction) await db.exec('COMMIT');
+    inTransaction = false;
+    record.durationNs = Number(process.hrtime.bigint() - started);
+    store.setStatus(record, 'FINISHED');
+  } catch (e) {
+    if (inTransaction) await db.exec('ROLLBACK').catch(() => undefined);
+    record.durationNs = Number(process.hrtime.bigint() - started);
+    const aborted = e instanceof Aborted;
+    const message = aborted ? 'Query cancelled on user request' : errorText(e);
+    if (current && !aborted) store.setSubStatus(record, current, 'FAILED', message);
+    for (const sub of subs) {
+      if (sub.status === 'SUBMITTED' || sub.status === 'STARTED') store.setSubStatus(record, sub, 'ABORTED');
+    }
+    if (loadErrors.length > 0) await recordLoadErrors(db, loadErrors).catch(() => undefined);
+    store.setStatus(record, aborted ? 'ABORTED' : 'FAILED', message);
+  } finally {
+    await db.exec("DISCARD TEMP; RESET ALL; SET TIME ZONE 'UTC'").catch(() => undefined);
+  }
+}
+
+async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStatement, loadErrors: LoadErrorRow[]): Promise<void> {
+  const statements = splitStatements(sub.sql);
+  if (statements.length === 0) throw new Error('ERROR: empty SQL statement');
+  for (const statement of statements) {
+    const t = translate(statement, { inBatch: record.isBatch, ...(record.parameters ? { parameters: record.parameters } : {}) });
+    sub.hasResultSet = false;
+    delete sub.result;
+    if (t.kind === 'noop') {
+      sub.resultRows = -1;
+    } else if (t.kind === 'copy') {
+      const loaded = await runCopy(
+        { db: env.db, s3: env.s3, queryNumber: sub.queryNumber, statementId: sub.id, loadErrors },
+        t.tokens,
+      );
+      await env.db.query("SELECT set_config('forklift.last_copy_count', $1, false)", [String(loaded)]);
+      sub.resultRows = loaded;
+    } else {
+      for (const pre of t.before) await env.db.exec(pre);
+      const res = await env.db.query<unknown[]>(t.sql, t.params, { rowMode: 'array', parsers: TEXT_PARSERS });
+      const command = (res.command ?? '').toUpperCase().split(' ')[0] ?? '';
+      if (res.fields.length > 0) {
+        sub.hasResultSet = true;
+        sub.result = toResultSet(res.fields, res.rows);
+        sub.resultRows = res.rows.length;
+      } else {
+        sub.resultRows = RESULT_COUNT_COMMANDS.has(command) ? (res.affectedRows ?? res.rowCount ?? 0) : -1;
+      }
+    }
+  }
+}
+
+/** The Error text DescribeStatement shows, in Redshift's `ERROR: ...` form. */
+function errorText(e: unknown): string {
+  if (e instanceof CopyError) return e.message;
+  const message = e instanceof Error ? e.message : String(e);
+  return message.startsWith('ERROR:') ? message : `ERROR: ${message}`;
+}
