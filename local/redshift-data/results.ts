@@ -40,7 +40,7 @@ const TYPE_NAMES: Record<number, string> = {
   20: 'int8',
   21: 'int2',
   23: 'int4',
-  25: 'text',
+  25: 'varchar',
   26: 'oid',
   700: 'float4',
   701: 'float8',

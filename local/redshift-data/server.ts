@@ -3,10 +3,11 @@
  * `@aws-sdk/client-redshift-data` client talks to (set only `endpoint`), backed
  * by one PGlite database speaking Redshift's dialect, with COPY from S3.
  */
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AddressInfo } from 'node:net';
 import { INIT_SQL } from './dialect';
+import { openPGlite } from './pglite';
 import { createExecutor } from './executor';
 import { createOperations } from './operations';
 import { createProtocolServer } from './protocol';
@@ -63,7 +64,7 @@ export interface RedshiftDataServer {
 
 /** Starts the endpoint on 127.0.0.1. */
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions): Promise<RedshiftDataServer> {
-  const db = options.pglite ?? (await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {}));
+  const db = options.pglite ?? (await openPGlite(options.dataDir));
   await db.exec(INIT_SQL);
   const stats: RedshiftDataStats = { submissions: 0, statements: [] };
   const store: StatementStore = new StatementStore((record) => executor(record));
