@@ -3,6 +3,7 @@
  * problem it finds, located by path, so a user fixes the file in one pass.
  */
 import type { ConfigIssue } from '../errors';
+import { compilePartitionPattern } from '../dates';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
 import type { AggregateConfig, ForkliftConfig } from './schema';
 
@@ -11,7 +12,13 @@ export type ColumnTypes = Map<string, ColumnType>;
 
 /** All problems found across the config (empty when it is consistent). */
 export function crossCheck(config: ForkliftConfig): ConfigIssue[] {
-  return [...checkWarehouse(config), ...checkTables(config), ...checkPrefixes(config), ...checkAggregates(config)];
+  return [
+    ...checkWarehouse(config),
+    ...checkTables(config),
+    ...checkPartitionPatterns(config),
+    ...checkPrefixes(config),
+    ...checkAggregates(config),
+  ];
 }
 
 function checkWarehouse(config: ForkliftConfig): ConfigIssue[] {
@@ -63,6 +70,23 @@ function checkTables(config: ForkliftConfig): ConfigIssue[] {
     }
     if (t.format.type === 'parquet' && t.compression !== 'none') {
       issues.push({ path: `${at}.compression`, message: 'parquet files carry their own compression: use none' });
+    }
+  }
+  return issues;
+}
+
+/** Each table's partition pattern compiles; a single-object pattern cannot have a completeness marker. */
+function checkPartitionPatterns(config: ForkliftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, t] of Object.entries(config.tables)) {
+    const path = `tables.${name}.partition`;
+    try {
+      const pattern = compilePartitionPattern(t.partition);
+      if (pattern.kind === 'object' && 'marker' in t.completeness) {
+        issues.push({ path, message: `a single-object partition cannot have a completeness marker: end the pattern with '/' or use quietSeconds` });
+      }
+    } catch (err) {
+      issues.push({ path, message: (err as Error).message });
     }
   }
   return issues;

@@ -1,0 +1,110 @@
+/**
+ * What an S3 key means: which table it belongs to, which partition, whether it
+ * is the completeness marker, or why it is ignored or rejected. Keys reach SQL
+ * (manifests, audit rows), so anything outside a small safe set is refused here.
+ */
+import type { ForkliftConfig, TableConfig } from './config/schema';
+import { compilePartitionPattern, type CompiledPattern } from './dates';
+import { ForkliftError, KeyParseError } from './errors';
+import type { KeyMatch } from './types';
+
+/** S3 keys longer than this (UTF-8 bytes) are refused; it is also S3's own limit. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Characters a loadable key may contain. */
+const SAFE_KEY = /^[A-Za-z0-9!\-_.*()=+/ ,:@&$]*$/;
+
+const compiled = new Map<string, CompiledPattern>();
+
+/** The compiled partition pattern of a table (memoized per pattern text). */
+export function tablePattern(table: Pick<TableConfig, 'partition'>): CompiledPattern {
+  let pattern = compiled.get(table.partition);
+  if (!pattern) {
+    pattern = compilePartitionPattern(table.partition);
+    compiled.set(table.partition, pattern);
+  }
+  return pattern;
+}
+
+/** Why `key` is unsafe to load (and to write into SQL or a manifest), or undefined when it is safe. */
+export function unsafeKeyReason(key: string): string | undefined {
+  if (key.length === 0) return 'key is empty';
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) return `key is longer than ${MAX_KEY_BYTES} bytes`;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return 'key contains a control character';
+  if (key.includes("'") || key.includes('"')) return 'key contains a quote';
+  if (key.includes('\\')) return 'key contains a backslash';
+  if (key.includes(';')) return 'key contains a semicolon';
+  if (/%00/i.test(key)) return 'key contains an encoded NUL (%00)';
+  if (key.split('/').some((s) => s === '..' || s === '.')) return "key contains a '.' or '..' path segment";
+  if (!SAFE_KEY.test(key)) {
+    const bad = [...key].find((c) => !SAFE_KEY.test(c)) ?? '';
+    return `key contains the character '${bad}' (U+${(bad.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}), outside the safe set A-Z a-z 0-9 ! - _ . * ( ) = + / space , : @ & $`;
+  }
+  return undefined;
+}
+
+/**
+ * Decode a key as S3 event notifications carry it: URL-encoded, with '+' for space.
+ * Throws KeyParseError on malformed encoding (a lone '%', invalid UTF-8).
+ */
+export function decodeEventKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch (err) {
+    throw new KeyParseError(raw, 'malformed URL encoding in the event key', undefined, { cause: err });
+  }
+}
+
+/** The table whose prefix `key` starts with (prefixes never overlap: the config checks it). */
+export function tableForKey(config: ForkliftConfig, key: string): string | undefined {
+  return Object.entries(config.tables).find(([, t]) => key.startsWith(t.prefix))?.[0];
+}
+
+/**
+ * Classify one (decoded) key: a file or marker of a table's partition, ignored (no table's
+ * prefix, the manifest prefix, a folder placeholder), or rejected (under a table's prefix but
+ * hostile, not matching the partition pattern, or with an impossible date).
+ */
+export function matchKey(config: ForkliftConfig, key: string): KeyMatch {
+  if (key.startsWith(config.landing.manifestPrefix)) {
+    return { kind: 'ignored', key, reason: `under the manifest prefix '${config.landing.manifestPrefix}'` };
+  }
+  if (key.endsWith('/')) return { kind: 'ignored', key, reason: 'folder placeholder (key ends with /)' };
+  const table = tableForKey(config, key);
+  if (table === undefined) return { kind: 'ignored', key, reason: 'not under the prefix of any table' };
+  const t = config.tables[table]!;
+  const reject = (reason: string): KeyMatch => ({ kind: 'rejected', key, table, reason });
+
+  const unsafe = unsafeKeyReason(key);
+  if (unsafe) return reject(unsafe);
+  const pattern = tablePattern(t);
+  const relative = key.slice(t.prefix.length);
+  const m = pattern.match(relative);
+  if (m === undefined) return reject(`does not match the partition pattern '${t.prefix}${t.partition}'`);
+  if ('error' in m) return reject(m.error);
+
+  if (pattern.kind === 'object') {
+    return { kind: 'partition', table, partitionDate: m.date, partitionKey: key, key, isMarker: false };
+  }
+  const fileName = relative.slice(m.matched.length);
+  const marker = 'marker' in t.completeness ? t.completeness.marker : undefined;
+  return {
+    kind: 'partition',
+    table,
+    partitionDate: m.date,
+    partitionKey: t.prefix + m.matched,
+    key,
+    isMarker: fileName === marker,
+  };
+}
+
+/**
+ * The key of a table's partition for `date`: prefix + rendered pattern (a folder ending in '/',
+ * or the object key; rfc3339 renders as `2026-11-20T13:00:00Z`). Throws ForkliftError for an unknown table.
+ */
+export function renderPartitionKey(config: ForkliftConfig, tableName: string, date: Date): string {
+  const t = config.tables[tableName];
+  if (!t) throw new ForkliftError(`unknown table '${tableName}'`);
+  return t.prefix + tablePattern(t).render(date);
+}

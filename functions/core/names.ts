@@ -1,0 +1,54 @@
+/**
+ * Step Functions execution names. They are deterministic, so duplicate S3 events for one
+ * partition try to start the same execution and Step Functions refuses the copy
+ * (ExecutionAlreadyExists = already handled). They are also the `load_id` of the audit rows.
+ */
+import { createHash } from 'node:crypto';
+
+/** Step Functions' limit on execution names (and the width of `loads.load_id`). */
+export const MAX_EXECUTION_NAME = 80;
+const MAX_RUN_ID = 24;
+const HASH_LENGTH = 8;
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, HASH_LENGTH);
+}
+
+/**
+ * `text` restricted to [A-Za-z0-9_-] and at most `max` characters. When anything had to
+ * change, a short hash of the original is appended, so distinct inputs keep distinct names.
+ */
+function namePart(text: string, max: number): string {
+  const cleaned = text.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (cleaned === text && cleaned.length <= max) return cleaned;
+  return `${cleaned.slice(0, Math.max(0, max - HASH_LENGTH - 1))}_${shortHash(text)}`;
+}
+
+/** `20261120T130000` (UTC); milliseconds are appended (`20261120T130000250`) only when not zero. */
+export function compactStamp(date: Date): string {
+  const iso = date.toISOString();
+  const stamp = iso.slice(0, 19).replace(/[-:]/g, '');
+  const ms = iso.slice(20, 23);
+  return ms === '000' ? stamp : `${stamp}${ms}`;
+}
+
+function join(name: string, fixed: string[]): string {
+  const suffix = fixed.map((p) => `-${p}`).join('');
+  return `${namePart(name, MAX_EXECUTION_NAME - suffix.length)}${suffix}`;
+}
+
+/**
+ * The execution name of a load: `visits-20261120T130000` for automatic loads (the same for
+ * every event of the partition), plus `-<runId>` for manual runs (sanitized). Long or unusual
+ * table names are truncated with a stable hash suffix; the result is at most 80 characters of [A-Za-z0-9_-].
+ */
+export function executionName(table: string, partitionDate: Date, runId?: string): string {
+  const parts = [compactStamp(partitionDate)];
+  if (runId !== undefined && runId !== '') parts.push(namePart(runId, MAX_RUN_ID));
+  return join(table, parts);
+}
+
+/** The execution name of an aggregate-only run over [start, end): `visits_hourly-agg-<start>-<end>-<runId>`. */
+export function aggregateRunName(aggregateOrTable: string, start: Date, end: Date, runId: string): string {
+  return join(aggregateOrTable, ['agg', compactStamp(start), compactStamp(end), namePart(runId, MAX_RUN_ID)]);
+}
