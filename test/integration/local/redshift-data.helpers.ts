@@ -8,6 +8,8 @@ import { join } from 'node:path';
 const S3rver = require('s3rver') as new (o: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** s3rver accepts only its built-in key pair. */
+const s3Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /** A running s3rver with one bucket and a client for it. */
 export interface LocalS3 {
@@ -22,7 +24,7 @@ export async function startLocalS3(bucket = 'landing'): Promise<LocalS3> {
   const directory = await mkdtemp(join(tmpdir(), 'forklift-s3-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
-  const s3 = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials });
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, credentials: s3Credentials });
   await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch(() => undefined);
   return {
     s3,
