@@ -29,6 +29,8 @@ export interface LocalS3 {
   endpoint: string;
   /** A real S3Client pointed at this endpoint. */
   client: S3Client;
+  /** Where the objects live (a temp dir unless `dataDir` was given). */
+  dataDir: string;
   /** Subscribes to ObjectCreated notifications (all buckets). */
   onObjectCreated(listener: ObjectCreatedListener): void;
   /** Resolves once every notification emitted so far has been delivered to the listeners. */
@@ -61,14 +63,12 @@ type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstanc
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as S3rverConstructor;
 
-/** A client config for any local endpoint (dummy credentials, us-east-1). */
+/** s3rver checks signatures against its one built-in key pair. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** The S3Client config for the local endpoint: path-style, us-east-1, s3rver's credentials. */
 export function localS3ClientConfig(endpoint: string): S3ClientConfig {
-  return {
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
+  return { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS } };
 }
 
 /** Starts s3rver with the buckets and returns a client for it. */
@@ -107,6 +107,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return {
     endpoint,
     client,
+    dataDir: directory,
     onObjectCreated: (listener) => {
       listeners.push(listener);
     },
