@@ -1,0 +1,95 @@
+import type { LoadMode } from '../../../functions/core/config/schema';
+import { decideLoad, effectiveMode, type DecideLoadArgs } from '../../../functions/core/decide';
+
+const d = (iso: string) => new Date(iso);
+const NEWEST = d('2026-11-20T13:00:00Z');
+
+function args(over: Partial<DecideLoadArgs> & { force?: boolean; truncate?: boolean }): DecideLoadArgs {
+  const { force = false, truncate = false, ...rest } = over;
+  return {
+    table: 'visits',
+    mode: 'append',
+    olderPartitions: 'skip',
+    partitionDate: NEWEST,
+    state: { newestLoaded: NEWEST, partitionLoaded: false },
+    flags: { force, truncate },
+    ...rest,
+  };
+}
+
+describe('decideLoad', () => {
+  it('loads into an empty table', () => {
+    expect(decideLoad(args({ state: { partitionLoaded: false } }))).toEqual({
+      action: 'load',
+      reason: "table 'visits' has no loaded partition yet: loading 2026-11-20T13:00:00Z",
+      reload: false,
+    });
+  });
+
+  it('loads a newer partition', () => {
+    expect(decideLoad(args({ partitionDate: d('2026-11-20T14:00:00Z') }))).toEqual({
+      action: 'load',
+      reason: "table 'visits': partition 2026-11-20T14:00:00Z is newer than the newest loaded partition 2026-11-20T13:00:00Z",
+      reload: false,
+    });
+  });
+
+  it('loads a newer snapshot in truncate mode', () => {
+    expect(decideLoad(args({ mode: 'truncate', partitionDate: d('2026-11-21T00:00:00Z') }))).toMatchObject({ action: 'load', reload: false });
+  });
+
+  it('skips an already loaded partition unless forced', () => {
+    const state = { newestLoaded: NEWEST, partitionLoaded: true };
+    expect(decideLoad(args({ state }))).toEqual({
+      action: 'skip',
+      reason: "table 'visits': partition 2026-11-20T13:00:00Z is already loaded; use --force to reload it",
+    });
+    expect(decideLoad(args({ state, truncate: true }))).toMatchObject({ action: 'skip' });
+    expect(decideLoad(args({ state, force: true }))).toEqual({
+      action: 'load',
+      reason: "table 'visits': partition 2026-11-20T13:00:00Z is already loaded; reloading it because of --force (its previous rows are replaced)",
+      reload: true,
+    });
+  });
+
+  it('skips an already loaded older partition unless forced, then reloads it', () => {
+    const state = { newestLoaded: d('2026-11-21T00:00:00Z'), partitionLoaded: true };
+    expect(decideLoad(args({ state, olderPartitions: 'load' }))).toMatchObject({ action: 'skip' });
+    expect(decideLoad(args({ state, force: true }))).toMatchObject({ action: 'load', reload: true });
+  });
+
+  it('loads a partition at the newest date that has no load of its own', () => {
+    expect(decideLoad(args({}))).toMatchObject({ action: 'load', reload: false });
+  });
+
+  const OLDER = d('2026-11-20T10:00:00Z');
+  const older = "table 'visits': partition 2026-11-20T10:00:00Z is older than the newest loaded partition 2026-11-20T13:00:00Z";
+  const snapshotSkip = `${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway`;
+
+  // older partition × olderPartitions policy × force × snapshot (truncate mode or truncate flag)
+  it.each<[LoadMode, 'skip' | 'load', boolean, boolean, 'load' | 'skip', string]>([
+    ['append', 'skip', false, false, 'skip', `${older}; the table's olderPartitions policy is 'skip'; use --force to load it`],
+    ['append', 'load', false, false, 'load', `${older}; loading it because the table's olderPartitions policy is 'load'`],
+    ['append', 'skip', true, false, 'load', `${older}; loading it because of --force`],
+    ['append', 'load', true, false, 'load', `${older}; loading it because of --force`],
+    ['append', 'skip', false, true, 'skip', snapshotSkip],
+    ['append', 'load', false, true, 'skip', snapshotSkip],
+    ['append', 'skip', true, true, 'load', `${older}; loading it because of --force`],
+    ['truncate', 'skip', false, false, 'skip', snapshotSkip],
+    ['truncate', 'load', false, false, 'skip', snapshotSkip],
+    ['truncate', 'load', true, false, 'load', `${older}; loading it because of --force`],
+    ['replace', 'load', false, false, 'load', `${older}; loading it because the table's olderPartitions policy is 'load'`],
+    ['merge', 'skip', false, false, 'skip', `${older}; the table's olderPartitions policy is 'skip'; use --force to load it`],
+  ])('older partition, mode %s, policy %s, force %s, truncate flag %s → %s', (mode, olderPartitions, force, truncate, action, reason) => {
+    const decision = decideLoad(args({ mode, olderPartitions, force, truncate, partitionDate: OLDER }));
+    expect(decision).toEqual(action === 'load' ? { action, reason, reload: false } : { action, reason });
+  });
+});
+
+describe('effectiveMode', () => {
+  it('is the table mode unless the truncate flag is set', () => {
+    expect(effectiveMode('append', { truncate: false })).toBe('append');
+    expect(effectiveMode('merge', { truncate: true })).toBe('truncate');
+    expect(effectiveMode('truncate', { truncate: false })).toBe('truncate');
+  });
+});

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { parseConfig } from '../../../functions/core/config/load';
+import type { ForkliftConfig } from '../../../functions/core/config/schema';
+import { KeyParseError } from '../../../functions/core/errors';
+import { decodeEventKey, matchKey, renderPartitionKey, unsafeKeyReason } from '../../../functions/core/keys';
+
+const example = (): Record<string, any> => parse(readFileSync('forklift.config.yaml', 'utf8'));
+
+function config(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
+  const raw = example();
+  edit?.(raw);
+  return parseConfig(raw);
+}
+
+const cfg = config();
+const withMarker = config((raw) => {
+  raw.tables.visits.completeness = { marker: '_SUCCESS' };
+  raw.tables.clicks = { ...raw.tables.visits, prefix: 'events/clicks/', partition: 'dt={date:yyyy-MM-dd}/hour={date:HH}/' };
+});
+
+describe('matchKey', () => {
+  it('matches a file of an hourly folder partition', () => {
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13/part-0001.json.gz')).toEqual({
+      kind: 'partition',
+      table: 'visits',
+      partitionDate: new Date('2026-11-20T13:00:00Z'),
+      partitionKey: 'events/visits/2026-11-20T13/',
+      key: 'events/visits/2026-11-20T13/part-0001.json.gz',
+      isMarker: false,
+    });
+  });
+
+  it('matches a single-object snapshot with an offset, in UTC', () => {
+    expect(matchKey(cfg, 'dims/campaigns/campaigns_2026-11-20T14:00:00+01:00.csv')).toEqual({
+      kind: 'partition',
+      table: 'campaigns',
+      partitionDate: new Date('2026-11-20T13:00:00Z'),
+      partitionKey: 'dims/campaigns/campaigns_2026-11-20T14:00:00+01:00.csv',
+      key: 'dims/campaigns/campaigns_2026-11-20T14:00:00+01:00.csv',
+      isMarker: false,
+    });
+  });
+
+  it('flags the completeness marker, only directly in the partition folder', () => {
+    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: true });
+    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/sub/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
+  });
+
+  it('matches multi-token partitions', () => {
+    expect(matchKey(withMarker, 'events/clicks/dt=2026-11-20/hour=09/a.json')).toMatchObject({
+      kind: 'partition',
+      table: 'clicks',
+      partitionDate: new Date('2026-11-20T09:00:00Z'),
+      partitionKey: 'events/clicks/dt=2026-11-20/hour=09/',
+    });
+  });
+
+  it.each([
+    ['events/other/2026-11-20T13/a.json', 'not under the prefix of any table'],
+    ['events/visits', 'not under the prefix of any table'],
+    ["events/visits';DROP TABLE x;--/2026-11-20T13/a.json", 'not under the prefix of any table'],
+    ['_forklift/manifests/visits/2026.manifest', "under the manifest prefix '_forklift/manifests/'"],
+    ['events/visits/2026-11-20T13/', 'folder placeholder (key ends with /)'],
+    ['events/visits/', 'folder placeholder (key ends with /)'],
+  ])('ignores %p', (key, reason) => {
+    expect(matchKey(cfg, key)).toEqual({ kind: 'ignored', key, reason });
+  });
+
+  it.each([
+    ["events/visits/2026-11-20T13/a'.json", 'key contains a quote'],
+    ['events/visits/2026-11-20T13/a".json', 'key contains a quote'],
+    ['events/visits/2026-11-20T13/a\\b.json', 'key contains a backslash'],
+    ['events/visits/2026-11-20T13/a;drop.json', 'key contains a semicolon'],
+    ['events/visits/2026-11-20T13/a\nb.json', 'key contains a control character'],
+    ['events/visits/2026-11-20T13/a\u0000b.json', 'key contains a control character'],
+    ['events/visits/2026-11-20T13/a%00.json', 'key contains an encoded NUL (%00)'],
+    ['events/visits/../campaigns/x.csv', "key contains a '.' or '..' path segment"],
+    ['events/visits/2026-11-20T13/../x.json', "key contains a '.' or '..' path segment"],
+    [`events/visits/2026-11-20T13/${'a'.repeat(1024)}.json`, 'key is longer than 1024 bytes'],
+    ['events/visits/2026-11-20T13/a#b.json', "key contains the character '#' (U+0023), outside the safe set A-Z a-z 0-9 ! - _ . * ( ) = + / space , : @ & $"],
+    ['events/visits/2026-11-20T13/café.json', "key contains the character 'é' (U+00E9), outside the safe set A-Z a-z 0-9 ! - _ . * ( ) = + / space , : @ & $"],
+    ['events/visits/2026-11-20/a.json', "does not match the partition pattern 'events/visits/{date:yyyy-MM-dd'T'HH}/'"],
+    ['events/visits/2026-11-20T13-a.json', "does not match the partition pattern 'events/visits/{date:yyyy-MM-dd'T'HH}/'"],
+    ['events/visits/a.json', "does not match the partition pattern 'events/visits/{date:yyyy-MM-dd'T'HH}/'"],
+    ['events/visits/2026-02-30T13/a.json', "'2026-02-30T13/' does not hold a valid date for pattern '{date:yyyy-MM-dd'T'HH}/'"],
+    ['events/visits/2026-11-20T24/a.json', "'2026-11-20T24/' does not hold a valid date for pattern '{date:yyyy-MM-dd'T'HH}/'"],
+    ['dims/campaigns/campaign_2026-11-20T13:00:00Z.csv', "does not match the partition pattern 'dims/campaigns/campaigns_{date:rfc3339}.csv'"],
+    ['dims/campaigns/campaigns_2026-11-20T13:00:00Z.json', "does not match the partition pattern 'dims/campaigns/campaigns_{date:rfc3339}.csv'"],
+    ['dims/campaigns/campaigns_2026-11-20.csv', "does not match the partition pattern 'dims/campaigns/campaigns_{date:rfc3339}.csv'"],
+  ])('rejects %p', (key, reason) => {
+    const table = key.startsWith('dims/') ? 'campaigns' : 'visits';
+    expect(matchKey(cfg, key)).toEqual({ kind: 'rejected', key, table, reason });
+  });
+});
+
+describe('unsafeKeyReason', () => {
+  it('accepts the safe set', () => {
+    expect(unsafeKeyReason("events/a-b_c.d*(e)=f+g h,i:j@k&l$m!/x.json")).toBeUndefined();
+    expect(unsafeKeyReason('a..b/c.json')).toBeUndefined();
+  });
+  it('refuses an empty key', () => {
+    expect(unsafeKeyReason('')).toBe('key is empty');
+  });
+  it('counts bytes, not characters', () => {
+    expect(unsafeKeyReason('a'.repeat(1024))).toBeUndefined();
+    expect(unsafeKeyReason('é'.repeat(513))).toBe('key is longer than 1024 bytes');
+  });
+});
+
+describe('decodeEventKey', () => {
+  it('decodes URL encoding with + for space', () => {
+    expect(decodeEventKey('dims/campaigns/campaigns_2026-11-20T14%3A00%3A00%2B01%3A00.csv')).toBe(
+      'dims/campaigns/campaigns_2026-11-20T14:00:00+01:00.csv',
+    );
+    expect(decodeEventKey('events/visits/2026-11-20T13/my+file%20x.json')).toBe('events/visits/2026-11-20T13/my file x.json');
+  });
+  it('decodes hostile content so that matchKey sees it', () => {
+    const key = decodeEventKey('events/visits/2026-11-20T13/a%27%3B.json');
+    expect(key).toBe("events/visits/2026-11-20T13/a';.json");
+    expect(matchKey(cfg, key)).toMatchObject({ kind: 'rejected', reason: 'key contains a quote' });
+    expect(matchKey(cfg, decodeEventKey('events/visits/2026-11-20T13/a%00.json'))).toMatchObject({
+      kind: 'rejected',
+      reason: 'key contains a control character',
+    });
+  });
+  it.each(['events/visits/%', 'events/visits/%zz', 'events/visits/%C3%28'])('refuses malformed encoding %p', (raw) => {
+    expect(() => decodeEventKey(raw)).toThrow(KeyParseError);
+    expect(() => decodeEventKey(raw)).toThrow(`cannot parse key '${raw}': malformed URL encoding in the event key`);
+  });
+});
+
+describe('renderPartitionKey', () => {
+  it('renders folder and single-object partitions', () => {
+    expect(renderPartitionKey(cfg, 'visits', new Date('2026-11-20T13:00:00Z'))).toBe('events/visits/2026-11-20T13/');
+    expect(renderPartitionKey(cfg, 'campaigns', new Date('2026-11-20T13:00:00Z'))).toBe('dims/campaigns/campaigns_2026-11-20T13:00:00Z.csv');
+    expect(renderPartitionKey(withMarker, 'clicks', new Date('2026-01-02T03:00:00Z'))).toBe('events/clicks/dt=2026-01-02/hour=03/');
+  });
+  it('round-trips through matchKey', () => {
+    const date = new Date('2026-03-01T05:00:00Z');
+    expect(matchKey(cfg, `${renderPartitionKey(cfg, 'visits', date)}f.json`)).toMatchObject({ partitionDate: date });
+    expect(matchKey(cfg, renderPartitionKey(cfg, 'campaigns', date))).toMatchObject({ partitionDate: date });
+  });
+  it('refuses an unknown table', () => {
+    expect(() => renderPartitionKey(cfg, 'nope', new Date())).toThrow("unknown table 'nope'");
+  });
+});
