@@ -377,7 +377,12 @@ function paginate<T>(items: T[], input: Record<string, unknown>, key: string): R
   return out;
 }
 
-/** Wait overrides keyed by state name (the library's only key): `Seconds` scaled; path-based waits only when scale is 0. */
+/**
+ * Wait overrides keyed by state name (the library's only key). `Seconds` is scaled up front.
+ * `SecondsPath`/`Timestamp(Path)` durations are only known inside the library, which reads the
+ * override and then, synchronously, evaluates the path and arms its timer: the getter below
+ * arms a one-shot scaling of that very next `setTimeout` (disarmed at the next microtask).
+ */
 function waitOverrides(definition: object, scale: number | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   if (scale === undefined) return out;
@@ -385,8 +390,32 @@ function waitOverrides(definition: object, scale: number | undefined): Record<st
     if (state.Type !== 'Wait') continue;
     if (scale === 0) out[name] = 0;
     else if (typeof state.Seconds === 'number') out[name] = Math.round(state.Seconds * 1000 * scale);
+    else {
+      Object.defineProperty(out, name, {
+        enumerable: true,
+        get: () => {
+          scaleNextTimer(scale);
+          return undefined;
+        },
+      });
+    }
   }
   return out;
+}
+
+function scaleNextTimer(scale: number): void {
+  const original = globalThis.setTimeout;
+  const restore = (): void => {
+    globalThis.setTimeout = original;
+  };
+  const scaled = ((handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    restore();
+    return original(handler, Math.max(0, Math.round((ms ?? 0) * scale)), ...args);
+  }) as typeof setTimeout;
+  globalThis.setTimeout = scaled;
+  queueMicrotask(() => {
+    if (globalThis.setTimeout === scaled) restore();
+  });
 }
 
 /** Retry pauses scaled per retrier from `IntervalSeconds` (default 1). */
