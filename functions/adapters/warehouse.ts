@@ -1,0 +1,248 @@
+/**
+ * The warehouse port and its Redshift Data API adapter. The port is what the
+ * handlers need (submit one statement or one transaction, wait for it, read its
+ * rows as plain values); the adapter speaks the Data API through an injected
+ * RedshiftDataClient, so AWS and the local endpoint run the same code.
+ */
+import {
+  BatchExecuteStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  type Field,
+  type RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import type { WarehouseConfig } from '../core/config/schema';
+import { ForkliftError, StatementFailedError } from '../core/errors';
+import type { WarehouseTarget } from '../core/types';
+
+/** A value of a result row, converted from the Data API's Field union. */
+export type SqlValue = string | number | boolean | null;
+/** A result row: values in column order. */
+export type Row = SqlValue[];
+
+/** One statement of a batch, as DescribeStatement reports it. */
+export interface SubStatementInfo {
+  id: string;
+  status: string;
+  resultRows?: number;
+  /** Nanoseconds, as the Data API reports durations. */
+  durationNs?: number;
+  error?: string;
+}
+
+/** A finished statement (or batch). */
+export interface StatementInfo {
+  id: string;
+  status: string;
+  resultRows?: number;
+  durationNs?: number;
+  subStatements: SubStatementInfo[];
+}
+
+/** How long to poll a statement. */
+export interface WaitOptions {
+  pollMs?: number;
+  timeoutMs?: number;
+}
+
+/** What the functions need from the warehouse. */
+export interface Warehouse {
+  /** Submit one statement; returns its id. */
+  execute(sql: string, name?: string): Promise<string>;
+  /** Submit statements as one transaction; returns the batch id (sub-statement n is `<id>:<n>`, 1-based). */
+  batch(sqls: string[], name?: string): Promise<string>;
+  /** Poll until FINISHED; FAILED/ABORTED → StatementFailedError; too long → TransientError. */
+  waitFor(id: string, options?: WaitOptions): Promise<StatementInfo>;
+  /** All rows of a finished statement (every page), as plain values. */
+  results(id: string): Promise<Row[]>;
+}
+
+/**
+ * A condition worth retrying the whole unit of work for (throttling that outlasted the
+ * adapter's own retries, a statement that did not finish in time). The state machine's
+ * Prepare Retry matches this name; discover reports the affected records as batch failures.
+ */
+export class TransientError extends ForkliftError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** Data API error names that mean "try again later". */
+const RETRYABLE = new Set([
+  'ThrottlingException',
+  'ActiveStatementsExceededException',
+  'ActiveSessionsExceededException',
+  'InternalServerException',
+  'TooManyRequestsException',
+]);
+
+/** Adapter knobs; tests pass a no-op `sleep`. */
+export interface DataApiOptions {
+  /** Attempts per call when throttled (default 5). */
+  maxAttempts?: number;
+  /** First backoff delay in ms, doubled each attempt with full jitter (default 200). */
+  baseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called once per failed Data API call (after retries), e.g. to count DataApiErrors. */
+  onError?: (error: unknown) => void;
+  /** Default polling for waitFor. */
+  pollMs?: number;
+  timeoutMs?: number;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Data API connection fields from the config: a cluster with a user or a secret, or a Serverless workgroup. */
+export function warehouseTarget(config: WarehouseConfig): WarehouseTarget {
+  const target: WarehouseTarget = { Database: config.database };
+  if (config.workgroupName !== undefined) {
+    target.WorkgroupName = config.workgroupName;
+    if (config.secretArn !== undefined) target.SecretArn = config.secretArn;
+    return target;
+  }
+  if (config.clusterIdentifier === undefined) {
+    throw new ForkliftError('warehouse: set clusterIdentifier (with dbUser or secretArn) or workgroupName');
+  }
+  target.ClusterIdentifier = config.clusterIdentifier;
+  if (config.secretArn !== undefined) target.SecretArn = config.secretArn;
+  else if (config.dbUser !== undefined) target.DbUser = config.dbUser;
+  else throw new ForkliftError('warehouse: a clusterIdentifier needs dbUser or secretArn');
+  return target;
+}
+
+/** A Field of GetStatementResult as a plain value (longs as numbers, blobs as base64). */
+export function fieldValue(field: Field): SqlValue {
+  if (field.isNull) return null;
+  if (field.stringValue !== undefined) return field.stringValue;
+  if (field.longValue !== undefined) return Number(field.longValue);
+  if (field.doubleValue !== undefined) return field.doubleValue;
+  if (field.booleanValue !== undefined) return field.booleanValue;
+  if (field.blobValue !== undefined) return Buffer.from(field.blobValue).toString('base64');
+  return null;
+}
+
+/** The Warehouse port over the Redshift Data API. */
+export class DataApiWarehouse implements Warehouse {
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly client: RedshiftDataClient,
+    private readonly target: WarehouseTarget,
+    private readonly options: DataApiOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.baseDelayMs = options.baseDelayMs ?? 200;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  async execute(sql: string, name?: string): Promise<string> {
+    const out = await this.call(() =>
+      this.client.send(new ExecuteStatementCommand({ ...this.target, Sql: sql, StatementName: name })),
+    );
+    return required(out.Id, 'ExecuteStatement returned no Id');
+  }
+
+  async batch(sqls: string[], name?: string): Promise<string> {
+    const out = await this.call(() =>
+      this.client.send(new BatchExecuteStatementCommand({ ...this.target, Sqls: sqls, StatementName: name })),
+    );
+    return required(out.Id, 'BatchExecuteStatement returned no Id');
+  }
+
+  async waitFor(id: string, options: WaitOptions = {}): Promise<StatementInfo> {
+    const pollMs = options.pollMs ?? this.options.pollMs ?? 500;
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 300_000;
+    let waited = 0;
+    for (;;) {
+      const d = await this.call(() => this.client.send(new DescribeStatementCommand({ Id: id })));
+      const status = d.Status ?? 'UNKNOWN';
+      if (status === 'FINISHED') {
+        return {
+          id,
+          status,
+          resultRows: d.ResultRows,
+          durationNs: d.Duration,
+          subStatements: (d.SubStatements ?? []).map((s) => ({
+            id: s.Id ?? '',
+            status: s.Status ?? 'UNKNOWN',
+            resultRows: s.ResultRows,
+            durationNs: s.Duration,
+            error: s.Error,
+          })),
+        };
+      }
+      if (status === 'FAILED' || status === 'ABORTED') {
+        this.options.onError?.(d.Error);
+        throw new StatementFailedError(id, status, d.Error ?? 'no error text');
+      }
+      if (waited >= timeoutMs) {
+        throw new TransientError(`statement ${id} still ${status} after ${Math.round(waited / 1000)}s`);
+      }
+      await this.sleep(pollMs);
+      waited += pollMs;
+    }
+  }
+
+  async results(id: string): Promise<Row[]> {
+    const rows: Row[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(new GetStatementResultCommand({ Id: id, NextToken: token })),
+      );
+      for (const record of page.Records ?? []) rows.push(record.map(fieldValue));
+      token = page.NextToken;
+    } while (token);
+    return rows;
+  }
+
+  /** One SDK call, retried with exponential backoff and full jitter while throttled. */
+  private async call<T>(send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        const name = (err as { name?: string }).name ?? '';
+        if (!RETRYABLE.has(name)) {
+          this.options.onError?.(err);
+          throw err;
+        }
+        if (attempt >= this.maxAttempts) {
+          this.options.onError?.(err);
+          throw new TransientError(`Data API still ${name} after ${attempt} attempts`, { cause: err });
+        }
+        await this.sleep(Math.random() * this.baseDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+}
+
+function required(value: string | undefined, message: string): string {
+  if (!value) throw new ForkliftError(message);
+  return value;
+}
+
+/** Run one statement to the end and return its rows. */
+export async function query(warehouse: Warehouse, sql: string, options?: WaitOptions): Promise<Row[]> {
+  const id = await warehouse.execute(sql);
+  await warehouse.waitFor(id, options);
+  return warehouse.results(id);
+}
+
+/** Run statements as one transaction and return the rows of its `statement`-th (1-based) statement. */
+export async function queryBatch(
+  warehouse: Warehouse,
+  sqls: string[],
+  statement: number,
+  options?: WaitOptions,
+): Promise<Row[]> {
+  if (sqls.length === 1) return query(warehouse, sqls[0]!, options);
+  const id = await warehouse.batch(sqls);
+  await warehouse.waitFor(id, options);
+  return warehouse.results(`${id}:${statement}`);
+}
