@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { aggregateOrder, crossCheck, factColumns, rootTable } from '../../../../functions/core/config/crossChecks';
+import { configSchema, type ForkliftConfig } from '../../../../functions/core/config/schema';
+
+/** The example config, edited, validated by the schema only (so crossCheck's own output is what is asserted). */
+function schemaOnly(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
+  const raw = parse(readFileSync('forklift.config.yaml', 'utf8'));
+  edit?.(raw);
+  return configSchema.parse(raw);
+}
+
+describe('crossCheck', () => {
+  it('finds nothing wrong with the example', () => {
+    expect(crossCheck(schemaOnly())).toEqual([]);
+  });
+
+  describe('partition patterns', () => {
+    it.each([
+      ['{date:yyyy-MM-dd', "partition pattern '{date:yyyy-MM-dd': unbalanced '{' or '}'"],
+      ['static/', "partition pattern 'static/': has no date token such as {date:yyyy-MM-dd}"],
+      ['{date:yyyy}/{date:yyyy}/', "partition pattern '{date:yyyy}/{date:yyyy}/': the year appears more than once; the fields conflict"],
+      ['{date:yyyy-dd}/', "partition pattern '{date:yyyy-dd}/': has a day but no month (every coarser field is needed)"],
+    ])('reports %p at tables.<name>.partition', (pattern, message) => {
+      const config = schemaOnly((raw) => {
+        raw.tables.visits.partition = pattern;
+      });
+      expect(crossCheck(config)).toEqual([{ path: 'tables.visits.partition', message }]);
+    });
+
+    it('refuses a completeness marker on a single-object partition', () => {
+      const config = schemaOnly((raw) => {
+        raw.tables.campaigns.completeness = { marker: '_SUCCESS' };
+      });
+      expect(crossCheck(config)).toEqual([
+        {
+          path: 'tables.campaigns.partition',
+          message: "a single-object partition cannot have a completeness marker: end the pattern with '/' or use quietSeconds",
+        },
+      ]);
+    });
+
+    it('accepts a marker on a folder partition', () => {
+      expect(crossCheck(schemaOnly((raw) => (raw.tables.visits.completeness = { marker: '_SUCCESS' })))).toEqual([]);
+    });
+  });
+
+  it('reports overlapping prefixes and the manifest prefix', () => {
+    const config = schemaOnly((raw) => {
+      raw.tables.campaigns.prefix = 'events/';
+      raw.landing.manifestPrefix = 'events/visits/manifests/';
+    });
+    expect(crossCheck(config)).toEqual([
+      { path: 'tables.visits.prefix', message: "overlaps the manifest prefix 'events/visits/manifests/'" },
+      { path: 'tables.campaigns.prefix', message: "'events/' overlaps the prefix 'events/visits/' of table 'visits'" },
+      { path: 'tables.campaigns.prefix', message: "overlaps the manifest prefix 'events/visits/manifests/'" },
+    ]);
+  });
+
+  it('reports table column rules', () => {
+    const config = schemaOnly((raw) => {
+      raw.tables.visits.dataDateColumn = 'duration_ms';
+      raw.tables.visits.distStyle = 'even';
+      raw.tables.visits.deleteFlagColumn = 'visit_id';
+    });
+    expect(crossCheck(config)).toEqual([
+      { path: 'tables.visits.dataDateColumn', message: "column 'duration_ms' must be a DATE or TIMESTAMP" },
+      { path: 'tables.visits.distStyle', message: "a distKey needs distStyle 'key'" },
+      { path: 'tables.visits.deleteFlagColumn', message: 'only merge mode uses a deleteFlagColumn' },
+      { path: 'tables.visits.deleteFlagColumn', message: "column 'visit_id' must be BOOLEAN" },
+    ]);
+  });
+
+  it('reports measures on non-numeric columns and missing columns', () => {
+    const config = schemaOnly((raw) => {
+      raw.aggregates.visits_hourly.measures.revenue = { fn: 'sum', column: 'visitor_id' };
+      raw.aggregates.visits_hourly.measures.biggest = { fn: 'max' };
+    });
+    expect(crossCheck(config)).toEqual([
+      { path: 'aggregates.visits_hourly.measures.revenue.column', message: "sum needs a numeric column, 'visitor_id' is VARCHAR" },
+      { path: 'aggregates.visits_hourly.measures.biggest.column', message: 'max needs a column' },
+    ]);
+  });
+});
+
+describe('aggregate helpers', () => {
+  const config = schemaOnly((raw) => {
+    raw.aggregates = {
+      daily: { source: 'hourly', timeColumn: 'bucket', grain: 'day', dimensions: ['campaign_id'], measures: { visits: { fn: 'sum', column: 'visits' } } },
+      hourly: {
+        source: 'visits',
+        timeColumn: 'visited_at',
+        grain: 'hour',
+        dimensions: ['campaign_id'],
+        measures: { visits: { fn: 'count' }, revenue: { fn: 'sum', column: 'revenue' }, d: { fn: 'avg', column: 'duration_ms' } },
+      },
+    };
+  });
+
+  it('orders aggregates after their sources and finds the root table', () => {
+    expect(aggregateOrder(config)).toEqual(['hourly', 'daily']);
+    expect(rootTable(config, 'daily')).toBe('visits');
+    expect(rootTable(config, 'missing')).toBeUndefined();
+    expect(crossCheck(config)).toEqual([]);
+  });
+
+  it('derives fact columns, storing avg with its sum and count', () => {
+    const source = new Map(Object.entries(config.tables.visits!.columns).map(([n, c]) => [n, c.type]));
+    expect([...factColumns(config.aggregates.hourly!, source)]).toEqual([
+      ['bucket', { base: 'TIMESTAMP' }],
+      ['campaign_id', { base: 'INTEGER' }],
+      ['visits', { base: 'BIGINT' }],
+      ['revenue', { base: 'DECIMAL', precision: 38, scale: 2 }],
+      ['d', { base: 'DOUBLE PRECISION' }],
+      ['d_sum', { base: 'DOUBLE PRECISION' }],
+      ['d_count', { base: 'BIGINT' }],
+    ]);
+  });
+});
