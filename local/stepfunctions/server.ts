@@ -115,7 +115,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     let machine: StateMachine;
     let tasks: Map<string, string>;
     try {
-      machine = new StateMachine(registration.definition as StateMachineDefinition);
+      machine = new StateMachine(withTaskTimeouts(registration.definition) as StateMachineDefinition);
       tasks = taskStates(registration.definition);
     } catch (error) {
       throw new SfnServiceError('InvalidDefinition', error instanceof Error ? error.message : String(error));
@@ -416,6 +416,20 @@ function scaleNextTimer(scale: number): void {
   queueMicrotask(() => {
     if (globalThis.setTimeout === scaled) restore();
   });
+}
+
+/**
+ * The library times Tasks out after 60 s when `TimeoutSeconds` is absent; AWS has no such default.
+ * The runner's copy gets one day instead (timers cannot hold AWS's 99999999 s).
+ */
+function withTaskTimeouts(definition: object): object {
+  const copy = JSON.parse(JSON.stringify(definition)) as object;
+  for (const { state } of walkStates(copy)) {
+    if (state.Type === 'Task' && state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+      state.TimeoutSeconds = 86400;
+    }
+  }
+  return copy;
 }
 
 /** Retry pauses scaled per retrier from `IntervalSeconds` (default 1). */
