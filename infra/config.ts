@@ -1,0 +1,37 @@
+/**
+ * The pipeline config as the CDK app sees it: validated with the same loader as
+ * the CLI and the functions (an invalid file fails synthesis with every problem
+ * listed by path), plus the document as written, which is bundled beside each
+ * handler as `forklift.config.json`.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../functions/core/config/load';
+import type { ForkliftConfig } from '../functions/core/config/schema';
+
+/** A validated config and the document it was parsed from. */
+export interface LoadedConfig {
+  /** Where it was read from. */
+  readonly path: string;
+  /** The parsed config (defaults applied): what the stack is built from. */
+  readonly config: ForkliftConfig;
+  /**
+   * The document as written (YAML → plain JSON values). It passes `parseConfig`
+   * again at run time, which the parsed form (with transformed column types) would not.
+   */
+  readonly document: unknown;
+}
+
+/** Read and validate the config file: throws ConfigError on any problem. */
+export function readPipelineConfig(path: string = DEFAULT_CONFIG_PATH): LoadedConfig {
+  const config = loadConfigFile(path);
+  const document: unknown = parse(readFileSync(path, 'utf8'));
+  return { path, config, document };
+}
+
+/** Which config the app builds: `--context config=...`, then FORKLIFT_CONFIG, then the default file. */
+export function configPathFrom(context: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof context === 'string' && context.length > 0) return context;
+  const fromEnv = env['FORKLIFT_CONFIG'];
+  return fromEnv && fromEnv.length > 0 ? fromEnv : DEFAULT_CONFIG_PATH;
+}

@@ -1,0 +1,55 @@
+/**
+ * Builds the CDK app from a config file, with cdk-nag's AwsSolutions checks: shared
+ * by the `cdk` entry (app.ts), the in-process synth script and the tests.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { FunctionName } from '../functions/core/metricNames';
+import { readPipelineConfig } from './config';
+import { ForkliftStack } from './stack';
+
+/** Default stack name (also the prefix of its output export names). */
+export const DEFAULT_STACK_NAME = 'Forklift';
+
+/** Options of {@link createForkliftApp}. */
+export interface ForkliftAppOptions {
+  /** The pipeline config file. */
+  readonly configPath: string;
+  readonly app?: App;
+  readonly stackName?: string;
+  readonly tracing?: boolean;
+  readonly workgroupArn?: string;
+  /** Account and region; env-agnostic when omitted. */
+  readonly env?: { account?: string; region?: string };
+  /** Test-only: entry files other than functions/<name>/handler.ts. */
+  readonly functionEntries?: Partial<Record<FunctionName, string>>;
+}
+
+/** The app and its one stack. */
+export interface ForkliftApp {
+  readonly app: App;
+  readonly stack: ForkliftStack;
+}
+
+/** Reads and validates the config (a ConfigError lists every problem), builds the stack, adds the nag checks. */
+export function createForkliftApp(options: ForkliftAppOptions): ForkliftApp {
+  const { config, document } = readPipelineConfig(options.configPath);
+  const app = options.app ?? new App();
+  const stack = new ForkliftStack(app, options.stackName ?? DEFAULT_STACK_NAME, {
+    config,
+    configDocument: document,
+    description: 'Forklift: loads data landing in S3 into Amazon Redshift',
+    ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
+    ...(options.workgroupArn !== undefined ? { workgroupArn: options.workgroupArn } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.functionEntries ? { functionEntries: options.functionEntries } : {}),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+/** Reads a context value as a string (the CLI passes `-c key=value` as strings). */
+export function contextString(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * The five Lambda functions, one NodejsFunction per handler, bundled locally with
+ * esbuild (SDK v3 clients included, at the versions package-lock.json pins) and
+ * shipped with the validated config as `forklift.config.json`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { EnvVar, FUNCTIONS, METRIC_NAMESPACE, SERVICE_NAME, type FunctionName } from '../functions/core/metricNames';
+
+/** The repository root (entries, package-lock.json). */
+export const PROJECT_ROOT = resolve(__dirname, '..');
+/** Where the deployed functions find the config (Lambda unpacks the bundle into /var/task). */
+export const DEPLOYED_CONFIG_PATH = '/var/task/forklift.config.json';
+/** The runtime: the newest Node.js this aws-cdk-lib knows (cdk-nag AwsSolutions-L1 asks for it). */
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild target matching {@link RUNTIME}. */
+export const BUNDLE_TARGET = 'node24';
+
+/** Timeout and memory of each function. discover is also the SQS consumer: the queue's visibility timeout derives from it. */
+export const FUNCTION_SETTINGS: Record<FunctionName, { timeout: Duration; memoryMiB: number }> = {
+  discover: { timeout: Duration.seconds(60), memoryMiB: 512 },
+  prepare: { timeout: Duration.seconds(120), memoryMiB: 512 },
+  report: { timeout: Duration.seconds(60), memoryMiB: 256 },
+  'record-failure': { timeout: Duration.seconds(60), memoryMiB: 256 },
+  freshness: { timeout: Duration.seconds(60), memoryMiB: 256 },
+};
+
+/** discover's reserved concurrency: at most this many batches talk to Redshift at once. */
+export const DISCOVER_RESERVED_CONCURRENCY = 5;
+
+/** Days each function's log group keeps its logs. */
+export const FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** The default entry of a function: `functions/<name>/handler.ts`. */
+export function defaultEntry(name: FunctionName): string {
+  return join(PROJECT_ROOT, 'functions', name, 'handler.ts');
+}
+
+/** Props of {@link Functions}. */
+export interface FunctionsProps {
+  /** The config document to bundle (validated already). */
+  readonly configDocument: unknown;
+  /** X-Ray active tracing. */
+  readonly tracing: boolean;
+  /** Test-only: other entry files per function (defaults to functions/<name>/handler.ts). */
+  readonly entries?: Partial<Record<FunctionName, string>>;
+}
+
+/** The functions by name, each with its own role and log group. */
+export class Functions extends Construct {
+  /** The function of each handler. */
+  readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const configFile = writeConfigFile(props.configDocument);
+
+    const make = (name: FunctionName): nodejs.NodejsFunction => {
+      const settings = FUNCTION_SETTINGS[name];
+      const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: FUNCTION_LOG_RETENTION });
+      // Our own role, not the AWSLambdaBasicExecutionRole managed policy: it may write to
+      // its own log group only.
+      const role = new iam.Role(this, `${pascal(name)}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Forklift ${name} function`,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      );
+      return new nodejs.NodejsFunction(this, pascal(name), {
+        entry: props.entries?.[name] ?? defaultEntry(name),
+        handler: 'handler',
+        runtime: RUNTIME,
+        architecture: lambda.Architecture.ARM_64,
+        timeout: settings.timeout,
+        memorySize: settings.memoryMiB,
+        role,
+        logGroup,
+        ...(name === 'discover' ? { reservedConcurrentExecutions: DISCOVER_RESERVED_CONCURRENCY } : {}),
+        tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+        description: `Forklift ${name}`,
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+        environment: {
+          POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+          POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          [EnvVar.ConfigPath]: DEPLOYED_CONFIG_PATH,
+        },
+        bundling: {
+          forceDockerBundling: false,
+          minify: true,
+          sourceMap: true,
+          target: BUNDLE_TARGET,
+          format: nodejs.OutputFormat.CJS,
+          externalModules: [],
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_inputDir: string, outputDir: string) => [`cp "${configFile}" "${outputDir}/forklift.config.json"`],
+          },
+        },
+      });
+    };
+
+    const byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    for (const name of FUNCTIONS) byName[name] = make(name);
+    this.byName = byName;
+  }
+}
+
+/** Writes the config document to a fresh temp dir; the afterBundling hook copies it into each bundle. */
+function writeConfigFile(document: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forklift-config-'));
+  const file = join(dir, 'forklift.config.json');
+  writeFileSync(file, JSON.stringify(document, null, 2) + '\n');
+  return file;
+}
+
+/** `record-failure` → `RecordFailure`. */
+export function pascal(name: string): string {
+  return name
+    .split('-')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}

@@ -1,0 +1,137 @@
+/**
+ * The Forklift stack: everything one pipeline config needs in the user's account,
+ * from the landing bucket to the alarms. Built from the same validated config the
+ * functions run with.
+ */
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { ForkliftConfig } from '../functions/core/config/schema';
+import { EnvVar, type FunctionName } from '../functions/core/metricNames';
+import { Alarms } from './alarms';
+import { Dashboard } from './dashboard';
+import { ObjectEvents } from './events';
+import { DISCOVER_RESERVED_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
+import { Landing } from './landing';
+import { LoadStateMachine } from './loadStateMachine';
+import { acknowledgeBucketNotificationsHandler, acknowledgePrefixWildcards, acknowledgeStarResource } from './nag';
+import { RedshiftAccess } from './redshiftAccess';
+
+/** How often the freshness function measures every table's data lag. */
+export const FRESHNESS_SCHEDULE = Duration.minutes(15);
+
+/** Props of {@link ForkliftStack}. */
+export interface ForkliftStackProps extends StackProps {
+  /** The validated pipeline config. */
+  readonly config: ForkliftConfig;
+  /** The config document as written, bundled beside each handler. */
+  readonly configDocument: unknown;
+  /** X-Ray tracing of the state machine and the functions (default true). */
+  readonly tracing?: boolean;
+  /** ARN of the Redshift Serverless workgroup; required with `warehouse.workgroupName`. */
+  readonly workgroupArn?: string;
+  /** Test-only: entry files other than functions/<name>/handler.ts. */
+  readonly functionEntries?: Partial<Record<FunctionName, string>>;
+}
+
+/** The deployed pipeline. */
+export class ForkliftStack extends Stack {
+  readonly landing: Landing;
+  readonly functions: Functions;
+  readonly objectEvents: ObjectEvents;
+  readonly load: LoadStateMachine;
+  readonly redshift: RedshiftAccess;
+  readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: ForkliftStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const tracing = props.tracing ?? true;
+
+    this.redshift = new RedshiftAccess(this, 'Redshift', { warehouse: config.warehouse, workgroupArn: props.workgroupArn });
+    this.landing = new Landing(this, 'Landing', { config });
+    this.functions = new Functions(this, 'Functions', {
+      configDocument: props.configDocument,
+      tracing,
+      ...(props.functionEntries ? { entries: props.functionEntries } : {}),
+    });
+    const fns = this.functions.byName;
+
+    const tablePrefixes = Object.values(config.tables).map((t) => t.prefix);
+    this.objectEvents = new ObjectEvents(this, 'ObjectEvents', {
+      bucket: this.landing.bucket,
+      ownedBucket: this.landing.owned,
+      prefixes: tablePrefixes,
+      discover: fns.discover,
+      discoverTimeout: FUNCTION_SETTINGS.discover.timeout,
+      maxConcurrency: DISCOVER_RESERVED_CONCURRENCY,
+    });
+
+    this.load = new LoadStateMachine(this, 'LoadStateMachine', {
+      prepare: fns.prepare,
+      report: fns.report,
+      recordFailure: fns['record-failure'],
+      tracing,
+    });
+    const stateMachine = this.load.stateMachine;
+    fns.discover.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(fns.discover);
+
+    // Warehouse: the state machine batches (load and aggregate transactions); the
+    // functions submit reads and small statements of their own.
+    this.redshift.grantDataApi(stateMachine, ['redshift-data:BatchExecuteStatement']);
+    for (const name of ['discover', 'prepare', 'record-failure', 'freshness'] as const) this.redshift.grantDataApi(fns[name]);
+
+    // S3: discover and prepare list and read the tables' prefixes; prepare writes manifests.
+    const bucket = this.landing.bucket;
+    const readPrefixes = tablePrefixes.map((p) => `${p}*`);
+    for (const fn of [fns.discover, fns.prepare]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadTablePrefixes', actions: ['s3:GetObject'], resources: readPrefixes.map((p) => bucket.arnForObjects(p)) }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ListTablePrefixes',
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': readPrefixes } },
+        }),
+      );
+    }
+    fns.prepare.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'WriteManifests', actions: ['s3:PutObject'], resources: [bucket.arnForObjects(`${config.landing.manifestPrefix}*`)] }),
+    );
+
+    new events.Rule(this, 'FreshnessSchedule', {
+      description: 'Forklift: measure every table\'s data lag',
+      schedule: events.Schedule.rate(FRESHNESS_SCHEDULE),
+      targets: [new targets.LambdaFunction(fns.freshness)],
+    });
+
+    this.alarms = new Alarms(this, 'Alarms', {
+      config,
+      stateMachine,
+      functions: fns,
+      deadLetterQueue: this.objectEvents.deadLetterQueue,
+    });
+    this.dashboard = new Dashboard(this, 'Dashboard', { config, stateMachine, functions: fns });
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description, exportName: `${this.stackName}-${id}` });
+    output('LandingBucketName', bucket.bucketName, 'The bucket objects land in');
+    output('StateMachineArn', stateMachine.stateMachineArn, 'The load state machine (manual reloads and backfills start it)');
+    output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
+    output('DashboardUrl', this.dashboard.url, 'The CloudWatch dashboard');
+
+    // cdk-nag: the wildcards that cannot be narrowed, each with its reason.
+    acknowledgeStarResource(stateMachine.role, { dataApi: true, xray: tracing, logDelivery: true });
+    for (const name of ['discover', 'prepare', 'record-failure', 'freshness'] as const) {
+      acknowledgeStarResource(fns[name].role!, { dataApi: true, xray: tracing });
+    }
+    acknowledgeStarResource(fns.report.role!, { dataApi: false, xray: tracing });
+    acknowledgePrefixWildcards(fns.discover.role!, bucket, tablePrefixes);
+    acknowledgePrefixWildcards(fns.prepare.role!, bucket, [...tablePrefixes, config.landing.manifestPrefix]);
+    acknowledgeBucketNotificationsHandler(this);
+  }
+}
