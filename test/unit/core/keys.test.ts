@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseConfig } from '../../../functions/core/config/load';
-import type { ForkliftConfig } from '../../../functions/core/config/schema';
+import type { ConfigInput, ForkliftConfig } from '../../../functions/core/config/schema';
 import { KeyParseError } from '../../../functions/core/errors';
 import { decodeEventKey, matchKey, renderPartitionKey, unsafeKeyReason } from '../../../functions/core/keys';
 
-const example = (): Record<string, any> => parse(readFileSync('forklift.config.yaml', 'utf8'));
+const example = (): ConfigInput => parse(readFileSync('forklift.config.yaml', 'utf8'));
 
-function config(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
+function config(edit?: (raw: ConfigInput) => void): ForkliftConfig {
   const raw = example();
   edit?.(raw);
   return parseConfig(raw);
@@ -15,8 +15,8 @@ function config(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
 
 const cfg = config();
 const withMarker = config((raw) => {
-  raw.tables.visits.completeness = { marker: '_SUCCESS' };
-  raw.tables.clicks = { ...raw.tables.visits, prefix: 'events/clicks/', partition: 'dt={date:yyyy-MM-dd}/hour={date:HH}/' };
+  raw.tables.visits!.completeness = { marker: '_SUCCESS' };
+  raw.tables.clicks = { ...raw.tables.visits!, prefix: 'events/clicks/', partition: 'dt={date:yyyy-MM-dd}/hour={date:HH}/' };
 });
 
 describe('matchKey', () => {

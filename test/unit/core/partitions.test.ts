@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseConfig } from '../../../functions/core/config/load';
-import type { ForkliftConfig } from '../../../functions/core/config/schema';
+import type { ConfigInput, ForkliftConfig } from '../../../functions/core/config/schema';
 import { PartitionNotFoundError } from '../../../functions/core/errors';
 import { checkCompleteness, groupPartitions, latestPartition, selectPartition } from '../../../functions/core/partitions';
 import type { ObjectInfo, Partition } from '../../../functions/core/types';
 
-function config(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
+function config(edit?: (raw: ConfigInput) => void): ForkliftConfig {
   const raw = parse(readFileSync('forklift.config.yaml', 'utf8'));
   edit?.(raw);
   return parseConfig(raw);
 }
 const cfg = config((raw) => {
-  raw.tables.visits.completeness = { marker: '_SUCCESS' };
+  raw.tables.visits!.completeness = { marker: '_SUCCESS' };
 });
 const d = (iso: string) => new Date(iso);
 const obj = (key: string, lastModified = '2026-11-20T00:00:00Z', size = 10): ObjectInfo => ({ key, size, lastModified: d(lastModified) });

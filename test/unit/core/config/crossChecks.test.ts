@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { aggregateOrder, crossCheck, factColumns, rootTable } from '../../../../functions/core/config/crossChecks';
-import { configSchema, type ForkliftConfig } from '../../../../functions/core/config/schema';
+import { configSchema, type ConfigInput, type ForkliftConfig } from '../../../../functions/core/config/schema';
 
 /** The example config, edited, validated by the schema only (so crossCheck's own output is what is asserted). */
-function schemaOnly(edit?: (raw: Record<string, any>) => void): ForkliftConfig {
+function schemaOnly(edit?: (raw: ConfigInput) => void): ForkliftConfig {
   const raw = parse(readFileSync('forklift.config.yaml', 'utf8'));
   edit?.(raw);
   return configSchema.parse(raw);
@@ -23,14 +23,14 @@ describe('crossCheck', () => {
       ['{date:yyyy-dd}/', "partition pattern '{date:yyyy-dd}/': has a day but no month (every coarser field is needed)"],
     ])('reports %p at tables.<name>.partition', (pattern, message) => {
       const config = schemaOnly((raw) => {
-        raw.tables.visits.partition = pattern;
+        raw.tables.visits!.partition = pattern;
       });
       expect(crossCheck(config)).toEqual([{ path: 'tables.visits.partition', message }]);
     });
 
     it('refuses a completeness marker on a single-object partition', () => {
       const config = schemaOnly((raw) => {
-        raw.tables.campaigns.completeness = { marker: '_SUCCESS' };
+        raw.tables.campaigns!.completeness = { marker: '_SUCCESS' };
       });
       expect(crossCheck(config)).toEqual([
         {
@@ -41,13 +41,13 @@ describe('crossCheck', () => {
     });
 
     it('accepts a marker on a folder partition', () => {
-      expect(crossCheck(schemaOnly((raw) => (raw.tables.visits.completeness = { marker: '_SUCCESS' })))).toEqual([]);
+      expect(crossCheck(schemaOnly((raw) => (raw.tables.visits!.completeness = { marker: '_SUCCESS' })))).toEqual([]);
     });
   });
 
   it('reports overlapping prefixes and the manifest prefix', () => {
     const config = schemaOnly((raw) => {
-      raw.tables.campaigns.prefix = 'events/';
+      raw.tables.campaigns!.prefix = 'events/';
       raw.landing.manifestPrefix = 'events/visits/manifests/';
     });
     expect(crossCheck(config)).toEqual([
@@ -59,9 +59,9 @@ describe('crossCheck', () => {
 
   it('reports table column rules', () => {
     const config = schemaOnly((raw) => {
-      raw.tables.visits.dataDateColumn = 'duration_ms';
-      raw.tables.visits.distStyle = 'even';
-      raw.tables.visits.deleteFlagColumn = 'visit_id';
+      raw.tables.visits!.dataDateColumn = 'duration_ms';
+      raw.tables.visits!.distStyle = 'even';
+      raw.tables.visits!.deleteFlagColumn = 'visit_id';
     });
     expect(crossCheck(config)).toEqual([
       { path: 'tables.visits.dataDateColumn', message: "column 'duration_ms' must be a DATE or TIMESTAMP" },
@@ -73,8 +73,8 @@ describe('crossCheck', () => {
 
   it('reports measures on non-numeric columns and missing columns', () => {
     const config = schemaOnly((raw) => {
-      raw.aggregates.visits_hourly.measures.revenue = { fn: 'sum', column: 'visitor_id' };
-      raw.aggregates.visits_hourly.measures.biggest = { fn: 'max' };
+      raw.aggregates!.visits_hourly!.measures!.revenue = { fn: 'sum', column: 'visitor_id' };
+      raw.aggregates!.visits_hourly!.measures!.biggest = { fn: 'max' };
     });
     expect(crossCheck(config)).toEqual([
       { path: 'aggregates.visits_hourly.measures.revenue.column', message: "sum needs a numeric column, 'visitor_id' is VARCHAR" },
