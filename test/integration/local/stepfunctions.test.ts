@@ -335,6 +335,33 @@ describe('local Step Functions endpoint', () => {
     expect(out.cause).toContain("no local handler for Task resource 'arn:aws:states:::sqs:sendMessage'");
   });
 
+  it('maps Tasks inside Parallel branches and fails with ErrorPath/CausePath', async () => {
+    const arn = server.registerStateMachine({
+      name: 'parallel',
+      definition: {
+        StartAt: 'Both',
+        States: {
+          Both: {
+            Type: 'Parallel',
+            Branches: [
+              { StartAt: 'Left', States: { Left: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:prepare', End: true } } },
+              { StartAt: 'Right', States: { Right: { Type: 'Pass', Result: { side: 'right' }, End: true } } },
+            ],
+            ResultPath: '$.both',
+            Next: 'Fail',
+          },
+          Fail: { Type: 'Fail', ErrorPath: '$.failure.error', CausePath: '$.failure.cause' },
+        },
+      },
+    });
+    const input = { tables: ['a', 'b'], failure: { error: 'CopyError', cause: 'line 3: bad int' } };
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify(input) }));
+    const out = await finished(executionArn!);
+    expect(out).toMatchObject({ status: 'FAILED', error: 'CopyError', cause: 'line 3: bad int' });
+    const types = (await history(executionArn!)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['ParallelStateEntered', 'ParallelStateStarted', 'LambdaFunctionSucceeded', 'ParallelStateSucceeded', 'FailStateEntered', 'ExecutionFailed']));
+  });
+
   it('times out an execution past TimeoutSeconds', async () => {
     const arn = server.registerStateMachine({ name: 'slow', definition: { ...GATE_DEFINITION, TimeoutSeconds: 1 } });
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
