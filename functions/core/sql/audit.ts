@@ -1,0 +1,101 @@
+/**
+ * The audit schema (ARCHITECTURE.md, "The warehouse contract"): `loads`,
+ * `load_files` and `affected_hours`, created IF NOT EXISTS by every batch that
+ * needs them, plus the row a failed load leaves behind.
+ */
+import { integerLiteral, literal, qualified, quoteIdent, textLiteral, timestampLiteral } from '../identifiers';
+
+/** The audit tables. */
+export type AuditTable = 'loads' | 'load_files' | 'affected_hours';
+
+/** `"audit"."table"`. */
+export function auditTable(auditSchema: string, table: AuditTable): string {
+  return qualified(auditSchema, table);
+}
+
+/** Number of statements {@link renderAuditDdl} returns (the schema and three tables). */
+export const AUDIT_DDL_STATEMENTS = 4;
+
+/** `CREATE SCHEMA` and the three audit tables, all IF NOT EXISTS (safe in a transaction, idempotent). */
+export function renderAuditDdl(auditSchema: string): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(auditSchema)}`,
+    `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'loads')} (` +
+      'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, ' +
+      'partition_key VARCHAR(1024), mode VARCHAR(16), status VARCHAR(16) NOT NULL, reason VARCHAR(1024), ' +
+      'files INTEGER, rows_loaded BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, error VARCHAR(4096), ' +
+      'error_file VARCHAR(1024), error_line INTEGER, error_column VARCHAR(127)' +
+      ') DISTSTYLE EVEN SORTKEY (table_name, partition_date)',
+    `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'load_files')} (` +
+      'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, ' +
+      'file_key VARCHAR(1024) NOT NULL, bytes BIGINT' +
+      ') DISTSTYLE EVEN SORTKEY (table_name, partition_date)',
+    `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'affected_hours')} (` +
+      'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, time_column VARCHAR(127) NOT NULL, hour TIMESTAMP NOT NULL' +
+      ') DISTSTYLE EVEN SORTKEY (load_id)',
+  ];
+}
+
+/** `text` cut to at most `bytes` UTF-8 bytes (Redshift VARCHAR lengths count bytes), on a character boundary. */
+export function fitBytes(text: string, bytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= bytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (used + size > bytes) break;
+    out += ch;
+    used += size;
+  }
+  return out;
+}
+
+/** A free-text literal that fits a VARCHAR(`bytes`) column. */
+export function textFitting(text: string, bytes: number): string {
+  return textLiteral(fitBytes(text, bytes), bytes);
+}
+
+/** What a failed execution records (status `failed`). */
+export interface FailureRecord {
+  loadId: string;
+  table: string;
+  partitionDate?: Date;
+  partitionKey?: string;
+  mode?: string;
+  files?: number;
+  startedAt?: Date;
+  finishedAt: Date;
+  /** The error message (free text: cleaned, not refused). */
+  error: string;
+  errorFile?: string;
+  errorLine?: number;
+  errorColumn?: string;
+}
+
+/** One batch (audit DDL, then the `failed` row) recording a failed load. */
+export function renderFailureRecord(auditSchema: string, f: FailureRecord): string[] {
+  const opt = <T>(v: T | undefined, render: (x: T) => string): string => (v === undefined ? 'NULL' : render(v));
+  return [
+    ...renderAuditDdl(auditSchema),
+    `INSERT INTO ${auditTable(auditSchema, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, ` +
+      'reason, files, rows_loaded, started_at, finished_at, error, error_file, error_line, error_column) VALUES (' +
+      [
+        literal(f.loadId),
+        literal(f.table),
+        opt(f.partitionDate, timestampLiteral),
+        opt(f.partitionKey, (k) => textFitting(k, 1024)),
+        opt(f.mode, literal),
+        "'failed'",
+        textFitting(f.error, 1024),
+        opt(f.files, integerLiteral),
+        '0',
+        opt(f.startedAt, timestampLiteral),
+        timestampLiteral(f.finishedAt),
+        textFitting(f.error, 4096),
+        opt(f.errorFile, (k) => textFitting(k, 1024)),
+        opt(f.errorLine, integerLiteral),
+        opt(f.errorColumn, (c) => textFitting(c, 127)),
+      ].join(', ') +
+      ')',
+  ];
+}

@@ -1,0 +1,161 @@
+/**
+ * The load batch: one BatchExecuteStatement (one transaction) that creates what is
+ * missing, locks the target, re-checks (the guard), stages the partition with one
+ * COPY, records affected hours, applies the mode, writes the audit rows and grants,
+ * and ends with the outcome row. Order: ARCHITECTURE.md, "One load = one transaction".
+ */
+import type { ForkliftConfig, LoadMode, TableConfig } from '../config/schema';
+import { ForkliftError } from '../errors';
+import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
+import type { Partition, StepRef } from '../types';
+import { renderAffectedHours, type RowSource } from './affectedHours';
+import { auditTable, renderAuditDdl, textFitting } from './audit';
+import { renderCopy } from './copy';
+import { renderRawTableDdl } from './ddl';
+import { renderGrants } from './grants';
+import { GUARD_TABLE, guardAllows, renderGuard } from './guard';
+import { PARTITION_COLUMN } from './relations';
+
+/** The staging temp table (`LIKE` the target). */
+export const STAGING_TABLE = 'forklift_staging';
+/** The temp table holding the partition's file list before it is copied (guarded) to load_files. */
+export const FILES_TABLE = 'forklift_files';
+
+/** Everything the load batch depends on; time and ids are passed in. */
+export interface LoadBatchArgs {
+  config: ForkliftConfig;
+  table: string;
+  /** The execution name. */
+  loadId: string;
+  partition: Partition;
+  /** `s3://bucket/key` of the COPY manifest. */
+  manifestUrl: string;
+  /** The effective mode (`truncate` when the run's truncate flag is set). */
+  mode: LoadMode;
+  /** True when rows of this partition may already be in the table (decideLoad). */
+  reload: boolean;
+  force: boolean;
+  /** Why this load runs (decideLoad's reason); the guard's reason replaces it when the guard skips. */
+  reason: string;
+  /** `ALTER TABLE ... ADD COLUMN` statements from planSchemaChanges. */
+  addColumns: string[];
+  startedAt: Date;
+}
+
+/** The rendered batch. */
+export interface LoadBatch {
+  sqls: string[];
+  /** 1-based index of the final `SELECT status, reason, rows_loaded`. */
+  outcomeStatement: number;
+  /** The raw step: the INSERT into the target. */
+  steps: StepRef[];
+}
+
+/** Renders the load batch. Throws ForkliftError for an unknown table, IdentifierError for a hostile key or id. */
+export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
+  const { config, table: name, partition } = args;
+  const table = config.tables[name];
+  if (!table) throw new ForkliftError(`unknown table '${name}'`);
+  if (partition.table !== name) throw new ForkliftError(`partition of '${partition.table}' given for table '${name}'`);
+  const audit = config.warehouse.auditSchema;
+  const target = qualified(table.schema, name);
+  const staging = quoteIdent(STAGING_TABLE);
+  const columns = Object.keys(table.columns);
+  const date = timestampLiteral(partition.date);
+  const guarded = guardAllows();
+
+  const sqls: string[] = [
+    ...renderAuditDdl(audit),
+    ...renderRawTableDdl(name, table),
+    ...args.addColumns,
+    `LOCK ${target}`,
+    renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
+    `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
+    renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
+  ];
+
+  const dml = renderModeDml({ ...args, cfg: table, name, target, staging, columns, date, guarded });
+  const hours = renderAffectedHours({
+    config,
+    table: name,
+    loadId: args.loadId,
+    sources: [{ from: `${staging} s`, alias: 's' }, ...dml.deleted],
+  });
+  if (hours) sqls.push(hours);
+  sqls.push(...dml.before);
+  sqls.push(dml.insert);
+  const insertStatement = sqls.length;
+
+  const keyLiterals = { id: literal(args.loadId), table: literal(name) };
+  sqls.push(
+    `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
+      `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
+      `CASE WHEN g.decision = 'load' THEN 'loaded' ELSE 'skipped' END, ` +
+      `CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END, ` +
+      `${integerLiteral(partition.files.length)}, ` +
+      `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END, ` +
+      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g`,
+  );
+  if (partition.files.length) {
+    const files = quoteIdent(FILES_TABLE);
+    sqls.push(
+      `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
+      `INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`,
+      `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes) ` +
+        `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded}`,
+    );
+  }
+  sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
+  sqls.push(`SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ORDER BY finished_at DESC LIMIT 1`);
+  return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
+}
+
+interface ModeArgs extends LoadBatchArgs {
+  cfg: TableConfig;
+  name: string;
+  target: string;
+  staging: string;
+  columns: string[];
+  date: string;
+  guarded: string;
+}
+
+/** The mode's guarded statements: DELETEs before the INSERT, the INSERT, and the rows the DELETEs remove (for affected hours). */
+function renderModeDml(a: ModeArgs): { before: string[]; insert: string; deleted: RowSource[] } {
+  const cols = a.columns.map(quoteIdent);
+  const into = `INSERT INTO ${a.target} (${[...cols, quoteIdent(PARTITION_COLUMN)].join(', ')}) `;
+  const plainInsert = `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM ${a.staging} s WHERE ${a.guarded}`;
+  const deleteWhere = (where: string | undefined): string => `DELETE FROM ${a.target} WHERE ${where ? `${where} AND ` : ''}${a.guarded}`;
+  switch (a.mode) {
+    case 'append': {
+      // A forced run deletes the partition's previous rows even when decide saw none: a reload never duplicates.
+      if (!a.reload && !a.force) return { before: [], insert: plainInsert, deleted: [] };
+      const where = `${quoteIdent(PARTITION_COLUMN)} = ${a.date}`;
+      return { before: [deleteWhere(where)], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: `t.${where}` }] };
+    }
+    case 'replace': {
+      const dd = quoteIdent(a.cfg.dataDateColumn);
+      const period = (p: string) => `${p}${dd} >= ${a.date} AND ${p}${dd} < ${timestampLiteral(a.partition.end)}`;
+      return { before: [deleteWhere(period(''))], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: period('t.') }] };
+    }
+    case 'truncate':
+      return { before: [deleteWhere(undefined)], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't' }] };
+    case 'merge': {
+      const key = a.cfg.primaryKey ?? [];
+      if (key.length === 0) throw new ForkliftError(`table '${a.name}': merge mode needs a primaryKey`);
+      const keyCols = key.map(quoteIdent);
+      const self = quoteIdent(a.name);
+      const match = (left: string) => keyCols.map((k) => `${left}.${k} = s.${k}`).join(' AND ');
+      const flag = a.cfg.deleteFlagColumn ? ` AND NOT COALESCE(s.${quoteIdent(a.cfg.deleteFlagColumn)}, FALSE)` : '';
+      // Duplicate keys in one partition: the row with the latest data date wins (ties: any one of them).
+      const latest =
+        `SELECT s.*, ROW_NUMBER() OVER (PARTITION BY ${keyCols.map((k) => `s.${k}`).join(', ')} ` +
+        `ORDER BY s.${quoteIdent(a.cfg.dataDateColumn)} DESC NULLS LAST) AS forklift_rn FROM ${a.staging} s`;
+      return {
+        before: [`DELETE FROM ${a.target} USING ${a.staging} s WHERE ${match(self)} AND ${a.guarded}`],
+        insert: `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM (${latest}) s WHERE s.forklift_rn = 1${flag} AND ${a.guarded}`,
+        deleted: [{ from: `${a.target} t JOIN ${a.staging} s ON ${match('t')}`, alias: 't' }],
+      };
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The warehouse-state read: one batch (audit DDL, then one SELECT) telling, per
+ * table, its columns, its newest loaded partition and which candidate partitions
+ * are already loaded, as one result set tagged by a `kind` column.
+ */
+import type { ForkliftConfig } from '../config/schema';
+import { isoSecond } from '../dates';
+import { ForkliftError } from '../errors';
+import { literal, timestampLiteral } from '../identifiers';
+import type { ExistingColumn } from '../types';
+import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
+import { parseInformationSchemaType } from './evolve';
+
+/** 1-based index of the SELECT in the batch of {@link renderWarehouseStateBatch}. */
+export const STATE_SELECT_STATEMENT = AUDIT_DDL_STATEMENTS + 1;
+
+/** A table and the partition dates the caller is deciding about. */
+export interface StateRequest {
+  table: string;
+  candidates: Date[];
+}
+
+/** Column positions of the SELECT's rows. */
+export const STATE_COLUMNS = [
+  'kind',
+  'table_name',
+  'column_name',
+  'data_type',
+  'character_maximum_length',
+  'numeric_precision',
+  'numeric_scale',
+  'ordinal_position',
+  'partition_date',
+] as const;
+
+const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
+
+/** The batch: audit DDL IF NOT EXISTS, then the SELECT at {@link STATE_SELECT_STATEMENT}. */
+export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
+  if (requests.length === 0) throw new ForkliftError('a warehouse-state read needs at least one table');
+  const audit = config.warehouse.auditSchema;
+  const loads = auditTable(audit, 'loads');
+  const tableOf = (name: string) => {
+    const t = config.tables[name];
+    if (!t) throw new ForkliftError(`unknown table '${name}'`);
+    return t;
+  };
+  const inSchema = requests
+    .map((r) => `(table_schema = ${literal(tableOf(r.table).schema)} AND table_name = ${literal(r.table)})`)
+    .join(' OR ');
+  const names = requests.map((r) => literal(r.table)).join(', ');
+  const branches = [
+    "SELECT CAST('column' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
+      'CAST(column_name AS VARCHAR(127)) AS column_name, CAST(data_type AS VARCHAR(128)) AS data_type, ' +
+      'CAST(character_maximum_length AS INTEGER) AS character_maximum_length, CAST(numeric_precision AS INTEGER) AS numeric_precision, ' +
+      'CAST(numeric_scale AS INTEGER) AS numeric_scale, CAST(ordinal_position AS INTEGER) AS ordinal_position, ' +
+      `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema}`,
+    `SELECT CAST('newest' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, MAX(partition_date) ` +
+      `FROM ${loads} WHERE status = 'loaded' AND table_name IN (${names}) GROUP BY table_name`,
+  ];
+  const candidates = requests
+    .filter((r) => r.candidates.length > 0)
+    .map((r) => `(table_name = ${literal(r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
+  if (candidates.length) {
+    branches.push(
+      `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
+        `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
+    );
+  }
+  return [...renderAuditDdl(audit), `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 8`];
+}
+
+/** A value of a result row, as the Data API adapter returns it. */
+export type StateValue = string | number | boolean | null;
+
+/** What the warehouse holds for one table. */
+export interface TableState {
+  newestLoaded?: Date;
+  /** isoSecond() of every candidate partition with a `loaded` row. */
+  loadedPartitions: Set<string>;
+  /** The table's columns in ordinal order; undefined when the table does not exist. */
+  columns?: ExistingColumn[];
+}
+
+/**
+ * The SELECT's rows (positional, in {@link STATE_COLUMNS} order) as a map by table.
+ * Every table in `tables` gets an entry, even without rows. Columns of types Forklift
+ * never creates are left out (they are kept in the warehouse and never touched).
+ */
+export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateValue>>, tables: readonly string[] = []): Map<string, TableState> {
+  const out = new Map<string, TableState>();
+  const entry = (table: string): TableState => {
+    let s = out.get(table);
+    if (!s) out.set(table, (s = { loadedPartitions: new Set() }));
+    return s;
+  };
+  tables.forEach(entry);
+  const columns = new Map<string, Array<{ ordinal: number; column: ExistingColumn }>>();
+  for (const row of records) {
+    const [kind, table, columnName, dataType, charLen, precision, scale, ordinal, partitionDate] = row;
+    const name = String(table);
+    const s = entry(name);
+    if (kind === 'column') {
+      const list = columns.get(name) ?? [];
+      columns.set(name, list);
+      const type = parseInformationSchemaType(String(dataType), num(charLen), num(precision), num(scale));
+      if (type) list.push({ ordinal: num(ordinal) ?? list.length, column: { name: String(columnName), type } });
+    } else if (kind === 'newest') {
+      const d = parseTimestamp(partitionDate);
+      if (d) s.newestLoaded = d;
+    } else if (kind === 'loaded') {
+      const d = parseTimestamp(partitionDate);
+      if (d) s.loadedPartitions.add(isoSecond(d));
+    } else {
+      throw new ForkliftError(`unexpected warehouse-state row kind '${String(kind)}'`);
+    }
+  }
+  for (const [name, list] of columns) entry(name).columns = list.sort((a, b) => a.ordinal - b.ordinal).map((c) => c.column);
+  return out;
+}
+
+function num(v: StateValue | undefined): number | undefined {
+  if (v === null || v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** `2026-11-20 13:00:00[.ffffff]` (the Data API's TIMESTAMP text, UTC) or ISO 8601. */
+export function parseTimestamp(v: StateValue | undefined): Date | undefined {
+  if (v === null || v === undefined || typeof v === 'boolean') return undefined;
+  if (typeof v === 'number') return new Date(v);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]00(?::?00)?)?$/.exec(v.trim());
+  if (!m) throw new ForkliftError(`cannot read timestamp '${v}'`);
+  const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms));
+}
