@@ -12,9 +12,17 @@ import {
   type Field,
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import type { WarehouseConfig } from '../core/config/schema';
+import type { ForkliftConfig, WarehouseConfig } from '../core/config/schema';
 import { ForkliftError, StatementFailedError } from '../core/errors';
-import type { WarehouseTarget } from '../core/types';
+import {
+  STATE_SELECT_STATEMENT,
+  parseWarehouseState,
+  renderWarehouseStateBatch,
+  type StateRequest,
+  type TableState,
+} from '../core/sql/state';
+import { isoSecond } from '../core/dates';
+import type { LoadInput, WarehouseState, WarehouseTarget } from '../core/types';
 
 /** A value of a result row, converted from the Data API's Field union. */
 export type SqlValue = string | number | boolean | null;
@@ -245,4 +253,42 @@ export async function queryBatch(
   const id = await warehouse.batch(sqls);
   await warehouse.waitFor(id, options);
   return warehouse.results(`${id}:${statement}`);
+}
+
+/**
+ * The warehouse state of `requests` (tables and candidate partitions) in ONE Data API
+ * submission: the batch of sql/state.ts, read back from its SELECT.
+ */
+export async function readWarehouseState(
+  warehouse: Warehouse,
+  config: ForkliftConfig,
+  requests: readonly StateRequest[],
+  options?: WaitOptions,
+): Promise<Map<string, TableState>> {
+  const rows = await queryBatch(warehouse, renderWarehouseStateBatch(config, requests), STATE_SELECT_STATEMENT, options);
+  return parseWarehouseState(rows, requests.map((r) => r.table));
+}
+
+/** The WarehouseState of one partition, from the per-table state of sql/state.ts (a table without an entry: nothing loaded). */
+export function stateFor(table: TableState | undefined, partitionDate: Date): WarehouseState {
+  const state: WarehouseState = { partitionLoaded: table?.loadedPartitions.has(isoSecond(partitionDate)) ?? false };
+  if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
+  if (table?.columns !== undefined) state.columns = table.columns;
+  return state;
+}
+
+/** discover's `observed` (ISO dates) as a WarehouseState. */
+export function observedState(observed: NonNullable<LoadInput['observed']>): WarehouseState {
+  const state: WarehouseState = { partitionLoaded: observed.partitionLoaded };
+  if (observed.newestLoaded !== undefined) state.newestLoaded = new Date(observed.newestLoaded);
+  if (observed.columns !== undefined) state.columns = observed.columns;
+  return state;
+}
+
+/** A WarehouseState as discover passes it in the execution input. */
+export function toObserved(state: WarehouseState): NonNullable<LoadInput['observed']> {
+  const observed: NonNullable<LoadInput['observed']> = { partitionLoaded: state.partitionLoaded };
+  if (state.newestLoaded !== undefined) observed.newestLoaded = state.newestLoaded.toISOString();
+  if (state.columns !== undefined) observed.columns = state.columns;
+  return observed;
 }

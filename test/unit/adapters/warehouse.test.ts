@@ -103,7 +103,7 @@ describe('DataApiWarehouse', () => {
     ]);
   });
 
-  it.each(['FAILED', 'ABORTED'])('%s → StatementFailedError with the Data API error', async (status) => {
+  it.each(['FAILED', 'ABORTED'] as const)('%s → StatementFailedError with the Data API error', async (status) => {
     rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: status, Error: 'ERROR: relation "x" does not exist' });
     const errors: unknown[] = [];
     const warehouse = new DataApiWarehouse(client, target, { sleep: noSleep, onError: (e) => errors.push(e) });

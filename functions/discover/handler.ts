@@ -1,0 +1,253 @@
+/**
+ * discover: S3 "object created" events (S3 notifications or EventBridge, through one
+ * SQS queue) → at most one load execution per (table, partition) of the batch. The
+ * whole batch is coalesced first: one warehouse-state read for all its partitions, one
+ * listing and one decision per partition, and a deterministic execution name so
+ * duplicate events (in this batch or later ones) start nothing new.
+ */
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { listObjects } from '../adapters/s3';
+import { startExecution } from '../adapters/stepFunctions';
+import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../adapters/warehouse';
+import type { ForkliftConfig } from '../core/config/schema';
+import { isoSecond } from '../core/dates';
+import { decideLoad } from '../core/decide';
+import { decodeEventKey, matchKey } from '../core/keys';
+import { MetricName } from '../core/metricNames';
+import { executionName } from '../core/names';
+import { checkCompleteness, groupPartitions } from '../core/partitions';
+import type { LoadInput } from '../core/types';
+import { lazyHandler } from '../runtime/env';
+import type { Log, MetricsSink } from '../runtime/observability';
+
+/** What discover needs. */
+export interface DiscoverDeps {
+  config: ForkliftConfig;
+  s3: S3Client;
+  sfn: SFNClient;
+  warehouse: Warehouse;
+  stateMachineArn: string;
+  log: Log;
+  metrics: MetricsSink;
+  now: () => Date;
+  /** Partitions handled at once (listing + StartExecution); default 8. */
+  concurrency?: number;
+}
+
+const s3NotificationBody = z.object({
+  Records: z.array(
+    z.object({
+      eventName: z.string(),
+      s3: z.object({
+        bucket: z.object({ name: z.string() }),
+        object: z.object({ key: z.string(), size: z.number().optional() }),
+      }),
+    }),
+  ),
+});
+const eventBridgeBody = z.object({
+  source: z.literal('aws.s3'),
+  'detail-type': z.string(),
+  detail: z.object({
+    bucket: z.object({ name: z.string() }),
+    object: z.object({ key: z.string(), size: z.number().optional() }),
+  }),
+});
+const testEventBody = z.object({ Event: z.literal('s3:TestEvent') });
+
+/** One object-created event, with its key as S3 stores it. */
+interface ObjectEvent {
+  bucket: string;
+  /** Decoded key, or the raw key with the decoding error. */
+  key: string;
+  decodeError?: string;
+}
+
+/**
+ * The object-created events of one SQS body: `[]` for S3 test events and other event types,
+ * undefined when the body is not a message discover understands.
+ */
+export function parseBody(body: string): ObjectEvent[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (testEventBody.safeParse(json).success) return [];
+  const s3 = s3NotificationBody.safeParse(json);
+  if (s3.success) {
+    return s3.data.Records.filter((r) => r.eventName.startsWith('ObjectCreated')).map((r) => {
+      try {
+        return { bucket: r.s3.bucket.name, key: decodeEventKey(r.s3.object.key) };
+      } catch (err) {
+        return { bucket: r.s3.bucket.name, key: r.s3.object.key, decodeError: (err as Error).message };
+      }
+    });
+  }
+  const eb = eventBridgeBody.safeParse(json);
+  if (eb.success) {
+    if (eb.data['detail-type'] !== 'Object Created') return [];
+    return [{ bucket: eb.data.detail.bucket.name, key: eb.data.detail.object.key }];
+  }
+  return undefined;
+}
+
+/** One (table, partition) of a batch and the SQS messages that mentioned it. */
+interface SeenPartition {
+  table: string;
+  date: Date;
+  partitionKey: string;
+  messageIds: Set<string>;
+}
+
+/** Build the discover handler. */
+export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const { config, log, metrics } = deps;
+
+  return async (event) => {
+    const failed = new Set<string>();
+    const seen = new Map<string, SeenPartition>();
+    try {
+      for (const record of event.Records) collect(record, failed, seen);
+      metrics.add(MetricName.PartitionsDiscovered, 'Count', seen.size);
+      if (seen.size > 0) await handlePartitions([...seen.values()], failed);
+    } finally {
+      metrics.flush();
+    }
+    return { batchItemFailures: [...failed].map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+
+  function collect(record: SQSRecord, failed: Set<string>, seen: Map<string, SeenPartition>): void {
+    const events = parseBody(record.body);
+    if (events === undefined) {
+      log.warn('malformed message: not an S3 event notification or EventBridge Object Created event', {
+        messageId: record.messageId,
+        body: record.body.slice(0, 500),
+      });
+      failed.add(record.messageId);
+      return;
+    }
+    for (const e of events) {
+      if (e.bucket !== config.landing.bucketName) {
+        log.debug('event for another bucket ignored', { bucket: e.bucket, key: e.key });
+        continue;
+      }
+      if (e.decodeError !== undefined) {
+        reject(e.key, undefined, e.decodeError);
+        continue;
+      }
+      const match = matchKey(config, e.key);
+      if (match.kind === 'ignored') {
+        log.debug('key ignored', { key: e.key, reason: match.reason });
+        continue;
+      }
+      if (match.kind === 'rejected') {
+        reject(e.key, match.table, match.reason);
+        continue;
+      }
+      const id = `${match.table}\u0000${match.partitionDate.getTime()}`;
+      let p = seen.get(id);
+      if (!p) {
+        p = { table: match.table, date: match.partitionDate, partitionKey: match.partitionKey, messageIds: new Set() };
+        seen.set(id, p);
+      }
+      p.messageIds.add(record.messageId);
+    }
+  }
+
+  function reject(key: string, table: string | undefined, reason: string): void {
+    // The key is logged as JSON (escaped), never put into SQL; redelivery would not make it valid.
+    log.warn('key rejected', { key: key.slice(0, 1100), table, reason });
+    metrics.add(MetricName.KeysRejected, 'Count', 1, table ?? 'unknown');
+  }
+
+  async function handlePartitions(partitions: SeenPartition[], failed: Set<string>): Promise<void> {
+    const byTable = new Map<string, Date[]>();
+    for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+    let states;
+    try {
+      states = await readWarehouseState(
+        deps.warehouse,
+        config,
+        [...byTable].map(([table, candidates]) => ({ table, candidates })),
+      );
+    } catch (err) {
+      log.error('warehouse state read failed; the batch will be redelivered', { error: describe(err) });
+      for (const p of partitions) p.messageIds.forEach((id) => failed.add(id));
+      return;
+    }
+    await forEachLimited(partitions, deps.concurrency ?? 8, async (p) => {
+      try {
+        await handlePartition(p, stateFor(states.get(p.table), p.date));
+      } catch (err) {
+        log.error('partition not handled; its messages will be redelivered', {
+          table: p.table,
+          partition: isoSecond(p.date),
+          error: describe(err),
+        });
+        p.messageIds.forEach((id) => failed.add(id));
+      }
+    });
+  }
+
+  async function handlePartition(p: SeenPartition, state: ReturnType<typeof stateFor>): Promise<void> {
+    const tableConfig = config.tables[p.table]!;
+    const listing = await listObjects(deps.s3, config.landing.bucketName, p.partitionKey);
+    const partition = groupPartitions(config, p.table, listing).partitions.find((x) => x.date.getTime() === p.date.getTime());
+    const where = { table: p.table, partition: isoSecond(p.date) };
+    if (!partition) {
+      log.info('partition has no objects any more; nothing to load', where);
+      return;
+    }
+    const completeness = checkCompleteness(tableConfig, partition, deps.now());
+    // A quiet-period partition starts anyway: Prepare waits inside the execution, and the name dedupes.
+    if (!completeness.complete && completeness.retryAfterSeconds === undefined) {
+      log.info('partition not complete yet; its marker event will trigger the load', { ...where, reason: completeness.reason });
+      return;
+    }
+    const decision = decideLoad({
+      table: p.table,
+      mode: tableConfig.mode,
+      olderPartitions: tableConfig.olderPartitions,
+      partitionDate: p.date,
+      state,
+      flags: { force: false, truncate: false },
+    });
+    if (decision.action === 'skip') {
+      log.info('load skipped', { ...where, reason: decision.reason });
+      metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
+      return;
+    }
+    const input: LoadInput = { table: p.table, date: p.date.toISOString(), observed: toObserved(state) };
+    const name = executionName(p.table, p.date);
+    const started = await startExecution(deps.sfn, deps.stateMachineArn, name, input);
+    if (started.status === 'started') {
+      log.info('load started', { ...where, execution: name, reason: decision.reason });
+      metrics.add(MetricName.ExecutionsStarted, 'Count', 1, p.table);
+    } else {
+      log.debug('load already started by an earlier event', { ...where, execution: name });
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+async function forEachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The Lambda entry point (deps from the environment, built at cold start). */
+export const handler = lazyHandler((deps) => createDiscoverHandler(deps));

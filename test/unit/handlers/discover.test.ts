@@ -1,0 +1,226 @@
+import {
+  BatchExecuteStatementCommand,
+  DescribeStatementCommand,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
+import { createDiscoverHandler, parseBody } from '../../../functions/discover/handler';
+import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
+import { exampleConfig, noSleep } from './helpers';
+
+const s3 = mockClient(S3Client);
+const sfn = mockClient(SFNClient);
+const rsd = mockClient(RedshiftDataClient);
+const config = exampleConfig();
+const bucket = config.landing.bucketName;
+const arn = 'arn:aws:states:us-east-1:123456789012:stateMachine:forklift-load';
+const now = new Date('2026-11-20T15:00:00Z');
+
+function setup() {
+  const log = recordingLog();
+  const metrics = recordingMetrics();
+  const handler = createDiscoverHandler({
+    config,
+    s3: new S3Client({ region: 'us-east-1' }),
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    warehouse: new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep }),
+    stateMachineArn: arn,
+    log,
+    metrics,
+    now: () => now,
+  });
+  return { handler, log, metrics };
+}
+
+function s3Record(messageId: string, key: string, encoded = true): SQSRecord {
+  const body = {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: bucket }, object: { key: encoded ? encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') : key, size: 10 } },
+      },
+    ],
+  };
+  return { messageId, body: JSON.stringify(body) } as SQSRecord;
+}
+
+function eventBridgeRecord(messageId: string, key: string): SQSRecord {
+  const body = { source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: bucket }, object: { key, size: 10 } } };
+  return { messageId, body: JSON.stringify(body) } as SQSRecord;
+}
+
+const event = (records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+/** The listing mock: every partition folder holds 3 files, older than the quiet period. */
+function mockListing(): void {
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+    IsTruncated: false,
+    Contents: [0, 1, 2].map((i) => ({ Key: `${input.Prefix}part-${i}.json.gz`, Size: 100, LastModified: new Date('2026-11-20T14:00:00Z') })),
+  }));
+}
+
+/** The warehouse mock: state read returns `rows`. */
+function mockWarehouse(rows: Array<Array<Record<string, unknown>>> = []): void {
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'state-1' });
+  rsd.on(DescribeStatementCommand).resolves({ Id: 'state-1', Status: 'FINISHED' });
+  rsd.on(GetStatementResultCommand).resolves({ Records: rows as never });
+}
+
+beforeEach(() => {
+  s3.reset();
+  sfn.reset();
+  rsd.reset();
+});
+
+describe('parseBody', () => {
+  it('decodes S3 notification keys (+ for space) and ignores test events', () => {
+    const body = JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: 'a+b%3Dc.json', size: 1 } } }] });
+    expect(parseBody(body)).toEqual([{ bucket: 'b', key: 'a b=c.json' }]);
+    expect(parseBody(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'b' }))).toEqual([]);
+    expect(parseBody('{"hello":1}')).toBeUndefined();
+    expect(parseBody('not json')).toBeUndefined();
+  });
+
+  it('keeps EventBridge keys as they are (not URL-encoded)', () => {
+    const body = JSON.stringify({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'b' }, object: { key: 'a+b.json' } } });
+    expect(parseBody(body)).toEqual([{ bucket: 'b', key: 'a+b.json' }]);
+  });
+});
+
+describe('discover', () => {
+  it('coalesces 1,000 records for 10 partitions into 10 executions and ONE state read', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const records: SQSRecord[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const hour = String(i % 10).padStart(2, '0');
+      const key = `events/visits/2026-11-20T${hour}/part-${i}.json.gz`;
+      records.push(i % 2 ? s3Record(`m${i}`, key) : eventBridgeRecord(`m${i}`, key));
+    }
+    const { handler, metrics } = setup();
+
+    const result = await handler(event(records));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(10);
+    const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(starts).toHaveLength(10);
+    expect(starts.map((s) => s.name).sort()).toEqual(
+      Array.from({ length: 10 }, (_, h) => `visits-20261120T${String(h).padStart(2, '0')}0000`),
+    );
+    expect(JSON.parse(starts[0]!.input!)).toEqual({
+      table: 'visits',
+      date: expect.stringMatching(/^2026-11-20T0\d:00:00.000Z$/),
+      observed: { partitionLoaded: false },
+    });
+    expect(metrics.recorded).toContainEqual({ name: 'PartitionsDiscovered', unit: 'Count', value: 10 });
+    expect(metrics.recorded.filter((m) => m.name === 'ExecutionsStarted')).toHaveLength(10);
+  });
+
+  it('rejects a hostile key with a metric, never puts it into SQL, and does not fail the record', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const hostile = "events/visits/2026-11-20T01/x';DROP TABLE events.visits;--.json";
+    const { handler, metrics, log } = setup();
+
+    const result = await handler(event([s3Record('bad', hostile), s3Record('good', 'events/visits/2026-11-20T02/a.json.gz')]));
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(metrics.recorded).toContainEqual({ name: 'KeysRejected', unit: 'Count', value: 1, table: 'visits' });
+    const sqls = rsd.commandCalls(BatchExecuteStatementCommand).flatMap((c) => c.args[0].input.Sqls ?? []);
+    expect(sqls.length).toBeGreaterThan(0);
+    expect(sqls.join('\n')).not.toContain('DROP');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(log.lines.some((l) => l.level === 'warn' && l.message === 'key rejected')).toBe(true);
+  });
+
+  it('reports only the malformed record as a batch item failure', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    const result = await handler(
+      event([{ messageId: 'junk', body: '{"nope":true' } as SQSRecord, s3Record('ok', 'events/visits/2026-11-20T03/a.json.gz')]),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'junk' }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it('ignores keys of no table and S3 test events without SQL', async () => {
+    const { handler } = setup();
+    const result = await handler(
+      event([
+        s3Record('other', 'somewhere/else.json'),
+        { messageId: 'test', body: JSON.stringify({ Event: 's3:TestEvent' }) } as SQSRecord,
+      ]),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(rsd.calls()).toHaveLength(0);
+  });
+
+  it('skips a partition already loaded, with LoadsSkipped', async () => {
+    mockListing();
+    const row = (kind: string, date: string) => [
+      { stringValue: kind },
+      { stringValue: 'visits' },
+      { isNull: true },
+      { isNull: true },
+      { isNull: true },
+      { isNull: true },
+      { isNull: true },
+      { isNull: true },
+      { stringValue: date },
+    ];
+    mockWarehouse([row('loaded', '2026-11-20 05:00:00'), row('newest', '2026-11-20 05:00:00')]);
+    const { handler, metrics, log } = setup();
+    await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(metrics.recorded).toContainEqual({ name: 'LoadsSkipped', unit: 'Count', value: 1, table: 'visits' });
+    expect(log.lines.find((l) => l.message === 'load skipped')?.attributes?.reason).toMatch(/already loaded/);
+  });
+
+  it('treats ExecutionAlreadyExists as handled', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'dup', $metadata: {} }));
+    const { handler, metrics } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(metrics.recorded.filter((m) => m.name === 'ExecutionsStarted')).toHaveLength(0);
+  });
+
+  it('fails the records of a partition whose StartExecution failed, and only those', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn
+      .on(StartExecutionCommand, { name: 'visits-20261120T060000' })
+      .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }))
+      .on(StartExecutionCommand, { name: 'visits-20261120T070000' })
+      .resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    const result = await handler(
+      event([
+        s3Record('a1', 'events/visits/2026-11-20T06/a.json.gz'),
+        s3Record('a2', 'events/visits/2026-11-20T06/b.json.gz'),
+        s3Record('b1', 'events/visits/2026-11-20T07/a.json.gz'),
+      ]),
+    );
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2']);
+  });
+
+  it('fails every partition record when the state read fails', async () => {
+    rsd.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerException' }));
+    const { handler } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz'), s3Record('x', 'elsewhere/k')]));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+});
