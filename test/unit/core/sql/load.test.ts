@@ -1,0 +1,199 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { LoadMode } from '../../../../functions/core/config/schema';
+import { IdentifierError } from '../../../../functions/core/errors';
+import { renderLoadBatch, type LoadBatchArgs } from '../../../../functions/core/sql/load';
+import type { Partition } from '../../../../functions/core/types';
+import { expectGolden } from './golden.helpers';
+import { config, openWarehouse, rows, runBatch, type FixtureRow } from './sql.helpers';
+
+const HOUR = '2026-11-20T13:00:00Z';
+
+function partition(table: string, date = HOUR, end = '2026-11-20T14:00:00Z', key = `p/${table}/${date.slice(0, 13)}/`): Partition {
+  return {
+    table,
+    date: new Date(date),
+    end: new Date(end),
+    key,
+    files: [
+      { key: `${key}a.json.gz`, size: 10, lastModified: new Date(0) },
+      { key: `${key}b.json.gz`, size: 20, lastModified: new Date(0) },
+    ],
+  };
+}
+
+function args(table: string, mode: LoadMode, over: Partial<LoadBatchArgs> = {}): LoadBatchArgs {
+  const p = over.partition ?? partition(table);
+  return {
+    config,
+    table,
+    loadId: `${table}-${p.date.toISOString().slice(0, 19).replace(/[-:]/g, '')}`,
+    partition: p,
+    manifestUrl: 's3://landing-bucket/_forklift/manifests/x.json',
+    mode,
+    reload: false,
+    force: false,
+    reason: `table '${table}': loading`,
+    addColumns: [],
+    startedAt: new Date('2026-11-20T14:05:00Z'),
+    ...over,
+  };
+}
+
+describe('renderLoadBatch: golden SQL', () => {
+  it.each([
+    ['load-append', 'visits', 'append', {}],
+    ['load-append-reload', 'visits', 'append', { reload: true, force: true }],
+    ['load-replace', 'sales', 'replace', { partition: partition('sales', '2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z') }],
+    ['load-truncate', 'campaigns', 'truncate', {}],
+    ['load-merge', 'customers', 'merge', {}],
+  ] as const)('%s', (golden, table, mode, over) => {
+    const batch = renderLoadBatch(args(table, mode, over));
+    expectGolden(golden, batch.sqls);
+    const insert = batch.sqls[batch.steps[0]!.statement - 1]!;
+    expect(insert.startsWith(`INSERT INTO "${config.tables[table]!.schema}"."${table}"`)).toBe(true);
+    expect(batch.outcomeStatement).toBe(batch.sqls.length);
+    expect(batch.sqls[batch.outcomeStatement - 1]).toMatch(/^SELECT status, reason, rows_loaded FROM "forklift"\."loads" WHERE load_id = /);
+  });
+
+  it('puts new columns after the CREATE TABLE and before the LOCK', () => {
+    const add = 'ALTER TABLE "events"."visits" ADD COLUMN "referrer" VARCHAR(200)';
+    const { sqls } = renderLoadBatch(args('visits', 'append', { addColumns: [add] }));
+    expect(sqls.indexOf(add)).toBe(sqls.findIndex((s) => s.startsWith('CREATE TABLE IF NOT EXISTS "events"')) + 1);
+    expect(sqls[sqls.indexOf(add) + 1]).toBe('LOCK "events"."visits"');
+  });
+
+  it('escapes a quote in a partition key and refuses a backslash', () => {
+    const quoted = renderLoadBatch(args('visits', 'append', { partition: partition('visits', HOUR, '2026-11-20T14:00:00Z', "p/o'brien/") }));
+    expect(quoted.sqls.join('\n')).toContain("'p/o''brien/'");
+    expect(quoted.sqls.join('\n')).not.toMatch(/[^']'brien/);
+    expect(() => renderLoadBatch(args('visits', 'append', { partition: partition('visits', HOUR, '2026-11-20T14:00:00Z', 'p\\x/') }))).toThrow(IdentifierError);
+    expect(() => renderLoadBatch(args('visits', 'append', { loadId: "x'; DROP TABLE y; --\\" }))).toThrow(IdentifierError);
+  });
+});
+
+describe('renderLoadBatch on Postgres (PGlite)', () => {
+  let db: PGlite;
+  beforeAll(async () => {
+    db = await openWarehouse();
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+
+  const visit = (id: string, at: string, visitor = 'v1', campaign = 1): FixtureRow => ({
+    visit_id: `'${id}'`,
+    visitor_id: `'${visitor}'`,
+    campaign_id: String(campaign),
+    visited_at: `'${at}'`,
+    duration_ms: '100',
+    revenue: '1.50',
+  });
+
+  it('appends once: the second run of the same partition is skipped by the guard; a forced reload does not duplicate', async () => {
+    const staged = [visit('a', '2026-11-20 13:05:00'), visit('b', '2026-11-20 13:55:00', 'v2')];
+    const first = await runBatch(db, renderLoadBatch(args('visits', 'append')).sqls, staged);
+    expect(first).toEqual([{ status: 'loaded', reason: "table 'visits': loading", rows_loaded: 2 }]);
+    const second = await runBatch(db, renderLoadBatch(args('visits', 'append', { loadId: 'visits-again' })).sqls, staged);
+    expect(second).toEqual([
+      {
+        status: 'skipped',
+        reason: "table 'visits': partition 2026-11-20T13:00:00Z is already loaded (by visits-20261120T130000); use --force to reload it",
+        rows_loaded: 0,
+      },
+    ]);
+    expect(await rows(db, 'SELECT visit_id FROM events.visits ORDER BY 1')).toEqual([{ visit_id: 'a' }, { visit_id: 'b' }]);
+    expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.load_files WHERE load_id = 'visits-again'")).toEqual([{ n: 0 }]);
+    expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.affected_hours WHERE load_id = 'visits-again'")).toEqual([{ n: 0 }]);
+
+    const forced = await runBatch(
+      db,
+      renderLoadBatch(args('visits', 'append', { loadId: 'visits-forced', force: true, reload: true })).sqls,
+      [visit('a', '2026-11-20 13:05:00'), visit('c', '2026-11-20 13:10:00', 'v3')],
+    );
+    expect(forced).toEqual([{ status: 'loaded', reason: "table 'visits': loading", rows_loaded: 2 }]);
+    expect(await rows(db, 'SELECT visit_id, _forklift_partition::text AS p FROM events.visits ORDER BY 1')).toEqual([
+      { visit_id: 'a', p: '2026-11-20 13:00:00' },
+      { visit_id: 'c', p: '2026-11-20 13:00:00' },
+    ]);
+    expect(await rows(db, "SELECT file_key, bytes::int AS bytes FROM forklift.load_files WHERE load_id = 'visits-forced' ORDER BY 1")).toEqual([
+      { file_key: 'p/visits/2026-11-20T13/a.json.gz', bytes: 10 },
+      { file_key: 'p/visits/2026-11-20T13/b.json.gz', bytes: 20 },
+    ]);
+    // affected hours: the staged rows' hour, for the one time column the aggregates use
+    expect(await rows(db, "SELECT time_column, hour::text AS hour FROM forklift.affected_hours WHERE load_id = 'visits-forced'")).toEqual([
+      { time_column: 'visited_at', hour: '2026-11-20 13:00:00' },
+    ]);
+    expect(await rows(db, "SELECT has_table_privilege('analysts', 'events.visits', 'SELECT') AS ok")).toEqual([{ ok: true }]);
+  });
+
+  it('a skipped load changes nothing and keeps the previous rows', async () => {
+    const before = await rows(db, 'SELECT count(*)::int AS n FROM events.visits');
+    await runBatch(db, renderLoadBatch(args('visits', 'append', { loadId: 'visits-third' })).sqls, [visit('z', '2026-11-20 13:30:00')]);
+    expect(await rows(db, 'SELECT count(*)::int AS n FROM events.visits')).toEqual(before);
+  });
+
+  it('replace deletes only the partition period', async () => {
+    const sale = (id: number, at: string): FixtureRow => ({ sale_id: String(id), sold_at: `'${at}'`, amount: '5.00' });
+    const day = (d: string) => partition('sales', `${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86400000).toISOString());
+    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-19'), loadId: 's19' })).sqls, [sale(1, '2026-11-19 23:59:59')]);
+    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20' })).sqls, [
+      sale(2, '2026-11-20 00:00:00'),
+      sale(3, '2026-11-20 12:00:00'),
+    ]);
+    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-21'), loadId: 's21' })).sqls, [sale(4, '2026-11-21 00:00:00')]);
+    const reload = renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20-again', force: true, reload: true }));
+    expect(await runBatch(db, reload.sqls, [sale(5, '2026-11-20 08:00:00')])).toEqual([{ status: 'loaded', reason: "table 'sales': loading", rows_loaded: 1 }]);
+    expect(await rows(db, 'SELECT sale_id::int AS id FROM events.sales ORDER BY 1')).toEqual([{ id: 1 }, { id: 4 }, { id: 5 }]);
+  });
+
+  it('truncate replaces the table, and an older snapshot is skipped by the guard', async () => {
+    const c = (id: number, name: string): FixtureRow => ({ campaign_id: String(id), name: `'${name}'`, updated_at: "'2026-11-20 00:00:00'" });
+    const snap = (d: string) => partition('campaigns', d, d, `dims/campaigns/campaigns_${d}.csv`);
+    await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-20T00:00:00Z'), loadId: 'c1' })).sqls, [c(1, 'a'), c(2, 'b')]);
+    await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-21T00:00:00Z'), loadId: 'c2' })).sqls, [c(3, 'c')]);
+    const older = await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-19T00:00:00Z'), loadId: 'c0' })).sqls, [c(9, 'old')]);
+    expect(older).toEqual([
+      {
+        status: 'skipped',
+        reason:
+          "table 'campaigns': partition 2026-11-19T00:00:00Z is older than the newest loaded snapshot 2026-11-21T00:00:00Z; use --force to load it anyway",
+        rows_loaded: 0,
+      },
+    ]);
+    expect(await rows(db, 'SELECT campaign_id AS id, name FROM public.campaigns ORDER BY 1')).toEqual([{ id: 3, name: 'c' }]);
+  });
+
+  it('merge upserts by key, keeps the latest duplicate and deletes flagged rows', async () => {
+    const cu = (id: number, name: string, at: string, deleted = false): FixtureRow => ({
+      customer_id: String(id),
+      name: `'${name}'`,
+      updated_at: `'${at}'`,
+      deleted: String(deleted),
+    });
+    const day = (d: string, id: string) => ({ partition: partition('customers', `${d}T00:00:00Z`, `${d}T23:59:59Z`), loadId: id });
+    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-11-20', 'm1'))).sqls, [
+      cu(1, 'ann', '2026-11-20 01:00:00'),
+      cu(2, 'bob', '2026-11-20 01:00:00'),
+      cu(3, 'cid', '2026-11-20 01:00:00'),
+    ]);
+    const second = await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-11-21', 'm2'))).sqls, [
+      cu(1, 'ann v2', '2026-11-21 01:00:00'),
+      cu(1, 'ann v3', '2026-11-21 02:00:00'),
+      cu(2, 'bob', '2026-11-21 01:00:00', true),
+      cu(4, 'dee', '2026-11-21 01:00:00'),
+      cu(5, 'gone', '2026-11-21 01:00:00', true),
+    ]);
+    expect(second[0]).toMatchObject({ status: 'loaded', rows_loaded: 5 });
+    expect(await rows(db, 'SELECT customer_id AS id, name FROM crm.customers ORDER BY 1')).toEqual([
+      { id: 1, name: 'ann v3' },
+      { id: 3, name: 'cid' },
+      { id: 4, name: 'dee' },
+    ]);
+  });
+
+  it('rolls back everything when a statement fails (no loads row, no rows)', async () => {
+    const batch = renderLoadBatch(args('visits', 'append', { partition: partition('visits', '2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z'), loadId: 'bad' }));
+    await expect(runBatch(db, batch.sqls, [{ visit_id: "'x'", visitor_id: 'NULL', campaign_id: '1', visited_at: "'2026-11-20 15:00:00'" }])).rejects.toThrow();
+    expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.loads WHERE load_id = 'bad'")).toEqual([{ n: 0 }]);
+  });
+});
