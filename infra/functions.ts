@@ -93,6 +93,8 @@ export class Functions extends Construct {
           POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
           POWERTOOLS_LOG_LEVEL: 'INFO',
           [EnvVar.ConfigPath]: DEPLOYED_CONFIG_PATH,
+          // The bundle ships source maps: stack traces point at the TypeScript.
+          NODE_OPTIONS: '--enable-source-maps',
         },
         bundling: {
           forceDockerBundling: false,

@@ -3,7 +3,7 @@
  * from the landing bucket to the alarms. Built from the same validated config the
  * functions run with.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -133,5 +133,11 @@ export class ForkliftStack extends Stack {
     acknowledgePrefixWildcards(fns.discover.role!, bucket, tablePrefixes);
     acknowledgePrefixWildcards(fns.prepare.role!, bucket, [...tablePrefixes, config.landing.manifestPrefix]);
     acknowledgeBucketNotificationsHandler(this);
+    if (!tracing) {
+      Validations.of(stateMachine).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SF2',
+        reason: 'X-Ray tracing was turned off by the deployer (-c tracing=false); every execution still logs all events to CloudWatch Logs and keeps its history.',
+      });
+    }
   }
 }
