@@ -1,0 +1,57 @@
+/**
+ * The audit row of a failed load whose COPY rejected a row: one INSERT that takes
+ * the file, line, column and reason from Redshift's `stl_load_errors` (the newest
+ * error under the partition's prefix since the execution started), and still writes
+ * the row when there is none. The SELECT after it reads back what was recorded.
+ */
+import type { FailureRecord } from './audit';
+import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
+import { integerLiteral, literal, textLiteral, timestampLiteral } from '../identifiers';
+
+/** Where to look for the COPY's errors. */
+export interface CopyFailureLookup {
+  /** `s3://bucket/<partition key>`: errors of files under it. */
+  filePrefix: string;
+  /** Only errors logged at or after this time (the execution's start). */
+  since?: Date;
+}
+
+/** 1-based index of the SELECT reading the recorded row: `error_file, error_line, error_column, reason`. */
+export const RECORDED_FAILURE_STATEMENT = AUDIT_DDL_STATEMENTS + 2;
+
+/** Audit DDL, the INSERT ... SELECT from stl_load_errors, then the SELECT at {@link RECORDED_FAILURE_STATEMENT}. */
+export function renderCopyFailureRecord(auditSchema: string, f: FailureRecord, lookup: CopyFailureLookup): string[] {
+  const opt = <T>(v: T | undefined, render: (x: T) => string): string => (v === undefined ? 'NULL' : render(v));
+  const loads = auditTable(auditSchema, 'loads');
+  const prefix = textLiteral(lookup.filePrefix, 1024);
+  const since = lookup.since ? ` AND starttime >= ${timestampLiteral(lookup.since)}` : '';
+  const message = textLiteral(f.error, 900);
+  return [
+    ...renderAuditDdl(auditSchema),
+    `INSERT INTO ${loads} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, ` +
+      'started_at, finished_at, error, error_file, error_line, error_column) SELECT ' +
+      [
+        literal(f.loadId),
+        literal(f.table),
+        opt(f.partitionDate, timestampLiteral),
+        opt(f.partitionKey, (k) => textLiteral(k, 1024)),
+        opt(f.mode, literal),
+        "'failed'",
+        `CASE WHEN e.err_reason IS NULL THEN ${message} ELSE LEFT('COPY failed: ' || TRIM(e.err_reason), 1024) END`,
+        opt(f.files, integerLiteral),
+        '0',
+        opt(f.startedAt, timestampLiteral),
+        timestampLiteral(f.finishedAt),
+        textLiteral(f.error, 4096),
+        'LEFT(TRIM(e.filename), 1024)',
+        'CAST(e.line_number AS INTEGER)',
+        'LEFT(TRIM(e.colname), 127)',
+      ].join(', ') +
+      ' FROM (SELECT 1 AS one) AS o LEFT JOIN (' +
+      'SELECT filename, line_number, colname, err_reason FROM stl_load_errors ' +
+      `WHERE LEFT(TRIM(filename), ${integerLiteral(lookup.filePrefix.length)}) = ${prefix}${since} ` +
+      'ORDER BY starttime DESC LIMIT 1) AS e ON 1 = 1',
+    `SELECT error_file, error_line, error_column, reason FROM ${loads} ` +
+      `WHERE load_id = ${literal(f.loadId)} AND status = 'failed' ORDER BY finished_at DESC LIMIT 1`,
+  ];
+}
