@@ -186,7 +186,20 @@ async function invokeSdk(serviceKey: string, action: string, input: Json, deps: 
     throw sdkTaskError(service.errorPrefix, error);
   }
   const { $metadata: _ignored, ...rest } = (output ?? {}) as Record<string, unknown>;
-  return roundTrip(rest);
+  return pascalCaseKeys(roundTrip(rest));
+}
+
+/**
+ * Step Functions returns AWS SDK integration results with PascalCase member names
+ * (`Records[0][0].StringValue`, not the SDK's `stringValue`); do the same so the
+ * definition's paths are the ones that work on AWS.
+ */
+export function pascalCaseKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(pascalCaseKeys);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => [key.charAt(0).toUpperCase() + key.slice(1), pascalCaseKeys(child as Json)]),
+  );
 }
 
 /** `RedshiftData.ValidationException` with a cause shaped like Step Functions writes it. */

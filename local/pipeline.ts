@@ -1,0 +1,284 @@
+/**
+ * The deployed pipeline, on the local stack: the same handlers and the same
+ * state machine file, wired the way infra/ wires them on AWS. S3 ObjectCreated
+ * events go through an SQS-like batcher (batching window, batch size, partial
+ * batch failures redelivered, then a dead-letter list) into discover, which
+ * starts executions of statemachines/load.asl.json; its Task states call the
+ * prepare, report and record-failure handlers in process.
+ */
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DataApiWarehouse, warehouseTarget } from '../functions/adapters/warehouse';
+import type { ForkliftConfig } from '../functions/core/config/schema';
+import { createDiscoverHandler } from '../functions/discover/handler';
+import { createFreshnessHandler } from '../functions/freshness/handler';
+import { createPrepareHandler } from '../functions/prepare/handler';
+import { createRecordFailureHandler } from '../functions/record-failure/handler';
+import { createReportHandler } from '../functions/report/handler';
+import type { RuntimeDeps } from '../functions/runtime/env';
+import { recordingMetrics, type Log, type MetricsSink } from '../functions/runtime/observability';
+import { startLocalStack, type LocalStack } from './stack';
+
+/** The state machine file: the one CDK deploys. */
+export const LOAD_DEFINITION_FILE = join(__dirname, '..', 'statemachines', 'load.asl.json');
+export const LOAD_STATE_MACHINE = 'forklift-load';
+const ACCOUNT = '000000000000';
+const REGION = 'us-east-1';
+
+/** The local ARN of one of our functions (`forklift-<name>`). */
+export function localFunctionArn(name: string): string {
+  return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:forklift-${name}`;
+}
+
+export interface LocalPipelineOptions {
+  config: ForkliftConfig;
+  /** Persisted warehouse and bucket (`.forklift` for `npm start`); omitted = temp, removed on stop. */
+  dataDir?: string;
+  ports?: { s3?: number; redshiftData?: number; stepFunctions?: number };
+  /** Scales Wait states; default 0 (poll at once: the local Data API answers in process). */
+  waitScale?: number;
+  /** SQS batching window for discover (ms); default 50. */
+  batchWindowMs?: number;
+  /** SQS batch size for discover; default 100 (as deployed). */
+  batchSize?: number;
+  /** Receives before a failing record goes to the dead-letter list; default 5 (as deployed). */
+  maxReceiveCount?: number;
+  log?: Log;
+  metrics?: MetricsSink;
+  now?: () => Date;
+}
+
+/** One finished (or running) execution, as `npm start` and tests read it. */
+export interface ExecutionResult {
+  name: string;
+  executionArn: string;
+  status: string;
+  input: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  error?: string;
+  cause?: string;
+  startDate?: Date;
+  stopDate?: Date;
+}
+
+export interface LocalPipeline {
+  config: ForkliftConfig;
+  stack: LocalStack;
+  stateMachineArn: string;
+  deps: RuntimeDeps;
+  /** Records discover could not handle after maxReceiveCount receives (the DLQ). */
+  deadLetters: S3EventRecord[];
+  /** Put objects into the landing bucket; their events flow into discover. */
+  put(objects: Array<{ key: string; body: Buffer | string }>, options?: { concurrency?: number }): Promise<void>;
+  /** Resolves when no event is pending, discover is idle and no execution runs. */
+  settle(): Promise<void>;
+  /** Executions of the load state machine, oldest first, with outputs. */
+  executions(): Promise<ExecutionResult[]>;
+  /** Run the freshness function once (as the 15-minute schedule does on AWS). */
+  checkFreshness(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** Start the local stack and wire the pipeline onto it. */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const { config } = options;
+  const stack = await startLocalStack({
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.ports === undefined ? {} : { ports: options.ports }),
+    buckets: [config.landing.bucketName],
+    stateMachines: [
+      {
+        name: LOAD_STATE_MACHINE,
+        definitionFile: LOAD_DEFINITION_FILE,
+        substitutions: {
+          PrepareFunctionArn: localFunctionArn('prepare'),
+          ReportFunctionArn: localFunctionArn('report'),
+          RecordFailureFunctionArn: localFunctionArn('record-failure'),
+        },
+      },
+    ],
+    waitScale: options.waitScale ?? 0,
+    retryScale: 0.01,
+  });
+  const stateMachineArn = stack.stepFunctions.stateMachineArns[LOAD_STATE_MACHINE]!;
+  const metrics = options.metrics ?? recordingMetrics();
+  const deps: RuntimeDeps = {
+    config,
+    s3: stack.s3.client,
+    sfn: stack.stepFunctions.client,
+    redshiftData: stack.redshiftData.client,
+    warehouse: new DataApiWarehouse(stack.redshiftData.client, warehouseTarget(config.warehouse), { pollMs: 5 }),
+    stateMachineArn,
+    log: options.log ?? quietLog,
+    metrics,
+    now: options.now ?? (() => new Date()),
+  };
+  const server = stack.stepFunctions.server;
+  server.registerLambda(localFunctionArn('prepare'), createPrepareHandler(deps) as (e: unknown) => Promise<unknown>);
+  server.registerLambda(localFunctionArn('report'), createReportHandler(deps) as (e: unknown) => Promise<unknown>);
+  server.registerLambda(localFunctionArn('record-failure'), createRecordFailureHandler(deps) as (e: unknown) => Promise<unknown>);
+  const discover = createDiscoverHandler(deps);
+  const freshness = createFreshnessHandler(deps);
+
+  const queue = new SqsBatcher(
+    (event) => discover(event),
+    options.batchWindowMs ?? 50,
+    options.batchSize ?? 100,
+    options.maxReceiveCount ?? 5,
+  );
+  stack.s3.onObjectCreated((records) => records.forEach((r) => queue.send(r)));
+
+  const listExecutions = async (): Promise<ExecutionListItem[]> => {
+    const items: ExecutionListItem[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await stack.stepFunctions.client.send(
+        new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+      );
+      items.push(...(page.executions ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return items;
+  };
+
+  return {
+    config,
+    stack,
+    stateMachineArn,
+    deps,
+    deadLetters: queue.deadLetters,
+    async put(objects, putOptions) {
+      const concurrency = putOptions?.concurrency ?? 16;
+      let next = 0;
+      const worker = async () => {
+        while (next < objects.length) {
+          const object = objects[next++]!;
+          await stack.s3.client.send(
+            new PutObjectCommand({ Bucket: config.landing.bucketName, Key: object.key, Body: object.body }),
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, objects.length) }, worker));
+    },
+    async settle() {
+      for (;;) {
+        await stack.s3.idle();
+        await queue.idle();
+        const running = (await listExecutions()).filter((e) => e.status === 'RUNNING');
+        if (running.length === 0 && queue.isIdle()) return;
+        await Promise.all(running.map((e) => server.waitForExecution(e.executionArn!)));
+      }
+    },
+    async executions() {
+      const items = (await listExecutions()).sort((a, b) => (a.startDate?.getTime() ?? 0) - (b.startDate?.getTime() ?? 0));
+      return Promise.all(
+        items.map(async (item): Promise<ExecutionResult> => {
+          const d = await stack.stepFunctions.client.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
+          return {
+            name: d.name ?? '',
+            executionArn: d.executionArn ?? '',
+            status: d.status ?? 'UNKNOWN',
+            input: d.input ? (JSON.parse(d.input) as Record<string, unknown>) : {},
+            ...(d.output ? { output: JSON.parse(d.output) as Record<string, unknown> } : {}),
+            ...(d.error ? { error: d.error } : {}),
+            ...(d.cause ? { cause: d.cause } : {}),
+            ...(d.startDate ? { startDate: d.startDate } : {}),
+            ...(d.stopDate ? { stopDate: d.stopDate } : {}),
+          };
+        }),
+      );
+    },
+    checkFreshness: () => freshness({}),
+    async stop() {
+      await queue.idle();
+      await stack.stop();
+    },
+  };
+}
+
+/**
+ * What SQS + the Lambda event source mapping do for discover: collect records
+ * for a batching window (or until a batch is full), invoke with an SQS event,
+ * redeliver the records reported in batchItemFailures (up to maxReceiveCount),
+ * then park them in a dead-letter list.
+ */
+class SqsBatcher {
+  readonly deadLetters: S3EventRecord[] = [];
+  private pending: Array<{ record: S3EventRecord; receives: number; id: string }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private waiters: Array<() => void> = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly invoke: (event: SQSEvent) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>,
+    private readonly windowMs: number,
+    private readonly batchSize: number,
+    private readonly maxReceiveCount: number,
+  ) {}
+
+  send(record: S3EventRecord, receives = 0): void {
+    this.pending.push({ record, receives, id: `msg-${++this.sequence}` });
+    if (this.pending.length >= this.batchSize) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
+
+  isIdle(): boolean {
+    return this.pending.length === 0 && this.inFlight === 0;
+  }
+
+  idle(): Promise<void> {
+    return this.isIdle() ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, this.batchSize);
+      this.inFlight++;
+      void this.deliver(batch).finally(() => {
+        this.inFlight--;
+        if (this.isIdle()) this.waiters.splice(0).forEach((w) => w());
+      });
+    }
+  }
+
+  private async deliver(batch: Array<{ record: S3EventRecord; receives: number; id: string }>): Promise<void> {
+    const event: SQSEvent = { Records: batch.map((m) => sqsRecord(m.id, m.record, m.receives + 1)) };
+    let failed: Set<string>;
+    try {
+      const response = await this.invoke(event);
+      failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    } catch {
+      failed = new Set(batch.map((m) => m.id)); // the whole invocation failed: every message comes back
+    }
+    for (const message of batch.filter((m) => failed.has(m.id))) {
+      if (message.receives + 1 >= this.maxReceiveCount) this.deadLetters.push(message.record);
+      else this.send(message.record, message.receives + 1);
+    }
+  }
+}
+
+function sqsRecord(messageId: string, record: S3EventRecord, receiveCount: number): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: messageId,
+    body: JSON.stringify({ Records: [record] }),
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:forklift-events`,
+    awsRegion: REGION,
+  };
+}
