@@ -1,0 +1,239 @@
+/**
+ * Planning one execution of the load state machine, without side effects: from the
+ * config, the run's input, a listing of the partition, the warehouse state and the
+ * clock, the LoadPlan (`$.plan`) with both rendered transactions, the manifest to write
+ * and the statements that must run before the load batch. Prepare runs it and performs
+ * the side effects; the CLI's `plan` prints the same SQL without running anything.
+ */
+import type { ForkliftConfig, TableConfig } from './config/schema';
+import { isoSecond, parseDateArgument } from './dates';
+import { decideLoad, effectiveMode } from './decide';
+import { ForkliftError, PartitionNotFoundError } from './errors';
+import { tablePattern } from './keys';
+import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
+import { aggregatesFedBy, renderAggregateBatch } from './sql/aggregate';
+import { renderManifest } from './sql/copy';
+import { planSchemaChanges } from './sql/evolve';
+import { renderLoadBatch } from './sql/load';
+import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
+
+/** Seconds between DescribeStatement polls on AWS (the local runner shortens Waits). */
+export const DEFAULT_POLL_SECONDS = 2;
+
+/** The keys Prepare lists: a partition's folder, or the table's prefix (latest partition, single-object partitions). */
+export function listingPrefix(config: ForkliftConfig, input: LoadInput): string {
+  const { table } = requireTable(config, input.table);
+  if (input.date === undefined || tablePattern(table).kind === 'object') return table.prefix;
+  return table.prefix + tablePattern(table).render(parseDateArgument(input.date));
+}
+
+/** Where a load's COPY manifest is written: `<manifestPrefix><table>/<loadId>.manifest`. */
+export function manifestKey(config: ForkliftConfig, table: string, loadId: string): string {
+  return `${config.landing.manifestPrefix}${table}/${loadId}.manifest`;
+}
+
+/** The partition a load input names, chosen from a listing, or why it must wait. */
+export type PartitionChoice =
+  | { kind: 'partition'; table: string; tableConfig: TableConfig; partition: Partition; completenessOverridden?: string }
+  | { kind: 'wait'; table: string; partition: Partition; reason: string; waitSeconds: number };
+
+/**
+ * Choose the partition of a load input from `listing` and check its completeness at `now`.
+ * A quiet-period partition still receiving objects → `wait`; a missing marker or an empty
+ * partition → PartitionNotFoundError (a forced run loads without the marker, never without files).
+ */
+export function choosePartition(config: ForkliftConfig, input: LoadInput, listing: ObjectInfo[], now: Date): PartitionChoice {
+  const { name, table: tableConfig } = requireTable(config, input.table);
+  const date = input.date === undefined ? undefined : parseDateArgument(input.date);
+  const wanted = input.files === undefined ? listing : restrictToFiles(listing, input.files, name);
+  const { partitions } = groupPartitions(config, name, wanted);
+  if (input.files !== undefined && partitions.length > 1) {
+    throw new ForkliftError(
+      `table '${name}': the explicit files span ${partitions.length} partitions (${partitions.map((p) => isoSecond(p.date)).join(', ')}); give files of one partition`,
+    );
+  }
+  const partition = selectPartition(partitions, name, date);
+  // Explicit files are the operator's choice of what the partition is: no completeness rule applies.
+  const completeness = input.files !== undefined ? ({ complete: true } as const) : checkCompleteness(tableConfig, partition, now);
+  if (completeness.complete) return { kind: 'partition', table: name, tableConfig, partition };
+  if (partition.files.length === 0) {
+    throw new PartitionNotFoundError(name, isoSecond(partition.date), completeness.reason);
+  }
+  if (completeness.retryAfterSeconds !== undefined) {
+    return { kind: 'wait', table: name, partition, reason: completeness.reason, waitSeconds: completeness.retryAfterSeconds };
+  }
+  if (input.force) {
+    return { kind: 'partition', table: name, tableConfig, partition, completenessOverridden: completeness.reason };
+  }
+  throw new PartitionNotFoundError(name, isoSecond(partition.date), `${completeness.reason}; use --force to load it without the marker`);
+}
+
+/** What Prepare (or the CLI) needs to plan a load. */
+export interface PlanLoadArgs {
+  config: ForkliftConfig;
+  input: LoadInput;
+  /** The execution name: the load id of the audit rows. */
+  loadId: string;
+  /** When the execution started (audit `started_at`). */
+  startedAt: Date;
+  now: Date;
+  /** The objects of the partition (Prepare lists `listingPrefix`, or heads the explicit files). */
+  listing: ObjectInfo[];
+  /** The warehouse as seen for the chosen partition (discover's `observed`, or a read). */
+  state: WarehouseState;
+  target: WarehouseTarget;
+  pollSeconds?: number;
+}
+
+/** A plan and the side effects Prepare performs before returning it. */
+export interface PlanResult {
+  plan: LoadPlan;
+  /** The COPY manifest to write before the load batch runs (load plans only). */
+  manifest?: { key: string; body: string };
+  /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
+  preStatements: string[];
+}
+
+/** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */
+export function planLoad(args: PlanLoadArgs): PlanResult {
+  const { config, input, loadId, target } = args;
+  const pollSeconds = args.pollSeconds ?? DEFAULT_POLL_SECONDS;
+  const choice = choosePartition(config, input, args.listing, args.now);
+  const base = {
+    loadId,
+    table: choice.table,
+    partitionDate: choice.partition.date.toISOString(),
+    partitionKey: choice.partition.key,
+    files: choice.partition.files.length,
+    bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
+    pollSeconds,
+    steps: [] as StepRef[],
+  };
+  if (choice.kind === 'wait') {
+    return { plan: { ...base, action: 'wait', reason: choice.reason, waitSeconds: choice.waitSeconds }, preStatements: [] };
+  }
+  const { table, tableConfig, partition } = choice;
+  const flags = { force: input.force === true, truncate: input.truncate === true };
+  const mode = effectiveMode(tableConfig.mode, flags);
+  const decision = decideLoad({
+    table,
+    mode: tableConfig.mode,
+    olderPartitions: tableConfig.olderPartitions,
+    partitionDate: partition.date,
+    state: args.state,
+    flags,
+  });
+  if (decision.action === 'skip') {
+    return { plan: { ...base, mode, action: 'skip', reason: decision.reason }, preStatements: [] };
+  }
+  const reason = choice.completenessOverridden
+    ? `${decision.reason} (${choice.completenessOverridden}: loading anyway because of --force)`
+    : decision.reason;
+
+  const changes = planSchemaChanges(table, tableConfig, args.state.columns);
+  const key = manifestKey(config, table, loadId);
+  const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
+  const load = renderLoadBatch({
+    config,
+    table,
+    loadId,
+    partition,
+    manifestUrl,
+    mode,
+    reload: decision.reload,
+    force: flags.force,
+    reason,
+    addColumns: changes.addColumns,
+    startedAt: args.startedAt,
+  });
+  const plan: LoadPlan = {
+    ...base,
+    action: 'load',
+    reason,
+    mode,
+    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId },
+    outcomeStatement: load.outcomeStatement,
+    steps: [...load.steps],
+  };
+  const fed = aggregatesFedBy(config, table);
+  if (fed.length > 0) {
+    const aggregate = renderAggregateBatch({ config, aggregates: fed, buckets: { kind: 'load', loadId, table } });
+    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500) };
+    plan.steps.push(...aggregate.steps);
+  }
+  return {
+    plan,
+    manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
+    preStatements: [...changes.widenVarchar],
+  };
+}
+
+/** What an aggregate-only run needs. */
+export interface PlanAggregateArgs {
+  config: ForkliftConfig;
+  input: LoadInput;
+  loadId: string;
+  target: WarehouseTarget;
+  pollSeconds?: number;
+}
+
+/** Plan an aggregate-only run: recompute `aggregates` (default: every one fed by `table`) over [start, end). */
+export function planAggregate(args: PlanAggregateArgs): PlanResult {
+  const { config, input, loadId, target } = args;
+  if (input.start === undefined || input.end === undefined) {
+    throw new ForkliftError('an aggregate-only run needs start and end');
+  }
+  const start = parseDateArgument(input.start);
+  const end = parseDateArgument(input.end);
+  if (end.getTime() <= start.getTime()) {
+    throw new ForkliftError(`aggregate-only run: end ${isoSecond(end)} must be after start ${isoSecond(start)}`);
+  }
+  let aggregates: string[];
+  if (input.aggregates !== undefined && input.aggregates.length > 0) {
+    const unknown = input.aggregates.filter((a) => config.aggregates[a] === undefined);
+    if (unknown.length) {
+      throw new ForkliftError(
+        `unknown aggregate${unknown.length > 1 ? 's' : ''} ${unknown.map((a) => `'${a}'`).join(', ')}; the config has ${Object.keys(config.aggregates).map((a) => `'${a}'`).join(', ') || 'none'}`,
+      );
+    }
+    aggregates = input.aggregates;
+  } else {
+    const { name } = requireTable(config, input.table);
+    aggregates = aggregatesFedBy(config, name);
+    if (aggregates.length === 0) throw new ForkliftError(`table '${name}' feeds no aggregate`);
+  }
+  const batch = renderAggregateBatch({ config, aggregates, buckets: { kind: 'range', start, end } });
+  const plan: LoadPlan = {
+    action: 'aggregate',
+    reason: `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)})`,
+    loadId,
+    pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
+    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId },
+    steps: [...batch.steps],
+  };
+  if (input.table !== undefined) plan.table = input.table;
+  return { plan, preStatements: [] };
+}
+
+/** Plan any execution input: aggregate-only runs, or loads. */
+export function planExecution(args: PlanLoadArgs): PlanResult {
+  return args.input.aggregateOnly === true ? planAggregate(args) : planLoad(args);
+}
+
+function requireTable(config: ForkliftConfig, table: string | undefined): { name: string; table: TableConfig } {
+  if (table === undefined) throw new ForkliftError('the input names no table');
+  const t = config.tables[table];
+  if (!t) {
+    throw new ForkliftError(`unknown table '${table}'; the config has ${Object.keys(config.tables).map((n) => `'${n}'`).join(', ')}`);
+  }
+  return { name: table, table: t };
+}
+
+function restrictToFiles(listing: ObjectInfo[], files: string[], table: string): ObjectInfo[] {
+  const byKey = new Map(listing.map((o) => [o.key, o]));
+  const missing = files.filter((f) => !byKey.has(f));
+  if (missing.length) {
+    throw new PartitionNotFoundError(table, undefined, `explicit files not found: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+  }
+  return files.map((f) => byKey.get(f)!);
+}

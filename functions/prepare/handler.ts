@@ -1,0 +1,100 @@
+/**
+ * Prepare: the first state of the load state machine. Lists the partition (or heads
+ * the explicit files), reads the warehouse state unless discover passed what it saw,
+ * plans with core/plan.ts, then performs the plan's side effects: VARCHAR widening
+ * (outside any transaction, before the batch) and the COPY manifest. Returns `$.plan`.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { headObject, listObjects, putManifest } from '../adapters/s3';
+import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
+import type { ForkliftConfig } from '../core/config/schema';
+import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
+import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
+import { lazyHandler } from '../runtime/env';
+import type { Log } from '../runtime/observability';
+
+/** Prepare's payload, as the state machine's Parameters build it. */
+export interface PrepareEvent {
+  /** The execution's state: its input (and, after a Wait, the previous `plan`). */
+  input: LoadInput & Record<string, unknown>;
+  /** `$$.Execution.Name`: the load id. */
+  execution: string;
+  /** `$$.Execution.StartTime`. */
+  startedAt: string;
+}
+
+/** What Prepare needs. */
+export interface PrepareDeps {
+  config: ForkliftConfig;
+  s3: S3Client;
+  warehouse: Warehouse;
+  log: Log;
+  now: () => Date;
+  /** Seconds between status polls in the state machine (default 2). */
+  pollSeconds?: number;
+}
+
+/** `$.plan`, with the execution's start time for Report's LoadSeconds. */
+export type PreparedPlan = LoadPlan & { startedAt: string };
+
+const INPUT_FIELDS = ['table', 'date', 'files', 'force', 'truncate', 'aggregateOnly', 'aggregates', 'start', 'end', 'observed'] as const;
+
+/** The LoadInput fields of the execution state (dropping `plan` and anything else the state carries). */
+export function loadInputOf(state: Record<string, unknown>): LoadInput {
+  const input: Record<string, unknown> = {};
+  for (const f of INPUT_FIELDS) if (state[f] !== undefined) input[f] = state[f];
+  return input as LoadInput;
+}
+
+/** Build the Prepare handler. */
+export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) => Promise<PreparedPlan> {
+  const { config, log } = deps;
+  const target = warehouseTarget(config.warehouse);
+  const bucket = config.landing.bucketName;
+
+  return async (event) => {
+    const input = loadInputOf(event.input);
+    const startedAt = new Date(event.startedAt);
+    const now = deps.now();
+    const base = { config, input, loadId: event.execution, startedAt, now, target, pollSeconds: deps.pollSeconds ?? 2 };
+
+    let result: PlanResult;
+    if (input.aggregateOnly === true) {
+      result = planExecution({ ...base, listing: [], state: { partitionLoaded: false } });
+    } else {
+      const listing = await list(input);
+      const state = await warehouseState(input, listing, now);
+      result = planExecution({ ...base, listing, state });
+    }
+    const { plan } = result;
+    log.info(`plan: ${plan.action}`, { table: plan.table, partition: plan.partitionDate, loadId: plan.loadId, reason: plan.reason });
+
+    if (plan.action === 'load') {
+      for (const sql of result.preStatements) {
+        log.info('widening a VARCHAR column before the load', { sql });
+        await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`));
+      }
+      if (result.manifest) await putManifest(deps.s3, bucket, result.manifest.key, result.manifest.body);
+    }
+    return { ...plan, startedAt: startedAt.toISOString() };
+  };
+
+  async function list(input: LoadInput): Promise<ObjectInfo[]> {
+    if (input.files !== undefined) {
+      const heads = await Promise.all(input.files.map((key) => headObject(deps.s3, bucket, key)));
+      return heads.filter((o): o is ObjectInfo => o !== undefined);
+    }
+    return listObjects(deps.s3, bucket, listingPrefix(config, input));
+  }
+
+  async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date): Promise<WarehouseState> {
+    if (input.observed !== undefined) return observedState(input.observed);
+    const choice = choosePartition(config, input, listing, now);
+    if (choice.kind === 'wait') return { partitionLoaded: false }; // the plan waits: no read needed yet
+    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }]);
+    return stateFor(states.get(choice.table), choice.partition.date);
+  }
+}
+
+/** The Lambda entry point. */
+export const handler = lazyHandler((deps) => createPrepareHandler(deps));
