@@ -1,0 +1,128 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { renderFailureRecord } from '../../../../functions/core/sql/audit';
+import { renderCopy, renderManifest } from '../../../../functions/core/sql/copy';
+import { renderLoadBatch } from '../../../../functions/core/sql/load';
+import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_SELECT_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
+import { renderFreshness, renderRecentLoads } from '../../../../functions/core/sql/status';
+import { expectGolden } from './golden.helpers';
+import { config, openWarehouse, rows, runBatch } from './sql.helpers';
+
+// PGlite returns TIMESTAMP values as local-time Dates: pin the zone so they read back as UTC.
+process.env['TZ'] = 'UTC';
+
+const d = (iso: string) => new Date(iso);
+
+describe('warehouse-state batch', () => {
+  const requests = [
+    { table: 'visits', candidates: [d('2026-11-20T13:00:00Z'), d('2026-11-20T14:00:00Z')] },
+    { table: 'campaigns', candidates: [] },
+  ];
+
+  it('renders audit DDL then one SELECT (golden)', () => {
+    const sqls = renderWarehouseStateBatch(config, requests);
+    expect(STATE_SELECT_STATEMENT).toBe(5);
+    expect(sqls).toHaveLength(STATE_SELECT_STATEMENT);
+    expectGolden('state', sqls);
+  });
+
+  it('parses rows into a map by table', () => {
+    const records: StateValue[][] = [
+      ['column', 'visits', 'visit_id', 'character varying', 36, null, null, 1, null],
+      ['column', 'visits', 'revenue', 'numeric', null, 12, 2, 3, null],
+      ['column', 'visits', 'campaign_id', 'integer', null, 32, 0, 2, null],
+      ['column', 'visits', 'shape', 'super', null, null, null, 4, null],
+      ['loaded', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
+      ['newest', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
+    ];
+    const state = parseWarehouseState(records, ['visits', 'campaigns']);
+    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set() });
+    expect(state.get('visits')).toEqual({
+      newestLoaded: d('2026-11-20T13:00:00Z'),
+      loadedPartitions: new Set(['2026-11-20T13:00:00Z']),
+      columns: [
+        { name: 'visit_id', type: { base: 'VARCHAR', length: 36 } },
+        { name: 'campaign_id', type: { base: 'INTEGER' } },
+        { name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } },
+      ],
+    });
+  });
+
+  it('reads Data API timestamps as UTC', () => {
+    expect(parseTimestamp('2026-11-20 13:00:00')).toEqual(d('2026-11-20T13:00:00Z'));
+    expect(parseTimestamp('2026-11-20 13:00:00.123456')).toEqual(d('2026-11-20T13:00:00.123Z'));
+    expect(parseTimestamp('2026-11-20T13:00:00Z')).toEqual(d('2026-11-20T13:00:00Z'));
+    expect(() => parseTimestamp('yesterday')).toThrow("cannot read timestamp 'yesterday'");
+  });
+
+  describe('on Postgres (PGlite)', () => {
+    let db: PGlite;
+    beforeAll(async () => {
+      db = await openWarehouse();
+    });
+    afterAll(async () => {
+      await db.close();
+    });
+
+    const read = async () => {
+      const result = await runBatch(db, renderWarehouseStateBatch(config, requests));
+      const records = result.map((r) => Object.values(r).map((v): StateValue => (Object.prototype.toString.call(v) === '[object Date]' ? (v as Date).toISOString() : (v as StateValue))));
+      return parseWarehouseState(records, ['visits', 'campaigns']);
+    };
+
+    it('sees nothing in an empty warehouse, then the table, its columns and its loaded partition', async () => {
+      expect(await read()).toEqual(
+        new Map([
+          ['visits', { loadedPartitions: new Set() }],
+          ['campaigns', { loadedPartitions: new Set() }],
+        ]),
+      );
+      const date = d('2026-11-20T13:00:00Z');
+      const load = renderLoadBatch({
+        config,
+        table: 'visits',
+        loadId: 'v13',
+        partition: { table: 'visits', date, end: d('2026-11-20T14:00:00Z'), key: 'events/visits/2026-11-20T13/', files: [] },
+        manifestUrl: 's3://landing-bucket/m.json',
+        mode: 'append',
+        reload: false,
+        force: false,
+        reason: 'test',
+        addColumns: [],
+        startedAt: date,
+      });
+      await runBatch(db, load.sqls, [{ visit_id: "'a'", visitor_id: "'v'", campaign_id: '1', visited_at: "'2026-11-20 13:01:00'" }]);
+      const visits = (await read()).get('visits')!;
+      expect(visits.newestLoaded).toEqual(date);
+      expect(visits.loadedPartitions).toEqual(new Set(['2026-11-20T13:00:00Z']));
+      expect(visits.columns?.map((c) => c.name)).toEqual(['visit_id', 'visitor_id', 'campaign_id', 'visited_at', 'duration_ms', 'revenue', '_forklift_partition']);
+      expect(visits.columns?.[5]).toEqual({ name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } });
+
+      expect(await rows(db, renderFreshness('forklift'))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
+      expect((await rows(db, renderRecentLoads('forklift', { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
+      await runBatch(db, renderFailureRecord('forklift', { loadId: 'v14', table: 'visits', finishedAt: date, error: 'COPY failed:\n bad \\ row' }));
+      expect(await rows(db, "SELECT status, error FROM forklift.loads WHERE load_id = 'v14'")).toEqual([{ status: 'failed', error: 'COPY failed:  bad / row' }]);
+    });
+  });
+});
+
+describe('COPY and manifest', () => {
+  it('renders each format', () => {
+    const copy = (table: string) =>
+      renderCopy({ staging: 'forklift_staging', columns: ['a', 'b'], manifestUrl: 's3://b/m.json', roleArn: 'arn:aws:iam::123456789012:role/r', table: config.tables[table]! });
+    const head = `COPY "forklift_staging" ("a", "b") FROM 's3://b/m.json' IAM_ROLE 'arn:aws:iam::123456789012:role/r' MANIFEST`;
+    expect(copy('visits')).toBe(`${head} FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`);
+    expect(copy('sales')).toBe(`${head} CSV DELIMITER ',' IGNOREHEADER 1 TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`);
+    expect(copy('campaigns')).toBe(`${head} CSV DELIMITER '|' TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`);
+    expect(copy('customers')).toBe(`${head} FORMAT AS PARQUET STATUPDATE OFF COMPUPDATE OFF`);
+    const jsonpaths = { ...config.tables['visits']!, format: { type: 'json' as const, jsonpaths: 's3://b/paths.json' }, compression: 'zstd' as const };
+    expect(renderCopy({ staging: 's', columns: ['a'], manifestUrl: 's3://b/m', roleArn: 'r', table: jsonpaths })).toBe(
+      `COPY "s" ("a") FROM 's3://b/m' IAM_ROLE 'r' MANIFEST FORMAT AS JSON 's3://b/paths.json' ZSTD TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`,
+    );
+  });
+
+  it('renders a manifest with mandatory entries and lengths', () => {
+    expect(renderManifest('bkt', [{ key: 'p/a.json', size: 12, lastModified: new Date(0) }])).toBe(
+      '{"entries":[{"url":"s3://bkt/p/a.json","mandatory":true,"meta":{"content_length":12}}]}',
+    );
+  });
+});
