@@ -5,11 +5,16 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { FunctionName } from '../functions/core/metricNames';
-import { readPipelineConfig } from './config';
+import { configPathFrom, readPipelineConfig } from './config';
 import { ForkliftStack } from './stack';
 
 /** Default stack name (also the prefix of its output export names). */
 export const DEFAULT_STACK_NAME = 'Forklift';
+
+/** CDK feature flags set on the app before the stack is built. */
+export const FEATURE_FLAGS: Readonly<Record<string, boolean>> = {
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+};
 
 /** Options of {@link createForkliftApp}. */
 export interface ForkliftAppOptions {
@@ -35,6 +40,9 @@ export interface ForkliftApp {
 export function createForkliftApp(options: ForkliftAppOptions): ForkliftApp {
   const { config, document } = readPipelineConfig(options.configPath);
   const app = options.app ?? new App();
+  // Feature flags the stack relies on, set here so the CLI, the synth script and the tests build the same template:
+  // access-log delivery is granted by a bucket policy, not by the legacy LogDeliveryWrite ACL.
+  for (const [flag, value] of Object.entries(FEATURE_FLAGS)) app.node.setContext(flag, value);
   const stack = new ForkliftStack(app, options.stackName ?? DEFAULT_STACK_NAME, {
     config,
     configDocument: document,
@@ -52,4 +60,24 @@ export function createForkliftApp(options: ForkliftAppOptions): ForkliftApp {
 export function contextString(app: App, key: string): string | undefined {
   const value: unknown = app.node.tryGetContext(key);
   return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * Builds the stack from the app's context, as `cdk` and scripts/synth.ts pass it: `config`
+ * (or env FORKLIFT_CONFIG; default forklift.config.yaml), `stackName`, `tracing`, `workgroupArn`.
+ */
+export function createForkliftAppFromContext(app: App, env: NodeJS.ProcessEnv = process.env): ForkliftApp {
+  const stackName = contextString(app, 'stackName');
+  const workgroupArn = contextString(app, 'workgroupArn');
+  const account = env['CDK_DEFAULT_ACCOUNT'];
+  const region = env['CDK_DEFAULT_REGION'];
+  const tracing: unknown = app.node.tryGetContext('tracing');
+  return createForkliftApp({
+    app,
+    configPath: configPathFrom(app.node.tryGetContext('config'), env),
+    tracing: tracing !== false && tracing !== 'false',
+    ...(stackName ? { stackName } : {}),
+    ...(workgroupArn ? { workgroupArn } : {}),
+    ...(account || region ? { env: { ...(account ? { account } : {}), ...(region ? { region } : {}) } } : {}),
+  });
 }
