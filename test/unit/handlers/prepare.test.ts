@@ -1,0 +1,118 @@
+import {
+  BatchExecuteStatementCommand,
+  DescribeStatementCommand,
+  ExecuteStatementCommand,
+  GetStatementResultCommand,
+  RedshiftDataClient,
+} from '@aws-sdk/client-redshift-data';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
+import { SchemaChangeError } from '../../../functions/core/errors';
+import { createPrepareHandler, loadInputOf } from '../../../functions/prepare/handler';
+import { recordingLog } from '../../../functions/runtime/observability';
+import { exampleConfig, noSleep } from './helpers';
+
+const s3 = mockClient(S3Client);
+const rsd = mockClient(RedshiftDataClient);
+const config = exampleConfig();
+const now = new Date('2026-11-20T15:00:00Z');
+const lastModified = new Date('2026-11-20T14:10:00Z');
+
+function setup() {
+  const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
+  return createPrepareHandler({ config, s3: new S3Client({ region: 'us-east-1' }), warehouse, log: recordingLog(), now: () => now });
+}
+
+function mockListing(): void {
+  s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+    IsTruncated: false,
+    Contents: ['12', '13'].flatMap((h) =>
+      [0, 1].map((i) => ({ Key: `events/visits/2026-11-20T${h}/part-${i}.json.gz`, Size: 100, LastModified: lastModified })),
+    ).filter((o) => o.Key.startsWith(input.Prefix ?? '')),
+  }));
+  s3.on(PutObjectCommand).resolves({});
+}
+
+const event = (input: Record<string, unknown>) => ({ input, execution: 'visits-20261120T130000', startedAt: '2026-11-20T14:59:00.000Z' });
+
+beforeEach(() => {
+  s3.reset();
+  rsd.reset();
+});
+
+describe('prepare', () => {
+  it('uses discover\'s observed state (no warehouse read), writes the manifest, returns the plan', async () => {
+    mockListing();
+    const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed: { partitionLoaded: false, newestLoaded: '2026-11-20T12:00:00.000Z' } }));
+
+    expect(plan).toMatchObject({ action: 'load', loadId: 'visits-20261120T130000', files: 2, startedAt: '2026-11-20T14:59:00.000Z' });
+    expect(rsd.calls()).toHaveLength(0);
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('events/visits/2026-11-20T13/');
+    const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put.Key).toBe('_forklift/manifests/visits/visits-20261120T130000.manifest');
+    expect(JSON.parse(String(put.Body)).entries).toHaveLength(2);
+  });
+
+  it('reads the warehouse once on a manual run, then skips with the rules\' reason', async () => {
+    mockListing();
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
+    rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
+    const nulls = Array.from({ length: 6 }, () => ({ isNull: true }));
+    rsd.on(GetStatementResultCommand).resolves({
+      Records: [[{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls, { stringValue: '2026-11-20 14:00:00' }]],
+    });
+    const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13' }));
+    expect(plan.action).toBe('skip');
+    expect(plan.reason).toMatch(/older than the newest loaded partition 2026-11-20T14:00:00Z/);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+
+  it('ignores the previous plan a Wait leaves in the state', () => {
+    expect(loadInputOf({ table: 'visits', plan: { action: 'wait' }, force: true })).toEqual({ table: 'visits', force: true });
+  });
+
+  it('widens VARCHAR columns through the warehouse before returning the load plan', async () => {
+    mockListing();
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'w1' });
+    rsd.on(DescribeStatementCommand).resolves({ Id: 'w1', Status: 'FINISHED' });
+    const columns = [
+      { name: 'visit_id', type: { base: 'VARCHAR', length: 10 } },
+      { name: 'visitor_id', type: { base: 'VARCHAR', length: 36 } },
+      { name: 'campaign_id', type: { base: 'INTEGER' } },
+      { name: 'visited_at', type: { base: 'TIMESTAMP' } },
+      { name: 'duration_ms', type: { base: 'INTEGER' } },
+      { name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } },
+    ];
+    const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13', observed: { partitionLoaded: false, columns } }));
+    expect(plan.action).toBe('load');
+    expect(rsd.commandCalls(ExecuteStatementCommand)[0]!.args[0].input.Sql).toMatch(/ALTER COLUMN "visit_id" TYPE VARCHAR\(36\)/);
+  });
+
+  it('fails with SchemaChangeError before writing anything', async () => {
+    mockListing();
+    const columns = [{ name: 'visit_id', type: { base: 'INTEGER' } }];
+    await expect(
+      setup()(event({ table: 'visits', date: '2026-11-20T13', observed: { partitionLoaded: false, columns } })),
+    ).rejects.toBeInstanceOf(SchemaChangeError);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(rsd.calls()).toHaveLength(0);
+  });
+
+  it('heads explicit files instead of listing', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 5, LastModified: lastModified });
+    s3.on(PutObjectCommand).resolves({});
+    const plan = await setup()(
+      event({ table: 'visits', files: ['events/visits/2026-11-20T13/part-0.json.gz'], force: true, observed: { partitionLoaded: true } }),
+    );
+    expect(plan).toMatchObject({ action: 'load', files: 1 });
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+  });
+
+  it('plans aggregate-only runs without S3', async () => {
+    const plan = await setup()(event({ aggregateOnly: true, aggregates: ['visits_hourly'], start: '2026-11-18', end: '2026-11-19' }));
+    expect(plan.action).toBe('aggregate');
+    expect(s3.calls()).toHaveLength(0);
+  });
+});
