@@ -1,0 +1,174 @@
+/**
+ * `forklift backfill (--table T | --aggregate A) (--days-back N | --start-date S [--end-date E])`:
+ * for a table, one load execution per existing partition in the range (from the S3 listing,
+ * by key date); for an aggregate, aggregate-only executions by day. Bounded concurrency, a
+ * progress bar on a terminal, a summary table, exit 1 when any execution failed.
+ */
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { listObjects } from '../../functions/adapters/s3';
+import type { ForkliftConfig } from '../../functions/core/config/schema';
+import { isoSecond, parseDateArgument, truncateDate } from '../../functions/core/dates';
+import { ForkliftError } from '../../functions/core/errors';
+import { aggregateRunName, executionName } from '../../functions/core/names';
+import { groupPartitions } from '../../functions/core/partitions';
+import type { LoadInput } from '../../functions/core/types';
+import type { CommandContext } from '../context';
+import { ExitCode, UsageError } from '../errors';
+import { forEachLimited, newRunId, runExecution, type ExecutionOutcome } from '../executions';
+import { println, renderTable, truncate } from '../format';
+
+interface BackfillOptions {
+  table?: string;
+  aggregate?: string;
+  daysBack?: string;
+  startDate?: string;
+  endDate?: string;
+  force?: boolean;
+  concurrency: string;
+}
+
+/** One execution of the backfill. */
+interface Item {
+  label: string;
+  name: string;
+  input: LoadInput;
+}
+
+const DAY = 86_400_000;
+
+/** Register the command. */
+export function registerBackfill(program: Command, ctx: CommandContext, done: (code: number) => void): void {
+  program
+    .command('backfill')
+    .description('load every partition of a table in a range, or recompute an aggregate by day')
+    .option('--table <table>', 'table whose partitions to load')
+    .option('--aggregate <aggregate>', 'aggregate to recompute (aggregate-only executions by day)')
+    .option('--days-back <n>', 'from 00:00 UTC n days before today, up to now')
+    .option('--start-date <date>', 'first partition date (inclusive)')
+    .option('--end-date <date>', 'last date: a day (2026-11-20) is included whole; a timestamp is exclusive (default: now)')
+    .option('--force', 'load partitions even if already loaded (replaces their rows, never duplicates)')
+    .option('--concurrency <n>', 'executions at once', '4')
+    .action(async (options: BackfillOptions) => {
+      if ((options.table === undefined) === (options.aggregate === undefined)) throw new UsageError('give exactly one of --table or --aggregate');
+      const range = rangeOf(options, ctx.now());
+      const concurrency = positiveInteger(options.concurrency, '--concurrency');
+      const target = await ctx.target();
+      const { config } = target;
+      const runId = newRunId(ctx.now());
+      const items = options.table !== undefined
+        ? await tableItems(config, options.table, range, options.force === true, runId, (prefix) => listObjects(target.s3, config.landing.bucketName, prefix))
+        : aggregateItems(config, options.aggregate!, range, runId);
+      const what = options.table !== undefined ? `table ${options.table}` : `aggregate ${options.aggregate!}`;
+      println(ctx.io.stdout, `backfill ${what}: ${items.length} execution${items.length === 1 ? '' : 's'} for [${isoSecond(range.start)}, ${isoSecond(range.end)}), ${concurrency} at once`);
+      if (items.length === 0) return done(ExitCode.Ok);
+
+      const bar = ctx.io.stderrIsTTY
+        ? new SingleBar({ stream: ctx.io.progressStream ?? process.stderr, format: '{bar} {value}/{total} {label}', hideCursor: true, clearOnComplete: true })
+        : undefined;
+      bar?.start(items.length, 0, { label: '' });
+      const outcomes: Array<ExecutionOutcome | undefined> = new Array(items.length);
+      await forEachLimited(items, concurrency, async (item, i) => {
+        let outcome: ExecutionOutcome;
+        try {
+          outcome = await runExecution(target, item.name, item.input);
+        } catch (err) {
+          outcome = { name: item.name, executionArn: '', status: 'NOT_STARTED', error: (err as Error).name, cause: (err as Error).message };
+        }
+        outcomes[i] = outcome;
+        if (bar) bar.increment({ label: `${item.label} ${statusOf(outcome)}` });
+        else println(ctx.io.stderr, `${item.label}: ${statusOf(outcome)}`);
+      });
+      bar?.stop();
+
+      const rows = items.map((item, i) => {
+        const o = outcomes[i]!;
+        return [item.label, statusOf(o), o.output ? String(o.output.rows) : '-', truncate(detailOf(o), 160), item.name];
+      });
+      println(ctx.io.stdout);
+      println(ctx.io.stdout, renderTable(['partition', 'status', 'rows', 'detail', 'execution'], rows));
+      const count = (s: string) => outcomes.filter((o) => o && statusOf(o) === s).length;
+      const failed = outcomes.filter((o) => o && o.status !== 'SUCCEEDED').length;
+      println(ctx.io.stdout);
+      println(
+        ctx.io.stdout,
+        `${items.length - failed} succeeded (${count('loaded')} loaded, ${count('skipped')} skipped${count('aggregated') ? `, ${count('aggregated')} aggregated` : ''}), ${failed} failed`,
+      );
+      done(failed === 0 ? ExitCode.Ok : ExitCode.Failed);
+    });
+}
+
+/** `loaded` / `skipped` / `aggregated` for succeeded executions, else the execution status. */
+function statusOf(o: ExecutionOutcome): string {
+  if (o.status === 'SUCCEEDED' && o.output) return o.output.status;
+  return o.status.toLowerCase();
+}
+
+function detailOf(o: ExecutionOutcome): string {
+  if (o.status === 'SUCCEEDED' && o.output) return o.output.reason;
+  return `${o.error ?? 'failed'}: ${o.cause ?? '-'}`;
+}
+
+/** The backfill range [start, end). */
+export function rangeOf(options: Pick<BackfillOptions, 'daysBack' | 'startDate' | 'endDate'>, now: Date): { start: Date; end: Date } {
+  if ((options.daysBack === undefined) === (options.startDate === undefined)) throw new UsageError('give exactly one of --days-back or --start-date');
+  if (options.daysBack !== undefined && options.endDate !== undefined) throw new UsageError('--end-date goes with --start-date, not --days-back');
+  if (options.daysBack !== undefined) {
+    const days = positiveInteger(options.daysBack, '--days-back', true);
+    return { start: new Date(truncateDate(now, 'day').getTime() - days * DAY), end: now };
+  }
+  const start = parseDateArgument(options.startDate!);
+  let end = now;
+  if (options.endDate !== undefined) {
+    end = parseDateArgument(options.endDate);
+    if (/^\d{4}-\d{2}-\d{2}$/.test(options.endDate.trim())) end = new Date(end.getTime() + DAY);
+  }
+  if (end.getTime() <= start.getTime()) throw new UsageError(`the range is empty: end ${isoSecond(end)} is not after start ${isoSecond(start)}`);
+  return { start, end };
+}
+
+function positiveInteger(text: string, option: string, allowZero = false): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${option} must be a${allowZero ? ' non-negative' : ' positive'} integer, not '${text}'`);
+  return n;
+}
+
+/** One load per existing partition of `table` whose key date is in the range. */
+async function tableItems(
+  config: ForkliftConfig,
+  table: string,
+  range: { start: Date; end: Date },
+  force: boolean,
+  runId: string,
+  list: (prefix: string) => Promise<Array<{ key: string; size: number; lastModified: Date }>>,
+): Promise<Item[]> {
+  const t = config.tables[table];
+  if (!t) throw new ForkliftError(`unknown table '${table}'; the config has ${Object.keys(config.tables).map((n) => `'${n}'`).join(', ')}`);
+  const { partitions } = groupPartitions(config, table, await list(t.prefix));
+  return partitions
+    .filter((p) => p.date.getTime() >= range.start.getTime() && p.date.getTime() < range.end.getTime())
+    .filter((p) => p.files.length > 0)
+    .map((p) => {
+      const input: LoadInput = { table, date: p.date.toISOString() };
+      if (force) input.force = true;
+      return { label: isoSecond(p.date), name: executionName(table, p.date, runId), input };
+    });
+}
+
+/** Aggregate-only executions, one per whole UTC day covering the range. */
+function aggregateItems(config: ForkliftConfig, aggregate: string, range: { start: Date; end: Date }, runId: string): Item[] {
+  if (!config.aggregates[aggregate]) {
+    throw new ForkliftError(`unknown aggregate '${aggregate}'; the config has ${Object.keys(config.aggregates).map((n) => `'${n}'`).join(', ') || 'none'}`);
+  }
+  const items: Item[] = [];
+  for (let day = truncateDate(range.start, 'day').getTime(); day < range.end.getTime(); day += DAY) {
+    const start = new Date(day);
+    const end = new Date(day + DAY);
+    items.push({
+      label: `${isoSecond(start).slice(0, 10)}`,
+      name: aggregateRunName(aggregate, start, end, runId),
+      input: { aggregateOnly: true, aggregates: [aggregate], start: start.toISOString(), end: end.toISOString() },
+    });
+  }
+  return items;
+}
