@@ -15,7 +15,7 @@ import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../ada
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
 import { decideLoad } from '../core/decide';
-import { decodeEventKey, matchKey } from '../core/keys';
+import { decodeEventKey, matchKey, tableForKey } from '../core/keys';
 import { MetricName } from '../core/metricNames';
 import { executionName } from '../core/names';
 import { checkCompleteness, groupPartitions } from '../core/partitions';
@@ -137,7 +137,7 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
         continue;
       }
       if (e.decodeError !== undefined) {
-        reject(e.key, undefined, e.decodeError);
+        reject(e.key, tableForKey(config, e.key), e.decodeError);
         continue;
       }
       const match = matchKey(config, e.key);
