@@ -83,10 +83,16 @@ export function registerBackfill(program: Command, ctx: CommandContext, done: (c
 
       const rows = items.map((item, i) => {
         const o = outcomes[i]!;
-        return [item.label, statusOf(o), o.output ? String(o.output.rows) : '-', truncate(detailOf(o), 160), item.name];
+        return [item.label, statusOf(o), o.output ? String(o.output.rows) : '-', truncate(detailOf(o), 100), item.name];
       });
       println(ctx.io.stdout);
       println(ctx.io.stdout, renderTable(['partition', 'status', 'rows', 'detail', 'execution'], rows));
+      const failures = items.map((item, i) => ({ item, o: outcomes[i]! })).filter(({ o }) => o.status !== 'SUCCEEDED');
+      if (failures.length) {
+        println(ctx.io.stdout);
+        println(ctx.io.stdout, 'failures:');
+        for (const { item, o } of failures) println(ctx.io.stdout, `  ${item.label} (${item.name}): ${detailOf(o)}`);
+      }
       const count = (s: string) => outcomes.filter((o) => o && statusOf(o) === s).length;
       const failed = outcomes.filter((o) => o && o.status !== 'SUCCEEDED').length;
       println(ctx.io.stdout);

@@ -1,0 +1,61 @@
+/** `forklift validate`: the config, and --check-sources as a dry run of every table's source. */
+import type { LocalPipeline } from '../../../local/pipeline';
+import { dayAgo, jsonGz, runCli, startPipeline, visitRows, writeConfig } from './helpers';
+
+describe('forklift validate', () => {
+  let pipeline: LocalPipeline;
+  let configPath: string;
+
+  beforeAll(async () => {
+    configPath = writeConfig();
+    pipeline = await startPipeline();
+    const day = dayAgo(1);
+    await pipeline.put([
+      { key: `visits/${day}/part-0.json.gz`, body: jsonGz(visitRows(day, 5)) },
+      { key: `visits/${day}/part-1.json.gz`, body: jsonGz(visitRows(day, 5, 'w')) },
+      { key: 'visits/not-a-date/part-0.json.gz', body: jsonGz(visitRows(day, 1)) },
+    ]);
+    await pipeline.settle();
+  });
+
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('accepts a valid config without touching any target', async () => {
+    const run = await runCli(['validate'], { configPath });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('config OK');
+    expect(run.stdout).toContain('visits, clicks, pings, quiet');
+  });
+
+  it('lists every problem of a bad config by path and exits 2', async () => {
+    const bad = writeConfig(
+      'warehouse: { database: dev, workgroupName: local }\nlanding: { bucketName: cli-landing }\n' +
+        'tables:\n  t:\n    prefix: t/\n    partition: "{date:yyyy-MM-dd}/"\n    columns: { a: { type: strng } }\n    dataDateColumn: a\n',
+    );
+    const run = await runCli(['validate'], { configPath: bad });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('warehouse.copyRoleArn');
+    expect(run.stderr).toContain('tables.t.columns.a.type');
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 2 on a missing config file', async () => {
+    const run = await runCli(['validate'], { configPath: '/nonexistent/forklift.yaml' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('cannot read config file');
+  });
+
+  it('--check-sources reports partitions, the latest, a sample, and keys that do not parse', async () => {
+    const run = await runCli(['validate', '--check-sources'], { configPath, pipeline });
+    expect(run.stdout).toContain('visits: s3://cli-landing/visits/');
+    expect(run.stdout).toContain('1 partition, 2 data files, 3 objects');
+    expect(run.stdout).toContain(`latest partition: ${dayAgo(1)}T00:00:00Z`);
+    expect(run.stdout).toMatch(/keys that do not parse \(1\):\n\s+visits\/not-a-date\/part-0\.json\.gz: does not match the partition pattern/);
+    expect(run.stdout).toMatch(/sample visits\/\S+part-0\.json\.gz: OK: 5 JSON object lines; 3 of 3 columns present/);
+    expect(run.stdout).toContain('clicks: s3://cli-landing/clicks/');
+    expect(run.stdout).toContain('1 problem in the sources');
+    expect(run.code).toBe(1);
+  });
+});
