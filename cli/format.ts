@@ -46,7 +46,7 @@ export function renderTable(head: string[], rows: Array<Array<string | number>>)
 
 /** `0.8s`, `12s`, `3m05s`. */
 export function formatSeconds(seconds: number): string {
-  if (seconds < 10) return `${Math.round(seconds * 10) / 10}s`;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
   if (seconds < 60) return `${Math.round(seconds)}s`;
   const m = Math.floor(seconds / 60);
   return `${m}m${String(Math.round(seconds - m * 60)).padStart(2, '0')}s`;
