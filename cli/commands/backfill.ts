@@ -83,7 +83,7 @@ export function registerBackfill(program: Command, ctx: CommandContext, done: (c
 
       const rows = items.map((item, i) => {
         const o = outcomes[i]!;
-        return [item.label, statusOf(o), o.output ? String(o.output.rows) : '-', truncate(detailOf(o), 100), item.name];
+        return [item.label, statusOf(o), o.output && o.output.status !== 'skipped' ? String(o.output.rows) : '-', truncate(detailOf(o), 100), item.name];
       });
       println(ctx.io.stdout);
       println(ctx.io.stdout, renderTable(['partition', 'status', 'rows', 'detail', 'execution'], rows));
