@@ -67,10 +67,10 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
 
       out();
       const running = await listExecutions(target, 'RUNNING', limit);
-      out(`running executions: ${running.length === 0 ? 'none' : ''}`);
+      out(running.length === 0 ? 'running executions: none' : 'running executions:');
       if (running.length) out(renderTable(['started', 'execution'], running.map((e) => [formatDate(e.startDate), e.name ?? ''])));
       const failed = (await listExecutions(target, 'FAILED', limit)).filter((e) => options.table === undefined || (e.name ?? '').startsWith(`${options.table}-`));
-      out(`failed executions: ${failed.length === 0 ? 'none' : ''}`);
+      out(failed.length === 0 ? 'failed executions: none' : 'failed executions:');
       if (failed.length) {
         const rows = await Promise.all(
           failed.map(async (e) => {

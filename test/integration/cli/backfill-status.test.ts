@@ -86,7 +86,7 @@ describe('forklift backfill and status', () => {
     expect(run.stdout).toMatch(/recent loads:\n\s*started\s+table\s+partition\s+status\s+rows/);
     expect(run.stdout).toMatch(new RegExp(`visits\\s+${DAYS[2]}T00:00:00Z\\s+loaded\\s+9`));
     expect(run.stdout).toMatch(/pings\s+\S+\s+failed/);
-    expect(run.stdout).toMatch(/failed executions:\s*\n\s*stopped\s+execution\s+cause\n.*pings-.*CopyError/);
+    expect(run.stdout).toMatch(/failed executions:\n\s*stopped\s+execution\s+cause\n.*pings-.*CopyError/);
     expect(run.stdout).toMatch(new RegExp(`visits\\s+${DAYS[2]}T00:00:00Z\\s+\\S+\\s+2d0h\\s+OK`));
     expect(run.stdout).toMatch(/pings\s+\S+\s+\S+\s+1m\s+LATE/);
     expect(run.stdout).toMatch(/quiet\s+-\s+-\s+1h00m\s+NO DATA/);
