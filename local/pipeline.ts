@@ -37,7 +37,7 @@ export interface LocalPipelineOptions {
   /** Persisted warehouse and bucket (`.forklift` for `npm start`); omitted = temp, removed on stop. */
   dataDir?: string;
   ports?: { s3?: number; redshiftData?: number; stepFunctions?: number };
-  /** Scales Wait states; default 0 (poll at once: the local Data API answers in process). */
+  /** Scales Wait states; default 0.05 (a 2 s poll waits 100 ms). */
   waitScale?: number;
   /** SQS batching window for discover (ms); default 50. */
   batchWindowMs?: number;
@@ -101,7 +101,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         },
       },
     ],
-    waitScale: options.waitScale ?? 0,
+    waitScale: options.waitScale ?? 0.05,
     retryScale: 0.01,
   });
   const stateMachineArn = stack.stepFunctions.stateMachineArns[LOAD_STATE_MACHINE]!;

@@ -94,6 +94,15 @@ export interface PlanResult {
   preStatements: string[];
 }
 
+/**
+ * First waits of the state machine's two polling loops; each further poll waits
+ * `pollSeconds` longer (linear back-off), so a statement queued behind others
+ * costs few state transitions.
+ */
+function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait' | 'aggregateWait'> {
+  return { loadWait: { seconds: pollSeconds }, aggregateWait: { seconds: pollSeconds } };
+}
+
 /** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */
 export function planLoad(args: PlanLoadArgs): PlanResult {
   const { config, input, loadId, target } = args;
@@ -107,6 +116,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
+    ...pollWaits(pollSeconds),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {
@@ -208,6 +218,7 @@ export function planAggregate(args: PlanAggregateArgs): PlanResult {
     reason: `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)})`,
     loadId,
     pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
+    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS),
     aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId },
     steps: [...batch.steps],
   };

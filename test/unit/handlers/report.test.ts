@@ -10,6 +10,8 @@ const loadPlan: LoadPlan & { startedAt: string } = {
   action: 'load',
   reason: 'newer',
   loadId: 'visits-20261120T130000',
+  loadWait: { seconds: 2 },
+  aggregateWait: { seconds: 2 },
   table: 'visits',
   partitionDate: '2026-11-20T13:00:00.000Z',
   partitionKey: 'events/visits/2026-11-20T13/',
@@ -112,7 +114,7 @@ describe('report', () => {
   it('reports aggregate-only runs', async () => {
     const { handler } = setup();
     const summary = await handler({
-      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, steps: [{ kind: 'fact', name: 'visits_hourly', statement: 2 }] },
+      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, loadWait: { seconds: 2 }, aggregateWait: { seconds: 2 }, steps: [{ kind: 'fact', name: 'visits_hourly', statement: 2 }] },
       aggregate: { SubStatements: [{}, { ResultRows: 7, Duration: 3_000_000_000 }] },
     });
     expect(summary).toMatchObject({ status: 'aggregated', rows: 7, table: null, steps: [{ kind: 'fact', name: 'visits_hourly', rows: 7, seconds: 3 }] });

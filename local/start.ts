@@ -1,0 +1,202 @@
+/**
+ * `npm start`: the main job on the local stack. Generates the example's sample
+ * data (or takes `--data <dir>`), puts it into the local landing bucket and lets
+ * the pipeline do the rest through the real path (event → discover → execution
+ * → load → aggregates), then prints what happened. The warehouse and bucket
+ * persist in `.forklift/`, so a second run is incremental.
+ */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Command } from 'commander';
+import Table from 'cli-table3';
+import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../functions/core/config/load';
+import type { ForkliftConfig } from '../functions/core/config/schema';
+import { ForkliftError } from '../functions/core/errors';
+import { qualified } from '../functions/core/identifiers';
+import type { Log } from '../functions/runtime/observability';
+import { DEFAULT_SAMPLE, generateSample, type SampleObject } from './sample';
+import { startLocalPipeline, type ExecutionResult, type LocalPipeline } from './pipeline';
+
+/** A borderless table: one line a row, readable in any terminal or log. */
+const COMPACT = {
+  chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+  style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+};
+
+/** One line of the run's story: a partition loaded, skipped (with why), rejected or failed. */
+interface Outcome {
+  table: string;
+  partition: string;
+  status: string;
+  rows?: number;
+  seconds?: number;
+  reason: string;
+}
+
+/** Captures discover's decisions (which never become executions when they skip). */
+function decisionLog(outcomes: Outcome[], verbose: boolean): Log {
+  const record = (message: string, a: Record<string, unknown> = {}) => {
+    const table = String(a['table'] ?? '');
+    const partition = String(a['partition'] ?? a['key'] ?? '');
+    if (message === 'load skipped') outcomes.push({ table, partition, status: 'skipped', reason: String(a['reason']) });
+    else if (message === 'key rejected') outcomes.push({ table, partition, status: 'rejected', reason: String(a['reason']) });
+    else if (message.startsWith('partition not complete')) {
+      outcomes.push({ table, partition, status: 'waiting', reason: String(a['reason']) });
+    }
+  };
+  const print = (level: string) => (message: string, a?: Record<string, unknown>) => {
+    record(message, a);
+    if (verbose) process.stderr.write(`${level} ${message} ${a ? JSON.stringify(a) : ''}\n`);
+  };
+  return { debug: () => {}, info: print('INFO'), warn: print('WARN'), error: print('ERROR') };
+}
+
+function readDataDir(dir: string): SampleObject[] {
+  const objects: SampleObject[] = [];
+  const walk = (path: string) => {
+    for (const name of readdirSync(path).sort()) {
+      const full = join(path, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else objects.push({ key: relative(dir, full).split('\\').join('/'), body: readFileSync(full) });
+    }
+  };
+  walk(dir);
+  return objects;
+}
+
+function executionOutcome(e: ExecutionResult): Outcome {
+  const output = e.output ?? {};
+  const seconds = e.startDate && e.stopDate ? (e.stopDate.getTime() - e.startDate.getTime()) / 1000 : undefined;
+  const table = String(output['table'] ?? e.input['table'] ?? (e.input['aggregates'] as string[] | undefined)?.join(',') ?? '');
+  const partition = String(output['partitionDate'] ?? e.input['date'] ?? '');
+  if (e.status !== 'SUCCEEDED') {
+    return { table, partition, status: e.status.toLowerCase(), ...(seconds === undefined ? {} : { seconds }), reason: `${e.error ?? ''}: ${e.cause ?? ''}` };
+  }
+  return {
+    table,
+    partition,
+    status: String(output['status'] ?? 'succeeded'),
+    rows: Number(output['rows'] ?? 0),
+    ...(seconds === undefined ? {} : { seconds }),
+    reason: String(output['reason'] ?? ''),
+  };
+}
+
+async function firstRows(pipeline: LocalPipeline, config: ForkliftConfig, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const [name, aggregate] of Object.entries(config.aggregates).slice(0, 1)) {
+    const table = qualified(aggregate.schema, name);
+    const rows = await pipeline.stack.redshiftData.server.query<Record<string, unknown>>(
+      `SELECT * FROM ${table} ORDER BY bucket DESC, 2 LIMIT ${limit}`,
+    );
+    if (!rows.length) continue;
+    const head = Object.keys(rows[0]!);
+    const t = new Table({ head, ...COMPACT });
+    for (const r of rows) {
+      t.push(head.map((h) => {
+        const v = r[h];
+        if (v instanceof Date) return v.toISOString().slice(0, 16).replace('T', ' ');
+        if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(1);
+        return v === null || v === undefined ? '' : String(v);
+      }));
+    }
+    out.push(`${aggregate.schema}.${name}, newest ${limit} rows:`, t.toString());
+  }
+  return out;
+}
+
+async function run(options: { config: string; data?: string; dataDir: string; serve: boolean; fresh: boolean; verbose: boolean }) {
+  const started = Date.now();
+  const config = loadConfigFile(options.config);
+  if (options.fresh) rmSync(options.dataDir, { recursive: true, force: true });
+  mkdirSync(options.dataDir, { recursive: true });
+  const outcomes: Outcome[] = [];
+  const out = (line = '') => process.stdout.write(line + '\n');
+
+  out(`Forklift on the local stack: config ${options.config}, warehouse and bucket in ${options.dataDir}/`);
+  const pipeline = await startLocalPipeline({ config, dataDir: options.dataDir, log: decisionLog(outcomes, options.verbose) });
+  try {
+    const before = new Set((await pipeline.executions()).map((e) => e.executionArn));
+    const objects = options.data ? readDataDir(options.data) : generateSample({ ...DEFAULT_SAMPLE, now: new Date() });
+    const source = options.data ? options.data : `sample: ${DEFAULT_SAMPLE.days} days of hourly visits, ${DEFAULT_SAMPLE.filesPerPartition} files a partition, daily campaign snapshots`;
+    out(`Putting ${objects.length} objects into s3://${config.landing.bucketName}/ (${source})`);
+    const progress = setInterval(async () => {
+      const all = await pipeline.executions().catch(() => []);
+      const mine = all.filter((e) => !before.has(e.executionArn));
+      const done = mine.filter((e) => e.status !== 'RUNNING').length;
+      process.stderr.write(`  … ${done}/${mine.length} executions finished\n`);
+    }, 5000);
+    try {
+      await pipeline.put(objects);
+      await pipeline.settle();
+    } finally {
+      clearInterval(progress);
+    }
+    const executions = (await pipeline.executions()).filter((e) => !before.has(e.executionArn));
+    outcomes.push(...executions.map(executionOutcome));
+    // Several discover batches may decide on the same partition: show each decision once.
+    const seen = new Set<string>();
+    const unique = outcomes
+      .sort((a, b) => a.table.localeCompare(b.table) || a.partition.localeCompare(b.partition))
+      .filter((o) => {
+        const id = `${o.table} ${o.partition} ${o.status} ${o.reason}`;
+        return seen.has(id) ? false : (seen.add(id), true);
+      });
+
+    const table = new Table({ head: ['table', 'partition', 'status', 'rows', 'seconds', 'reason'], ...COMPACT });
+    for (const o of unique) {
+      table.push([o.table, o.partition, o.status, o.rows ?? '', o.seconds === undefined ? '' : o.seconds.toFixed(2), o.reason.slice(0, 90)]);
+    }
+    out(table.toString());
+    const count = (s: string) => unique.filter((o) => o.status === s).length;
+    const rows = unique.reduce((n, o) => n + (o.rows ?? 0), 0);
+    out(
+      `${count('loaded')} loaded (${rows} rows), ${count('skipped')} skipped, ${count('failed')} failed, ` +
+        `${count('rejected')} keys rejected, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    if (pipeline.deadLetters.length) out(`${pipeline.deadLetters.length} events could not be handled (dead-letter list)`);
+    for (const line of await firstRows(pipeline, config, 8)) out(line);
+    out('Run again: partitions already loaded are skipped with their reason. `npm start -- --serve` keeps the stack up.');
+
+    if (options.serve) {
+      const endpoints = {
+        s3: pipeline.stack.s3.endpoint,
+        redshiftData: pipeline.stack.redshiftData.endpoint,
+        stepFunctions: pipeline.stack.stepFunctions.endpoint,
+        stateMachineArn: pipeline.stateMachineArn,
+        bucket: config.landing.bucketName,
+      };
+      writeFileSync(join(options.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+      out('Serving (Ctrl-C to stop):');
+      out(`  aws --endpoint-url ${endpoints.s3} s3 cp file.json.gz s3://${endpoints.bucket}/events/visits/2026-11-20T13/   (keys S3RVER/S3RVER)`);
+      out(`  Redshift Data API  ${endpoints.redshiftData}`);
+      out(`  Step Functions     ${endpoints.stepFunctions}  state machine ${endpoints.stateMachineArn}`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      rmSync(join(options.dataDir, 'endpoints.json'), { force: true });
+    }
+    if (count('failed') > 0) process.exitCode = 1;
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+const program = new Command('npm start --')
+  .description('Run the Forklift pipeline on the local stack with the example (or your) config and data.')
+  .option('--config <path>', 'pipeline config', process.env['FORKLIFT_CONFIG'] ?? DEFAULT_CONFIG_PATH)
+  .option('--data <dir>', 'load your own files: keys are paths relative to this directory')
+  .option('--data-dir <dir>', 'where the local warehouse and bucket persist', '.forklift')
+  .option('--fresh', 'start from an empty warehouse and bucket', false)
+  .option('--serve', 'keep the stack running and print its endpoints', false)
+  .option('--verbose', 'print the functions\' logs', false)
+  .action(async (opts) => {
+    try {
+      await run(opts);
+    } catch (error) {
+      if (error instanceof ForkliftError) {
+        process.stderr.write(`${error.message}\n`);
+        process.exitCode = 2;
+      } else throw error;
+    }
+  });
+
+void program.parseAsync(process.argv);
