@@ -12,7 +12,7 @@ import { isoSecond, parseDateArgument } from '../../functions/core/dates';
 import { StatementFailedError } from '../../functions/core/errors';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { parseWarehouseState, renderWarehouseStateBatch } from '../../functions/core/sql/state';
+import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -94,12 +94,11 @@ export function registerPlan(program: Command, ctx: CommandContext, done: (code:
  */
 async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table: string, date: Date): Promise<WarehouseState> {
   const sqls = renderWarehouseStateBatch(config, [{ table, candidates: [date] }]);
-  let rows: Awaited<ReturnType<typeof query>>;
+  const rows = await query(warehouse, sqls[STATE_COLUMNS_STATEMENT - 1]!);
   try {
-    rows = await query(warehouse, sqls[sqls.length - 1]!);
+    rows.push(...(await query(warehouse, sqls[STATE_LEDGER_STATEMENT - 1]!)));
   } catch (err) {
     if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;
-    rows = [];
   }
   return stateFor(parseWarehouseState(rows, [table]).get(table), date);
 }

@@ -15,7 +15,7 @@ import {
 import type { ForkliftConfig, WarehouseConfig } from '../core/config/schema';
 import { ForkliftError, StatementFailedError } from '../core/errors';
 import {
-  STATE_SELECT_STATEMENT,
+  STATE_SELECT_STATEMENTS,
   parseWarehouseState,
   renderWarehouseStateBatch,
   type StateRequest,
@@ -257,7 +257,7 @@ export async function queryBatch(
 
 /**
  * The warehouse state of `requests` (tables and candidate partitions) in ONE Data API
- * submission: the batch of sql/state.ts, read back from its SELECT.
+ * submission: the batch of sql/state.ts, read back from its two SELECTs.
  */
 export async function readWarehouseState(
   warehouse: Warehouse,
@@ -265,7 +265,10 @@ export async function readWarehouseState(
   requests: readonly StateRequest[],
   options?: WaitOptions,
 ): Promise<Map<string, TableState>> {
-  const rows = await queryBatch(warehouse, renderWarehouseStateBatch(config, requests), STATE_SELECT_STATEMENT, options);
+  const id = await warehouse.batch(renderWarehouseStateBatch(config, requests));
+  await warehouse.waitFor(id, options);
+  const rows: Row[] = [];
+  for (const statement of STATE_SELECT_STATEMENTS) rows.push(...(await warehouse.results(`${id}:${statement}`)));
   return parseWarehouseState(rows, requests.map((r) => r.table));
 }
 

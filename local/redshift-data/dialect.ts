@@ -77,6 +77,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
       throw new SqlRejectedError('syntax error at or near "CONFLICT" (Redshift has no ON CONFLICT; use MERGE)');
     }
   }
+  rejectCatalogMixedWithTables(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
@@ -94,6 +95,33 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
   return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before };
+}
+
+const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);
+
+/**
+ * Redshift runs catalog views (information_schema, pg_catalog) on the leader node
+ * only and refuses a query that also reads user tables; Postgres allows it, so
+ * check here. Relations are the qualified names after FROM or JOIN.
+ */
+function rejectCatalogMixedWithTables(sig: Token[]): void {
+  let catalog: string | undefined;
+  let user: string | undefined;
+  for (let i = 0; i + 3 < sig.length; i++) {
+    const k = keyword(sig[i]);
+    if (k !== 'FROM' && k !== 'JOIN') continue;
+    const [schema, dot, name] = [sig[i + 1]!, sig[i + 2]!, sig[i + 3]!];
+    if (dot.text !== '.' || (schema.kind !== 'word' && schema.kind !== 'ident')) continue;
+    const schemaName = schema.text.replace(/"/g, '').toLowerCase();
+    const relation = `${schemaName}.${name.text.replace(/"/g, '')}`;
+    if (CATALOG_SCHEMAS.has(schemaName)) catalog ??= relation;
+    else user ??= relation;
+  }
+  if (catalog && user) {
+    throw new SqlRejectedError(
+      `Specified types or functions (one per INFO message) not supported on Redshift tables: ${catalog} is a leader-node catalog view and cannot be queried together with ${user}`,
+    );
+  }
 }
 
 /** True when the statement must run outside a transaction block. */

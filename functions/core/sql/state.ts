@@ -1,7 +1,7 @@
 /**
- * The warehouse-state read: one batch (audit DDL, then one SELECT) telling, per
+ * The warehouse-state read: one batch (audit DDL, then two SELECTs) telling, per
  * table, its columns, its newest loaded partition and which candidate partitions
- * are already loaded, as one result set tagged by a `kind` column.
+ * are already loaded, as rows tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond } from '../dates';
@@ -11,8 +11,16 @@ import type { ExistingColumn } from '../types';
 import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
 
-/** 1-based index of the SELECT in the batch of {@link renderWarehouseStateBatch}. */
-export const STATE_SELECT_STATEMENT = AUDIT_DDL_STATEMENTS + 1;
+/**
+ * 1-based indexes of the two SELECTs in the batch of {@link renderWarehouseStateBatch}:
+ * the columns (from information_schema) and the ledger (from the audit table). They are
+ * separate statements because Redshift runs catalog views on the leader node only and
+ * refuses a query that mixes them with user tables. Their rows together are what
+ * {@link parseWarehouseState} reads.
+ */
+export const STATE_COLUMNS_STATEMENT = AUDIT_DDL_STATEMENTS + 1;
+export const STATE_LEDGER_STATEMENT = AUDIT_DDL_STATEMENTS + 2;
+export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT] as const;
 
 /** A table and the partition dates the caller is deciding about. */
 export interface StateRequest {
@@ -33,9 +41,13 @@ export const STATE_COLUMNS = [
   'partition_date',
 ] as const;
 
+/** The column-only positions as NULLs, named so positional readers see every column. */
+const NAMED_NULL_COLUMNS = STATE_COLUMNS.slice(2, 8)
+  .map((name, i) => `CAST(NULL AS ${i < 2 ? (i === 0 ? 'VARCHAR(127)' : 'VARCHAR(128)') : 'INTEGER'}) AS ${name}`)
+  .join(', ');
 const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
 
-/** The batch: audit DDL IF NOT EXISTS, then the SELECT at {@link STATE_SELECT_STATEMENT}. */
+/** The batch: audit DDL IF NOT EXISTS, then the two SELECTs at {@link STATE_SELECT_STATEMENTS}. */
 export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
   if (requests.length === 0) throw new ForkliftError('a warehouse-state read needs at least one table');
   const audit = config.warehouse.auditSchema;
@@ -49,13 +61,14 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     .map((r) => `(table_schema = ${literal(tableOf(r.table).schema)} AND table_name = ${literal(r.table)})`)
     .join(' OR ');
   const names = requests.map((r) => literal(r.table)).join(', ');
-  const branches = [
+  const columns =
     "SELECT CAST('column' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
       'CAST(column_name AS VARCHAR(127)) AS column_name, CAST(data_type AS VARCHAR(128)) AS data_type, ' +
       'CAST(character_maximum_length AS INTEGER) AS character_maximum_length, CAST(numeric_precision AS INTEGER) AS numeric_precision, ' +
       'CAST(numeric_scale AS INTEGER) AS numeric_scale, CAST(ordinal_position AS INTEGER) AS ordinal_position, ' +
-      `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema}`,
-    `SELECT CAST('newest' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, MAX(partition_date) ` +
+      `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema} ORDER BY 2, 8`;
+  const branches = [
+    `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
       `FROM ${loads} WHERE status = 'loaded' AND table_name IN (${names}) GROUP BY table_name`,
   ];
   const candidates = requests
@@ -67,7 +80,7 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
   }
-  return [...renderAuditDdl(audit), `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 8`];
+  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`];
 }
 
 /** A value of a result row, as the Data API adapter returns it. */

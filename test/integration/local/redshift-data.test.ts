@@ -217,6 +217,8 @@ test('SQL Redshift rejects fails the statement with a clear Error', async () => 
   expect(truncate.description.Error).toBe('ERROR: TRUNCATE commits implicitly in Redshift; use DELETE inside a transaction');
   expect(await server.query('SELECT * FROM rej_t')).toHaveLength(0);
   expect((await run('TRUNCATE rej_t')).Status).toBe('FINISHED');
+  // The catalog alone is fine, as on Redshift.
+  expect((await run("SELECT column_name FROM information_schema.columns WHERE table_name = 'rej_t'")).Status).toBe('FINISHED');
   for (const [sql, pattern] of [
     ['CREATE TABLE bad1 (a JSONB)', /JSONB is not supported/],
     ['CREATE TABLE bad2 (id SERIAL, b INT)', /SERIAL is not supported/],
@@ -224,6 +226,10 @@ test('SQL Redshift rejects fails the statement with a clear Error', async () => 
     ['CREATE TABLE bad4 (u UUID)', /UUID is not supported/],
     ['INSERT INTO rej_t VALUES (1) ON CONFLICT DO NOTHING', /ON CONFLICT/],
     ['INSERT INTO rej_t VALUES (1) RETURNING id', /RETURNING/],
+    [
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'rej_t' UNION ALL SELECT CAST(id AS VARCHAR(10)) FROM public.rej_t",
+      /leader-node catalog view and cannot be queried together with public.rej_t/,
+    ],
   ] as const) {
     const d = await run(sql);
     expect([sql, d.Status]).toEqual([sql, 'FAILED']);
