@@ -63,7 +63,6 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   const tokens = tokenize(statement);
   const sig = significant(tokens);
   const first = keyword(sig[0]);
-  const second = keyword(sig[1]);
   if (first === 'COPY') return { kind: 'copy', tokens };
   if (first === 'UNLOAD') throw new SqlRejectedError('UNLOAD is not supported by the local Data API');
   if (first === 'TRUNCATE' && ctx.inBatch) {

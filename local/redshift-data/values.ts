@@ -172,7 +172,7 @@ export function parseDateTime(value: string, format: string, kind: 'date' | 'tim
   const code = kind === 'date' ? 1205 : 1206;
   const bad = (): ValueProblem =>
     new ValueProblem(kind === 'date' ? 'Invalid Date Format' : 'Invalid timestamp format or value', code);
-  let y: number, mo: number, d: number, h = 0, mi = 0, s = 0, frac = '', offsetMin = 0;
+  let y: number, mo: number, d: number, h: number, mi: number, s: number, frac: string, offsetMin: number;
   const f = format.toLowerCase();
   if (f === 'epochsecs' || f === 'epochmillisecs') {
     if (!/^-?\d+(\.\d+)?$/.test(v)) throw bad();

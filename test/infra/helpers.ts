@@ -37,8 +37,11 @@ export function functionEntries(): Partial<Record<FunctionName, string>> {
 }
 
 /** The example config document, edited by `edit`, written to a temp file. */
-export function configVariant(edit: (doc: Record<string, any>) => void): string {
-  const doc = parse(readFileSync(EXAMPLE_CONFIG, 'utf8')) as Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests reach into arbitrary depths of the YAML document
+type YamlDoc = Record<string, any>;
+
+export function configVariant(edit: (doc: YamlDoc) => void): string {
+  const doc = parse(readFileSync(EXAMPLE_CONFIG, 'utf8')) as YamlDoc;
   edit(doc);
   const file = join(mkdtempSync(join(tmpdir(), 'forklift-infra-test-')), 'forklift.config.yaml');
   writeFileSync(file, stringify(doc));
