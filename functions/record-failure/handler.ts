@@ -16,12 +16,13 @@ import type { Log, MetricsSink } from '../runtime/observability';
 /** The state RecordFailure receives: the input's fields, what the states added, and `$.error`. */
 export interface RecordFailureEvent {
   error: { Error?: string; Cause?: string };
-  /** The execution name, when the state machine passes it (else the plan's load id). */
+  /** The execution name (`$$.Execution.Name`, passed by the state machine): the failed row's load id. */
   execution?: string;
   plan?: Partial<LoadPlan> & { startedAt?: string };
   table?: string;
   date?: string;
   aggregates?: string[];
+  /** The execution's state (`$`) when the state machine wraps it; its `plan` is used when `plan` is absent. */
   input?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -66,7 +67,7 @@ export function createRecordFailureHandler(deps: RecordFailureDeps): (event: Rec
 
   return async (event) => {
     const { name, message, copy } = classifyError(event.error ?? {});
-    const plan = event.plan ?? {};
+    const plan = event.plan ?? ((event.input?.['plan'] ?? {}) as NonNullable<RecordFailureEvent['plan']>);
     const input = event.input ?? event;
     const tableName = [plan.table, input.table, ...(Array.isArray(input.aggregates) ? input.aggregates : [])].find(
       (t): t is string => typeof t === 'string' && (Object.hasOwn(config.tables, t) || Object.hasOwn(config.aggregates, t)),
