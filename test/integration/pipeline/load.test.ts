@@ -138,9 +138,9 @@ describe('manual executions', () => {
     expect(missing.status).toBe('FAILED');
     expect(missing.error).toBe('PartitionNotFoundError');
     expect(missing.cause).toContain('2026-11-19T05:00:00Z');
-    // Prepare failed before a plan existed: the audit row is found by table (see the report: its load_id is not the execution name).
-    const audit = await rows(p(), "SELECT status, error FROM forklift.loads WHERE table_name = 'l2_manual' AND status = 'failed'");
-    expect(audit).toEqual([{ status: 'failed', error: expect.stringContaining('2026-11-19T05:00:00Z') }]);
+    // Prepare failed before a plan existed: the failed row still carries the execution name as its load id.
+    const audit = await rows(p(), "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'l2_manual' AND status = 'failed'");
+    expect(audit).toEqual([{ load_id: missing.name, status: 'failed', error: expect.stringContaining('2026-11-19T05:00:00Z') }]);
     expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.l2_manual')).toBe(3);
   });
 });
