@@ -68,7 +68,7 @@ function executionOutcome(e: ExecutionResult): Outcome {
   const output = e.output ?? {};
   const seconds = e.startDate && e.stopDate ? (e.stopDate.getTime() - e.startDate.getTime()) / 1000 : undefined;
   const table = String(output['table'] ?? e.input['table'] ?? (e.input['aggregates'] as string[] | undefined)?.join(',') ?? '');
-  const partition = String(output['partitionDate'] ?? e.input['date'] ?? '');
+  const partition = String(output['partitionDate'] ?? e.input['date'] ?? '').replace(/\.000Z$/, 'Z');
   if (e.status !== 'SUCCEEDED') {
     return { table, partition, status: e.status.toLowerCase(), ...(seconds === undefined ? {} : { seconds }), reason: `${e.error ?? ''}: ${e.cause ?? ''}` };
   }
@@ -145,7 +145,7 @@ async function run(options: { config: string; data?: string; dataDir: string; se
 
     const table = new Table({ head: ['table', 'partition', 'status', 'rows', 'seconds', 'reason'], ...COMPACT });
     for (const o of unique) {
-      table.push([o.table, o.partition, o.status, o.rows ?? '', o.seconds === undefined ? '' : o.seconds.toFixed(2), o.reason.slice(0, 90)]);
+      table.push([o.table, o.partition, o.status, o.rows ?? '', o.seconds === undefined ? '' : o.seconds.toFixed(2), o.reason.slice(0, 120)]);
     }
     out(table.toString());
     const count = (s: string) => unique.filter((o) => o.status === s).length;
