@@ -53,6 +53,7 @@ const config = testConfig(
       deleteFlagColumn: 'deleted',
     },
     l7_many: hourly('l7/many/', { completeness: { marker: '_SUCCESS' } }),
+    l7_quiet: hourly('l7/quiet/'),
     l8_bad: hourly('l8/bad/'),
     l9_hostile: hourly('l9/hostile/'),
     l10_burst: hourly('l10/burst/', { completeness: { marker: '_SUCCESS' } }),
@@ -278,6 +279,19 @@ describe('one partition = one COPY, one execution', () => {
     const copies = statementsSince(p(), mark).filter((s) => isCopy(s) && s.includes('l7_many'));
     expect(copies).toHaveLength(1);
     expect(await count(p(), 'SELECT COUNT(DISTINCT id) AS n FROM landing.l7_many')).toBe(500);
+  });
+});
+
+describe('quiet-period completeness', () => {
+  // SKIPPED (product gap, not fixed here): with `quietSeconds: 0` (the example's visits table) discover starts the
+  // partition's execution on the first batch of events; Prepare lists the partition once, so objects landing after
+  // that listing are not in the COPY, and their events only meet ExecutionAlreadyExists (a debug log) or "already
+  // loaded" (a skip). Observed: 490 of 500 rows loaded from 50 files put at once, execution SUCCEEDED (the pipeline's
+  // default 50 ms batching window, waitScale 0); timing-dependent, so with this file's 500 ms window it often passes. Needs a design
+  // decision (e.g. compare the ledger with the listing when an execution already exists, or a minimum quiet period).
+  it.skip('an object landing while its partition is being loaded is not left out (quietSeconds 0)', async () => {
+    await putAndSettle(Array.from({ length: 50 }, (_, i) => object(`l7/quiet/2026-11-20T10/part-${String(i).padStart(3, '0')}.json`, hourRows('10', i * 10, 10))));
+    expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.l7_quiet')).toBe(500);
   });
 });
 
