@@ -6,8 +6,8 @@
  * duplicate events (in this batch or later ones) start nothing new.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { listObjects } from '../adapters/s3';
 import { startExecution } from '../adapters/stepFunctions';
@@ -20,7 +20,8 @@ import { MetricName } from '../core/metricNames';
 import { executionName } from '../core/names';
 import { checkCompleteness, groupPartitions } from '../core/partitions';
 import type { LoadInput } from '../core/types';
-import { lazyHandler } from '../runtime/env';
+import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
+import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
 
 /** What discover needs. */
@@ -250,4 +251,7 @@ async function forEachLimited<T>(items: T[], limit: number, run: (item: T) => Pr
 }
 
 /** The Lambda entry point (deps from the environment, built at cold start). */
-export const handler = lazyHandler((deps) => createDiscoverHandler(deps));
+export const handler = lazyHandler(() => {
+  const base = baseDepsFromEnvironment();
+  return createDiscoverHandler({ ...base, s3: new S3Client({}), sfn: new SFNClient({}), warehouse: warehouseFromEnvironment(base), stateMachineArn: stateMachineArnFromEnvironment() });
+});

@@ -11,7 +11,8 @@ import { MetricName } from '../core/metricNames';
 import { parseTimestamp } from '../core/sql/state';
 import { renderFreshness } from '../core/sql/status';
 import { dataLagMinutes } from '../report/handler';
-import { lazyHandler } from '../runtime/env';
+import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
+import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
 
 /** The lag reported for a table with no successful load: ten years, far beyond any SLA. */
@@ -66,4 +67,7 @@ export function createFreshnessHandler(deps: FreshnessDeps): (event?: unknown) =
 }
 
 /** The Lambda entry point. */
-export const handler = lazyHandler((deps) => createFreshnessHandler(deps));
+export const handler = lazyHandler(() => {
+  const base = baseDepsFromEnvironment();
+  return createFreshnessHandler({ ...base, warehouse: warehouseFromEnvironment(base) });
+});

@@ -4,13 +4,14 @@
  * plans with core/plan.ts, then performs the plan's side effects: VARCHAR widening
  * (outside any transaction, before the batch) and the COPY manifest. Returns `$.plan`.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
-import { lazyHandler } from '../runtime/env';
+import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
+import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log } from '../runtime/observability';
 
 /** Prepare's payload, as the state machine's Parameters build it. */
@@ -97,4 +98,7 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) =
 }
 
 /** The Lambda entry point. */
-export const handler = lazyHandler((deps) => createPrepareHandler(deps));
+export const handler = lazyHandler(() => {
+  const base = baseDepsFromEnvironment();
+  return createPrepareHandler({ ...base, s3: new S3Client({}), warehouse: warehouseFromEnvironment(base) });
+});

@@ -10,7 +10,8 @@ import { MetricName } from '../core/metricNames';
 import { renderFailureRecord, type FailureRecord } from '../core/sql/audit';
 import { RECORDED_FAILURE_STATEMENT, renderCopyFailureRecord } from '../core/sql/failure';
 import type { LoadPlan } from '../core/types';
-import { lazyHandler } from '../runtime/env';
+import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
+import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
 
 /** The state RecordFailure receives: the input's fields, what the states added, and `$.error`. */
@@ -117,4 +118,7 @@ export function createRecordFailureHandler(deps: RecordFailureDeps): (event: Rec
 }
 
 /** The Lambda entry point. */
-export const handler = lazyHandler((deps) => createRecordFailureHandler(deps));
+export const handler = lazyHandler(() => {
+  const base = baseDepsFromEnvironment();
+  return createRecordFailureHandler({ ...base, warehouse: warehouseFromEnvironment(base) });
+});

@@ -9,7 +9,7 @@ import { partitionEnd } from '../core/dates';
 import { tablePattern } from '../core/keys';
 import { MetricName } from '../core/metricNames';
 import type { LoadPlan, StepRef } from '../core/types';
-import { lazyHandler } from '../runtime/env';
+import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import type { Log, MetricsSink } from '../runtime/observability';
 
 /** A DescribeStatement result as the state machine keeps it (`$.load`, `$.aggregate`). */
@@ -164,4 +164,7 @@ export function dataLagMinutes(config: ForkliftConfig, table: string, partitionD
 }
 
 /** The Lambda entry point. */
-export const handler = lazyHandler((deps) => createReportHandler(deps));
+export const handler = lazyHandler(() => {
+  const base = baseDepsFromEnvironment();
+  return createReportHandler(base);
+});

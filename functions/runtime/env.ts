@@ -1,21 +1,21 @@
 /**
- * Dependencies of the deployed functions, from the environment: the validated
- * config (a JSON file bundled beside the handler), the SDK clients, the warehouse
- * port, logs and metrics. Built once per container, on first use. Nothing else
- * in functions/ reads process.env.
+ * Dependencies of the deployed functions, from the environment. Each handler
+ * composes only the pieces it uses (a function that never calls S3 does not
+ * bundle the S3 client: cold starts stay small). Built once per container, on
+ * first use. Nothing else in functions/ reads process.env.
  */
 import { readFileSync } from 'node:fs';
-import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { parseConfig } from '../core/config/load';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { parseConfig } from '../core/config/parse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { ConfigError } from '../core/errors';
-import { EnvVar, MetricName } from '../core/metricNames';
-import { DataApiWarehouse, warehouseTarget, type Warehouse } from '../adapters/warehouse';
+import { EnvVar } from '../core/metricNames';
+import type { Warehouse } from '../adapters/warehouse';
 import { createObservability, type Log, type MetricsSink } from './observability';
 
-/** What the handlers are built from. */
+/** Everything any handler is built from (the local stack provides all of it). */
 export interface RuntimeDeps {
   config: ForkliftConfig;
   s3: S3Client;
@@ -29,6 +29,9 @@ export interface RuntimeDeps {
   now: () => Date;
 }
 
+/** What every deployed handler gets: the validated config, logs, metrics and the clock. */
+export type BaseDeps = Pick<RuntimeDeps, 'config' | 'log' | 'metrics' | 'now'>;
+
 /** Read and validate the config JSON at `path`. */
 export function readConfig(path: string): ForkliftConfig {
   let raw: unknown;
@@ -40,39 +43,31 @@ export function readConfig(path: string): ForkliftConfig {
   return parseConfig(raw, path);
 }
 
-/** Build the dependencies from `env` (process.env by default). */
-export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): RuntimeDeps {
+/** The base dependencies from `env` (process.env by default). */
+export function baseDepsFromEnvironment(env: NodeJS.ProcessEnv = process.env): BaseDeps {
   const configPath = env[EnvVar.ConfigPath];
   if (!configPath) {
     throw new ConfigError([{ path: '', message: `environment variable ${EnvVar.ConfigPath} is not set` }]);
   }
-  const config = readConfig(configPath);
   const { log, metrics } = createObservability();
-  const redshiftData = new RedshiftDataClient({});
-  const warehouse = new DataApiWarehouse(redshiftData, warehouseTarget(config.warehouse), {
-    onError: () => metrics.add(MetricName.DataApiErrors, 'Count', 1),
-  });
-  return {
-    config,
-    s3: new S3Client({}),
-    sfn: new SFNClient({}),
-    redshiftData,
-    warehouse,
-    stateMachineArn: env[EnvVar.StateMachineArn] ?? '',
-    log,
-    metrics,
-    now: () => new Date(),
-  };
+  return { config: readConfig(configPath), log, metrics, now: () => new Date() };
+}
+
+/** The state machine discover starts, from `env`. */
+export function stateMachineArnFromEnvironment(env: NodeJS.ProcessEnv = process.env): string {
+  const arn = env[EnvVar.StateMachineArn];
+  if (!arn) throw new ConfigError([{ path: '', message: `environment variable ${EnvVar.StateMachineArn} is not set` }]);
+  return arn;
 }
 
 /**
  * A Lambda entry point that builds its handler on the first invocation (cold start) and
  * reuses it, so importing a handler module has no side effects (tests, the local stack).
  */
-export function lazyHandler<E, R>(build: (deps: RuntimeDeps) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+export function lazyHandler<E, R>(build: () => (event: E) => Promise<R>): (event: E) => Promise<R> {
   let built: ((event: E) => Promise<R>) | undefined;
   return (event: E) => {
-    built ??= build(depsFromEnvironment());
+    built ??= build();
     return built(event);
   };
 }
