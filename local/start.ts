@@ -6,7 +6,9 @@
  * persist in `.forklift/`, so a second run is incremental.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { loadConfigFile, DEFAULT_CONFIG_PATH } from '../functions/core/config/load';
@@ -105,11 +107,22 @@ async function firstRows(pipeline: LocalPipeline, config: ForkliftConfig, limit:
   return out;
 }
 
+/** A free port on 127.0.0.1 (the OS picks; pglite-socket needs a number up front). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
 async function run(options: { config: string; data?: string; dataDir: string; serve: boolean; fresh: boolean; verbose: boolean }) {
   const started = Date.now();
   const config = loadConfigFile(options.config);
   if (options.fresh) rmSync(options.dataDir, { recursive: true, force: true });
   mkdirSync(options.dataDir, { recursive: true });
+  rmSync(join(options.dataDir, 'endpoints.json'), { force: true }); // left by a --serve run that was killed
   const outcomes: Outcome[] = [];
   const out = (line = '') => process.stdout.write(line + '\n');
 
@@ -166,12 +179,18 @@ async function run(options: { config: string; data?: string; dataDir: string; se
         stateMachineArn: pipeline.stateMachineArn,
         bucket: config.landing.bucketName,
       };
-      writeFileSync(join(options.dataDir, 'endpoints.json'), JSON.stringify(endpoints, null, 2));
+      // psql into the same warehouse. PGlite has one connection: query between loads, not during them.
+      const postgresPort = await freePort();
+      const postgres = new PGLiteSocketServer({ db: pipeline.stack.redshiftData.server.db, port: postgresPort, host: '127.0.0.1' });
+      await postgres.start();
+      writeFileSync(join(options.dataDir, 'endpoints.json'), JSON.stringify({ ...endpoints, postgres: `127.0.0.1:${postgresPort}` }, null, 2));
       out('Serving (Ctrl-C to stop):');
+      out(`  psql -h 127.0.0.1 -p ${postgresPort} -U postgres postgres   (the warehouse: try  SELECT * FROM forklift.loads ORDER BY started_at DESC LIMIT 5;)`);
       out(`  aws --endpoint-url ${endpoints.s3} s3 cp file.json.gz s3://${endpoints.bucket}/events/visits/2026-11-20T13/   (keys S3RVER/S3RVER)`);
       out(`  Redshift Data API  ${endpoints.redshiftData}`);
       out(`  Step Functions     ${endpoints.stepFunctions}  state machine ${endpoints.stateMachineArn}`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await postgres.stop();
       rmSync(join(options.dataDir, 'endpoints.json'), { force: true });
     }
     if (count('failed') > 0) process.exitCode = 1;
