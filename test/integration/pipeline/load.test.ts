@@ -56,7 +56,9 @@ const config = testConfig(
     l7_quiet: hourly('l7/quiet/'),
     l8_bad: hourly('l8/bad/'),
     l9_hostile: hourly('l9/hostile/'),
-    l10_burst: hourly('l10/burst/', { completeness: { marker: '_SUCCESS' } }),
+    // A burst is a backfill: its partitions reach discover in several SQS batches, in any order. Under the default
+    // olderPartitions 'skip', whichever partition a first batch loads makes the older ones of later batches skip.
+    l10_burst: hourly('l10/burst/', { completeness: { marker: '_SUCCESS' }, olderPartitions: 'load' }),
     l11_race: hourly('l11/race/', { completeness: { marker: '_SUCCESS' } }),
   },
 );
@@ -373,7 +375,6 @@ describe('bursts', () => {
     console.log(`1,000 objects / 10 partitions: put + settle in ${seconds.toFixed(1)} s`);
 
     const executions = await executionsOf(p(), 'l10_burst');
-    if (executions.length !== 10) console.log(t.log.entries.filter((e) => e.level !== 'debug' && (e.fields?.['table'] === 'l10_burst' || e.level !== 'info')).map((e) => JSON.stringify(e)).join('\n'), p().deadLetters.length);
     expect(executions).toHaveLength(10);
     expect(executions.every((e) => e.status === 'SUCCEEDED' && e.output?.['status'] === 'loaded')).toBe(true);
     expect(statementsSince(p(), mark).filter((s) => isCopy(s) && s.includes('l10_burst'))).toHaveLength(10);
