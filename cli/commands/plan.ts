@@ -12,7 +12,7 @@ import { isoSecond, parseDateArgument } from '../../functions/core/dates';
 import { StatementFailedError } from '../../functions/core/errors';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
+import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -97,6 +97,7 @@ async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table
   const rows = await query(warehouse, sqls[STATE_COLUMNS_STATEMENT - 1]!);
   try {
     rows.push(...(await query(warehouse, sqls[STATE_LEDGER_STATEMENT - 1]!)));
+    rows.push(...(await query(warehouse, sqls[STATE_FILES_STATEMENT - 1]!)));
   } catch (err) {
     if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;
   }

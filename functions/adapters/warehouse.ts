@@ -257,7 +257,7 @@ export async function queryBatch(
 
 /**
  * The warehouse state of `requests` (tables and candidate partitions) in ONE Data API
- * submission: the batch of sql/state.ts, read back from its two SELECTs.
+ * submission: the batch of sql/state.ts, read back from its three SELECTs.
  */
 export async function readWarehouseState(
   warehouse: Warehouse,
@@ -275,6 +275,7 @@ export async function readWarehouseState(
 /** The WarehouseState of one partition, from the per-table state of sql/state.ts (a table without an entry: nothing loaded). */
 export function stateFor(table: TableState | undefined, partitionDate: Date): WarehouseState {
   const state: WarehouseState = { partitionLoaded: table?.loadedPartitions.has(isoSecond(partitionDate)) ?? false };
+  if (table !== undefined) state.loadedFiles = table.loadedFiles.get(isoSecond(partitionDate)) ?? new Set<string>();
   if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
   if (table?.columns !== undefined) state.columns = table.columns;
   return state;

@@ -13,8 +13,20 @@ export interface DecideLoadArgs {
   mode: LoadMode;
   olderPartitions: 'skip' | 'load';
   partitionDate: Date;
-  state: Pick<WarehouseState, 'newestLoaded' | 'partitionLoaded'>;
+  state: Pick<WarehouseState, 'newestLoaded' | 'partitionLoaded' | 'loadedFiles'>;
   flags: LoadFlags;
+  /**
+   * The keys of the partition's files as listed now. With `state.loadedFiles`, an already loaded
+   * partition whose listing has files the ledger does not hold is topped up instead of skipped.
+   * Omitted (or no ledger): the partition-level rule only.
+   */
+  listedKeys?: readonly string[];
+}
+
+/** The listed keys the ledger does not hold (sorted); [] when either is unknown. */
+export function newFiles(listedKeys: readonly string[] | undefined, loadedFiles: ReadonlySet<string> | undefined): string[] {
+  if (listedKeys === undefined || loadedFiles === undefined) return [];
+  return [...new Set(listedKeys.filter((k) => !loadedFiles.has(k)))].sort();
 }
 
 /** The mode this run loads with: the table's mode, or `truncate` when the run's truncate flag is set. */
@@ -27,6 +39,12 @@ export function effectiveMode(mode: LoadMode, flags: Pick<LoadFlags, 'truncate'>
  * unless forced (then reloaded); a newer partition loads; an older one loads when forced, is
  * skipped for snapshots (truncate mode or flag: truncate never implies force), and otherwise
  * follows the table's `olderPartitions` policy. `reload` is true when the partition was loaded before.
+ *
+ * Top-ups (the file ledger is the source of truth): an already loaded partition whose listing
+ * has files the ledger does not hold loads again, unforced. Append loads only those files
+ * (`newFilesOnly`, no reload: nothing is deleted); replace, merge and truncate reload the whole
+ * partition (idempotent). Merge and snapshots of an older partition follow the older-partition
+ * rules (a top-up must not put older rows over newer ones); append and replace top up at any age.
  */
 export function decideLoad(args: DecideLoadArgs): Decision {
   const { table, partitionDate, state, flags } = args;
@@ -36,9 +54,24 @@ export function decideLoad(args: DecideLoadArgs): Decision {
   const skip = (reason: string): Decision => ({ action: 'skip', reason });
 
   if (state.partitionLoaded) {
-    return flags.force
-      ? load(`table '${table}': partition ${date} is already loaded; reloading it because of --force (its previous rows are replaced)`)
-      : skip(`table '${table}': partition ${date} is already loaded; use --force to reload it`);
+    if (flags.force) {
+      return load(`table '${table}': partition ${date} is already loaded; reloading it because of --force (its previous rows are replaced)`);
+    }
+    const arrived = newFiles(args.listedKeys, state.loadedFiles).length;
+    if (arrived === 0) return skip(`table '${table}': partition ${date} is already loaded; use --force to reload it`);
+    const mode = effectiveMode(args.mode, flags);
+    const what = `table '${table}': ${arrived} new file${arrived === 1 ? '' : 's'} arrived for partition ${date}, already loaded`;
+    if (mode === 'append') return { action: 'load', reason: `${what}: loading them`, reload: false, newFilesOnly: true };
+    const older = state.newestLoaded !== undefined && partitionDate.getTime() < state.newestLoaded.getTime();
+    if (!older || mode === 'replace') return load(`${what}: reloading the partition (${mode} mode: its previous rows are replaced)`);
+    const newest = isoSecond(state.newestLoaded!);
+    if (mode === 'truncate') {
+      return skip(`${what}, but older than the newest loaded snapshot ${newest}; a snapshot is replaced only by a newer one; use --force to load it anyway`);
+    }
+    if (args.olderPartitions === 'load') {
+      return load(`${what}, older than the newest loaded partition ${newest}: reloading it because the table's olderPartitions policy is 'load'`);
+    }
+    return skip(`${what}, but older than the newest loaded partition ${newest}; the table's olderPartitions policy is 'skip'; use --force to reload it`);
   }
   if (state.newestLoaded === undefined) {
     return load(`table '${table}' has no loaded partition yet: loading ${date}`);

@@ -1,7 +1,9 @@
 /**
  * Step Functions execution names. They are deterministic, so duplicate S3 events for one
  * partition try to start the same execution and Step Functions refuses the copy
- * (ExecutionAlreadyExists = already handled). They are also the `load_id` of the audit rows.
+ * (ExecutionAlreadyExists = already handled, once that execution is no longer running).
+ * A top-up of files that landed later is named after those files. They are also the
+ * `load_id` of the audit rows.
  */
 import { createHash } from 'node:crypto';
 
@@ -46,6 +48,15 @@ export function executionName(table: string, partitionDate: Date, runId?: string
   const parts = [compactStamp(partitionDate)];
   if (runId !== undefined && runId !== '') parts.push(namePart(runId, MAX_RUN_ID));
   return join(table, parts);
+}
+
+/**
+ * The execution name of a top-up (files landed in a partition after its load):
+ * `visits-20261120T130000-<8 hex>`, the hash of the sorted new file keys. Duplicate events
+ * for the same new files dedupe; any other set of new files gets a new execution.
+ */
+export function topUpExecutionName(table: string, partitionDate: Date, newFileKeys: readonly string[]): string {
+  return join(table, [compactStamp(partitionDate), shortHash([...newFileKeys].sort().join('\n'))]);
 }
 
 /** The execution name of an aggregate-only run over [start, end): `visits_hourly-agg-<start>-<end>-<runId>`. */

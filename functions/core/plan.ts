@@ -122,7 +122,8 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   if (choice.kind === 'wait') {
     return { plan: { ...base, action: 'wait', reason: choice.reason, waitSeconds: choice.waitSeconds }, preStatements: [] };
   }
-  const { table, tableConfig, partition } = choice;
+  const { table, tableConfig } = choice;
+  let partition = choice.partition;
   const flags = { force: input.force === true, truncate: input.truncate === true };
   const mode = effectiveMode(tableConfig.mode, flags);
   const decision = decideLoad({
@@ -132,9 +133,17 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     partitionDate: partition.date,
     state: args.state,
     flags,
+    listedKeys: partition.files.map((f) => f.key),
   });
   if (decision.action === 'skip') {
     return { plan: { ...base, mode, action: 'skip', reason: decision.reason }, preStatements: [] };
+  }
+  if (decision.newFilesOnly === true) {
+    // An append top-up: the manifest, the ledger rows and the counts are the files the ledger does not hold.
+    const loaded = args.state.loadedFiles ?? new Set<string>();
+    partition = { ...partition, files: partition.files.filter((f) => !loaded.has(f.key)) };
+    base.files = partition.files.length;
+    base.bytes = partition.files.reduce((sum, f) => sum + f.size, 0);
   }
   const reason = choice.completenessOverridden
     ? `${decision.reason} (${choice.completenessOverridden}: loading anyway because of --force)`

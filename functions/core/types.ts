@@ -56,6 +56,8 @@ export interface WarehouseState {
   newestLoaded?: Date;
   /** True when the partition under consideration already has a successful load. */
   partitionLoaded: boolean;
+  /** The file ledger's keys for the partition under consideration (`load_files`); undefined when not read. */
+  loadedFiles?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
 }
@@ -70,7 +72,14 @@ export interface LoadFlags {
 
 /** The outcome of the load rules. */
 export type Decision =
-  | { action: 'load'; reason: string; /** true when rows of this partition may already be in the table */ reload: boolean }
+  | {
+      action: 'load';
+      reason: string;
+      /** true when rows of this partition may already be in the table */
+      reload: boolean;
+      /** true for an append top-up: load only the partition's files the ledger does not hold */
+      newFilesOnly?: boolean;
+    }
   | { action: 'skip'; reason: string };
 
 /**
@@ -91,7 +100,10 @@ export interface LoadInput {
   aggregates?: string[];
   start?: string;
   end?: string;
-  /** Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates). */
+  /**
+   * Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates).
+   * When `partitionLoaded` is true (a top-up), Prepare reads the state itself (with the file ledger).
+   */
   observed?: { newestLoaded?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Prepare: the first state of the load state machine. Lists the partition (or heads
- * the explicit files), reads the warehouse state unless discover passed what it saw,
+ * the explicit files), reads the warehouse state unless discover passed what it saw
+ * (a top-up of an already loaded partition always reads it, for the file ledger),
  * plans with core/plan.ts, then performs the plan's side effects: VARCHAR widening
  * (outside any transaction, before the batch) and the COPY manifest. Returns `$.plan`.
  */
@@ -89,7 +90,8 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) =
   }
 
   async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date): Promise<WarehouseState> {
-    if (input.observed !== undefined) return observedState(input.observed);
+    // discover's view, unless it saw the partition loaded: an (unforced) top-up needs the file ledger, read now.
+    if (input.observed !== undefined && (!input.observed.partitionLoaded || input.force === true)) return observedState(input.observed);
     const choice = choosePartition(config, input, listing, now);
     if (choice.kind === 'wait') return { partitionLoaded: false }; // the plan waits: no read needed yet
     const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }]);

@@ -9,6 +9,8 @@ import { auditTable } from './audit';
 
 /** The guard's temp table. */
 export const GUARD_TABLE = 'forklift_guard';
+/** The temp table holding this load's file list (written before the guard, copied to load_files after it). */
+export const FILES_TABLE = 'forklift_files';
 
 /** The predicate every DML of a load is conditioned on. */
 export function guardAllows(): string {
@@ -28,9 +30,14 @@ export interface GuardArgs {
 const isoText = (expr: string): string => `TO_CHAR(${expr}, 'YYYY-MM-DD') || 'T' || TO_CHAR(${expr}, 'HH24:MI:SS') || 'Z'`;
 
 /**
- * `CREATE TEMP TABLE forklift_guard AS SELECT decision, reason`. Forced: always `load`.
- * Otherwise `skip` when this partition has a `loaded` row, or (snapshots) when a newer
- * partition does; the reason names the load or the newer date.
+ * `CREATE TEMP TABLE forklift_guard AS SELECT decision, reason`, after {@link FILES_TABLE}
+ * holds this load's files. Forced: always `load`. Otherwise, exactly once per file (the
+ * ledger is the source of truth):
+ * - append: `skip` when ANY file of this load is in the table's `load_files`; the reason
+ *   names the file and the load that loaded it;
+ * - replace, merge, truncate: `skip` when the partition has a `loaded` row AND every file
+ *   of this load is in the partition's `load_files` (a reload with new files runs);
+ * - snapshots (truncate) also skip when a newer partition is loaded.
  */
 export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
@@ -39,17 +46,33 @@ export function renderGuard(args: GuardArgs): string {
   const table = literal(args.table);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
-  const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE table_name = ${table} AND partition_date = ${date} AND status = 'loaded')`;
+  const loadFiles = auditTable(args.auditSchema, 'load_files');
+  const files = quoteIdent(FILES_TABLE);
+  let blocked: string;
+  let blockedReason: string;
+  if (args.mode === 'append') {
+    blocked =
+      `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${loadFiles} lf ` +
+      `JOIN ${files} f ON f.file_key = lf.file_key WHERE lf.table_name = ${table} AND lf.partition_date = ${date})`;
+    blockedReason = `${literal(`${prefix}: file `)} || g.blocked || ${literal('; use --force to reload the partition')}`;
+  } else {
+    const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE table_name = ${table} AND partition_date = ${date} AND status = 'loaded')`;
+    const unknownFiles =
+      `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${loadFiles} lf ` +
+      `ON lf.file_key = f.file_key AND lf.table_name = ${table} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
+    blocked = `CASE WHEN ${unknownFiles} = 0 THEN ${loadedBy} ELSE CAST(NULL AS VARCHAR(80)) END`;
+    blockedReason = `${literal(`${prefix} is already loaded (by `)} || g.blocked || ${literal('); use --force to reload it')}`;
+  }
   const newer =
     args.mode === 'truncate'
       ? `(SELECT MAX(partition_date) FROM ${loads} WHERE table_name = ${table} AND partition_date > ${date} AND status = 'loaded')`
       : 'CAST(NULL AS TIMESTAMP)';
   const reason =
-    `CASE WHEN g.loaded_by IS NOT NULL THEN ${literal(`${prefix} is already loaded (by `)} || g.loaded_by || ${literal('); use --force to reload it')}` +
+    `CASE WHEN g.blocked IS NOT NULL THEN ${blockedReason}` +
     ` WHEN g.newer IS NOT NULL THEN ${literal(`${prefix} is older than the newest loaded snapshot `)} || ${isoText('g.newer')} || ${literal('; use --force to load it anyway')}` +
     ' ELSE NULL END';
   return (
-    `${create}CAST(CASE WHEN g.loaded_by IS NULL AND g.newer IS NULL THEN 'load' ELSE 'skip' END AS VARCHAR(8)) AS decision, ` +
-    `CAST(${reason} AS VARCHAR(1024)) AS reason FROM (SELECT ${loadedBy} AS loaded_by, ${newer} AS newer) g`
+    `${create}CAST(CASE WHEN g.blocked IS NULL AND g.newer IS NULL THEN 'load' ELSE 'skip' END AS VARCHAR(8)) AS decision, ` +
+    `CAST(${reason} AS VARCHAR(1024)) AS reason FROM (SELECT ${blocked} AS blocked, ${newer} AS newer) g`
   );
 }

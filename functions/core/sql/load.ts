@@ -13,13 +13,13 @@ import { auditTable, renderAuditDdl, textFitting } from './audit';
 import { renderCopy } from './copy';
 import { renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
-import { GUARD_TABLE, guardAllows, renderGuard } from './guard';
+import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
 import { PARTITION_COLUMN } from './relations';
 
 /** The staging temp table (`LIKE` the target). */
 export const STAGING_TABLE = 'forklift_staging';
-/** The temp table holding the partition's file list before it is copied (guarded) to load_files. */
-export const FILES_TABLE = 'forklift_files';
+/** The temp table holding the load's file list: read by the guard, then copied (guarded) to load_files. */
+export { FILES_TABLE };
 
 /** Everything the load batch depends on; time and ids are passed in. */
 export interface LoadBatchArgs {
@@ -63,12 +63,17 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const columns = Object.keys(table.columns);
   const date = timestampLiteral(partition.date);
   const guarded = guardAllows();
+  const files = quoteIdent(FILES_TABLE);
 
   const sqls: string[] = [
     ...renderAuditDdl(audit),
     ...renderRawTableDdl(name, table),
     ...args.addColumns,
     `LOCK ${target}`,
+    `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
+    ...(partition.files.length
+      ? [`INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`]
+      : []),
     renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
     `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
@@ -97,10 +102,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
       `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g`,
   );
   if (partition.files.length) {
-    const files = quoteIdent(FILES_TABLE);
     sqls.push(
-      `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
-      `INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`,
       `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes) ` +
         `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded}`,
     );

@@ -1,7 +1,7 @@
 /**
- * The warehouse-state read: one batch (audit DDL, then two SELECTs) telling, per
- * table, its columns, its newest loaded partition and which candidate partitions
- * are already loaded, as rows tagged by a `kind` column.
+ * The warehouse-state read: one batch (audit DDL, then three SELECTs) telling, per
+ * table, its columns, its newest loaded partition, which candidate partitions are
+ * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond } from '../dates';
@@ -12,15 +12,17 @@ import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
 
 /**
- * 1-based indexes of the two SELECTs in the batch of {@link renderWarehouseStateBatch}:
- * the columns (from information_schema) and the ledger (from the audit table). They are
- * separate statements because Redshift runs catalog views on the leader node only and
+ * 1-based indexes of the three SELECTs in the batch of {@link renderWarehouseStateBatch}:
+ * the columns (from information_schema), the ledger of loads (from the audit table) and
+ * the files of the candidate partitions (from `load_files`). The catalog SELECT is a
+ * statement of its own because Redshift runs catalog views on the leader node only and
  * refuses a query that mixes them with user tables. Their rows together are what
  * {@link parseWarehouseState} reads.
  */
 export const STATE_COLUMNS_STATEMENT = AUDIT_DDL_STATEMENTS + 1;
 export const STATE_LEDGER_STATEMENT = AUDIT_DDL_STATEMENTS + 2;
-export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT] as const;
+export const STATE_FILES_STATEMENT = AUDIT_DDL_STATEMENTS + 3;
+export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT] as const;
 
 /** A table and the partition dates the caller is deciding about. */
 export interface StateRequest {
@@ -28,7 +30,7 @@ export interface StateRequest {
   candidates: Date[];
 }
 
-/** Column positions of the SELECT's rows. */
+/** Column positions of the SELECTs' rows (`file` rows carry the file key in the `column_name` position). */
 export const STATE_COLUMNS = [
   'kind',
   'table_name',
@@ -47,11 +49,12 @@ const NAMED_NULL_COLUMNS = STATE_COLUMNS.slice(2, 8)
   .join(', ');
 const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
 
-/** The batch: audit DDL IF NOT EXISTS, then the two SELECTs at {@link STATE_SELECT_STATEMENTS}. */
+/** The batch: audit DDL IF NOT EXISTS, then the three SELECTs at {@link STATE_SELECT_STATEMENTS}. */
 export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
   if (requests.length === 0) throw new ForkliftError('a warehouse-state read needs at least one table');
   const audit = config.warehouse.auditSchema;
   const loads = auditTable(audit, 'loads');
+  const loadFiles = auditTable(audit, 'load_files');
   const tableOf = (name: string) => {
     const t = config.tables[name];
     if (!t) throw new ForkliftError(`unknown table '${name}'`);
@@ -80,7 +83,12 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
   }
-  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`];
+  // The ledger's files of the candidate partitions: what a top-up compares the listing with.
+  const files =
+    "SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
+    `CAST(file_key AS VARCHAR(1024)) AS file_key, ${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, partition_date ` +
+    `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3`;
+  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files];
 }
 
 /** A value of a result row, as the Data API adapter returns it. */
@@ -91,12 +99,14 @@ export interface TableState {
   newestLoaded?: Date;
   /** isoSecond() of every candidate partition with a `loaded` row. */
   loadedPartitions: Set<string>;
+  /** The ledger's file keys by isoSecond() of candidate partition (only partitions with files). */
+  loadedFiles: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
 }
 
 /**
- * The SELECT's rows (positional, in {@link STATE_COLUMNS} order) as a map by table.
+ * The SELECTs' rows (positional, in {@link STATE_COLUMNS} order) as a map by table.
  * Every table in `tables` gets an entry, even without rows. Columns of types Forklift
  * never creates are left out (they are kept in the warehouse and never touched).
  */
@@ -104,7 +114,7 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
   const out = new Map<string, TableState>();
   const entry = (table: string): TableState => {
     let s = out.get(table);
-    if (!s) out.set(table, (s = { loadedPartitions: new Set() }));
+    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map() }));
     return s;
   };
   tables.forEach(entry);
@@ -124,6 +134,13 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
     } else if (kind === 'loaded') {
       const d = parseTimestamp(partitionDate);
       if (d) s.loadedPartitions.add(isoSecond(d));
+    } else if (kind === 'file') {
+      const d = parseTimestamp(partitionDate);
+      if (d) {
+        const key = isoSecond(d);
+        const set = s.loadedFiles.get(key) ?? new Set<string>();
+        s.loadedFiles.set(key, set.add(String(columnName)));
+      }
     } else {
       throw new ForkliftError(`unexpected warehouse-state row kind '${String(kind)}'`);
     }

@@ -1,5 +1,5 @@
 import type { LoadMode } from '../../../functions/core/config/schema';
-import { decideLoad, effectiveMode, type DecideLoadArgs } from '../../../functions/core/decide';
+import { decideLoad, effectiveMode, newFiles, type DecideLoadArgs } from '../../../functions/core/decide';
 
 const d = (iso: string) => new Date(iso);
 const NEWEST = d('2026-11-20T13:00:00Z');
@@ -49,6 +49,61 @@ describe('decideLoad', () => {
       action: 'load',
       reason: "table 'visits': partition 2026-11-20T13:00:00Z is already loaded; reloading it because of --force (its previous rows are replaced)",
       reload: true,
+    });
+  });
+
+  describe('top-ups: files the ledger does not hold', () => {
+    const loadedFiles = new Set(['p/a.json', 'p/b.json']);
+    const state = { newestLoaded: NEWEST, partitionLoaded: true, loadedFiles };
+    const listedKeys = ['p/a.json', 'p/b.json', 'p/c.json', 'p/d.json'];
+
+    it('lists the new files, sorted and distinct; none when the listing or the ledger is unknown', () => {
+      expect(newFiles(['p/d', 'p/a', 'p/c', 'p/d'], new Set(['p/a']))).toEqual(['p/c', 'p/d']);
+      expect(newFiles(undefined, loadedFiles)).toEqual([]);
+      expect(newFiles(listedKeys, undefined)).toEqual([]);
+    });
+
+    it('append: loads only the new files, without a reload', () => {
+      expect(decideLoad(args({ state, listedKeys }))).toEqual({
+        action: 'load',
+        reason: "table 'visits': 2 new files arrived for partition 2026-11-20T13:00:00Z, already loaded: loading them",
+        reload: false,
+        newFilesOnly: true,
+      });
+      // an older partition too (append never puts older rows over newer ones)
+      const older = { ...state, newestLoaded: d('2026-11-21T00:00:00Z') };
+      expect(decideLoad(args({ state: older, listedKeys: [...listedKeys.slice(0, 2), 'p/e.json'] }))).toMatchObject({
+        action: 'load',
+        reason: expect.stringContaining('1 new file arrived'),
+        newFilesOnly: true,
+      });
+    });
+
+    it('no new file: skips as already loaded; force still reloads the whole partition', () => {
+      expect(decideLoad(args({ state, listedKeys: ['p/a.json'] }))).toMatchObject({ action: 'skip', reason: expect.stringContaining('is already loaded; use --force') });
+      expect(decideLoad(args({ state, listedKeys, force: true }))).toEqual({ action: 'load', reason: expect.stringContaining('because of --force'), reload: true });
+    });
+
+    it('replace, merge, truncate: reload the whole partition', () => {
+      for (const mode of ['replace', 'merge', 'truncate'] as LoadMode[]) {
+        expect(decideLoad(args({ mode, state, listedKeys }))).toEqual({
+          action: 'load',
+          reason: `table 'visits': 2 new files arrived for partition 2026-11-20T13:00:00Z, already loaded: reloading the partition (${mode} mode: its previous rows are replaced)`,
+          reload: true,
+        });
+      }
+      expect(decideLoad(args({ state, listedKeys, truncate: true }))).toMatchObject({ action: 'load', reload: true });
+    });
+
+    it('an older partition: replace tops up; merge follows olderPartitions; a snapshot is never replaced by an older one', () => {
+      const older = { ...state, newestLoaded: d('2026-11-21T00:00:00Z') };
+      expect(decideLoad(args({ mode: 'replace', state: older, listedKeys }))).toMatchObject({ action: 'load', reload: true });
+      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys }))).toMatchObject({ action: 'skip', reason: expect.stringContaining("olderPartitions policy is 'skip'") });
+      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({ action: 'load', reload: true });
+      expect(decideLoad(args({ mode: 'truncate', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({
+        action: 'skip',
+        reason: expect.stringContaining('a snapshot is replaced only by a newer one'),
+      });
     });
   });
 

@@ -1,4 +1,4 @@
-import { aggregateRunName, compactStamp, executionName } from '../../../functions/core/names';
+import { aggregateRunName, compactStamp, executionName, topUpExecutionName } from '../../../functions/core/names';
 
 const d = (iso: string) => new Date(iso);
 const VALID = /^[A-Za-z0-9_-]{1,80}$/;
@@ -49,6 +49,20 @@ describe('executionName', () => {
     expect(n1).toBe(executionName(long1, d('2026-11-20T13:00:00Z'), 'r'.repeat(60)));
     expect(n1).toContain('-20261120T130000-');
     expect(executionName('y'.repeat(64), d('2026-11-20T13:00:00Z'))).toMatch(/^y{64}-20261120T130000$/);
+  });
+});
+
+describe('topUpExecutionName', () => {
+  it('is the partition name plus a hash of the sorted new file keys: same files, same name; other files, another name', () => {
+    const date = d('2026-11-20T13:00:00Z');
+    const name = topUpExecutionName('visits', date, ['p/b.json', 'p/a.json']);
+    expect(name).toMatch(/^visits-20261120T130000-[0-9a-f]{8}$/);
+    expect(topUpExecutionName('visits', date, ['p/a.json', 'p/b.json'])).toBe(name);
+    expect(topUpExecutionName('visits', date, ['p/a.json', 'p/b.json', 'p/c.json'])).not.toBe(name);
+    expect(name.startsWith(`${executionName('visits', date)}-`)).toBe(true);
+    const long = topUpExecutionName('t'.repeat(127), date, ['k']);
+    expect(long).toMatch(VALID);
+    expect(long.length).toBeLessThanOrEqual(80);
   });
 });
 

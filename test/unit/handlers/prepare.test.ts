@@ -69,6 +69,28 @@ describe('prepare', () => {
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it('a top-up (discover saw the partition loaded): reads the file ledger and writes a manifest of the new files only', async () => {
+    mockListing();
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
+    rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
+    const nulls = (n: number) => Array.from({ length: n }, () => ({ isNull: true }));
+    const hour = { stringValue: '2026-11-20 13:00:00' };
+    rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
+      Records:
+        input.Id === 's1:6'
+          ? [[{ stringValue: 'loaded' }, { stringValue: 'visits' }, ...nulls(6), hour], [{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls(6), hour]]
+          : input.Id === 's1:7'
+            ? [[{ stringValue: 'file' }, { stringValue: 'visits' }, { stringValue: 'events/visits/2026-11-20T13/part-0.json.gz' }, ...nulls(5), hour]]
+            : [],
+    }));
+    const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed: { partitionLoaded: true } }));
+    expect(plan).toMatchObject({ action: 'load', files: 1, reason: expect.stringContaining('1 new file arrived for partition 2026-11-20T13:00:00Z') });
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
+    const manifest = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { entries: Array<{ url: string }> };
+    expect(manifest.entries.map((e) => e.url)).toEqual(['s3://' + config.landing.bucketName + '/events/visits/2026-11-20T13/part-1.json.gz']);
+    expect(plan.loadRequest!.Sqls.join('\n')).not.toContain('part-0.json.gz');
+  });
+
   it('ignores the previous plan a Wait leaves in the state', () => {
     expect(loadInputOf({ table: 'visits', plan: { action: 'wait' }, force: true })).toEqual({ table: 'visits', force: true });
   });

@@ -97,7 +97,8 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     expect(second).toEqual([
       {
         status: 'skipped',
-        reason: "table 'visits': partition 2026-11-20T13:00:00Z is already loaded (by visits-20261120T130000); use --force to reload it",
+        reason:
+          "table 'visits': partition 2026-11-20T13:00:00Z: file p/visits/2026-11-20T13/a.json.gz is already loaded (by visits-20261120T130000); use --force to reload the partition",
         rows_loaded: 0,
       },
     ]);
@@ -132,6 +133,30 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     expect(await rows(db, 'SELECT count(*)::int AS n FROM events.visits')).toEqual(before);
   });
 
+  it('append, exactly once per file: a top-up of new files loads; a load with any file of the ledger is skipped, naming it', async () => {
+    const p = partition('visits', '2026-11-20T16:00:00Z', '2026-11-20T17:00:00Z');
+    const file = (name: string, size = 5) => ({ key: `${p.key}${name}`, size, lastModified: new Date(0) });
+    const first = await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: p, loadId: 'v16' })).sqls, [visit('f1', '2026-11-20 16:05:00')]);
+    expect(first[0]).toMatchObject({ status: 'loaded' });
+    const topUp = { ...p, files: [file('c.json.gz'), file('d.json.gz')] };
+    const second = await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: topUp, loadId: 'v16-topup' })).sqls, [visit('f2', '2026-11-20 16:10:00')]);
+    expect(second[0]).toMatchObject({ status: 'loaded', rows_loaded: 1 });
+    expect(await rows(db, "SELECT file_key FROM forklift.load_files WHERE load_id = 'v16-topup' ORDER BY 1")).toEqual([
+      { file_key: 'p/visits/2026-11-20T16/c.json.gz' },
+      { file_key: 'p/visits/2026-11-20T16/d.json.gz' },
+    ]);
+    // A racing top-up planned from a stale ledger: d is new, c is not → skipped as a whole, nothing duplicated.
+    const stale = { ...p, files: [file('c.json.gz'), file('e.json.gz')] };
+    expect(await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: stale, loadId: 'v16-stale' })).sqls, [visit('f2', '2026-11-20 16:10:00')])).toEqual([
+      {
+        status: 'skipped',
+        reason: "table 'visits': partition 2026-11-20T16:00:00Z: file p/visits/2026-11-20T16/c.json.gz is already loaded (by v16-topup); use --force to reload the partition",
+        rows_loaded: 0,
+      },
+    ]);
+    expect(await rows(db, "SELECT visit_id FROM events.visits WHERE _forklift_partition = '2026-11-20 16:00:00' ORDER BY 1")).toEqual([{ visit_id: 'f1' }, { visit_id: 'f2' }]);
+  });
+
   it('replace deletes only the partition period', async () => {
     const sale = (id: number, at: string): FixtureRow => ({ sale_id: String(id), sold_at: `'${at}'`, amount: '5.00' });
     const day = (d: string) => partition('sales', `${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86400000).toISOString());
@@ -144,6 +169,23 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     const reload = renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20-again', force: true, reload: true }));
     expect(await runBatch(db, reload.sqls, [sale(5, '2026-11-20 08:00:00')])).toEqual([{ status: 'loaded', reason: "table 'sales': loading", rows_loaded: 1 }]);
     expect(await rows(db, 'SELECT sale_id::int AS id FROM events.sales ORDER BY 1')).toEqual([{ id: 1 }, { id: 4 }, { id: 5 }]);
+  });
+
+  it('replace, merge, truncate: a load of the same files is skipped; a reload with a new file runs', async () => {
+    const sale = (id: number, at: string): FixtureRow => ({ sale_id: String(id), sold_at: `'${at}'`, amount: '5.00' });
+    const day = partition('sales', '2026-11-25T00:00:00Z', '2026-11-26T00:00:00Z');
+    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day, loadId: 's25' })).sqls, [sale(31, '2026-11-25 01:00:00')]);
+    const same = await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day, loadId: 's25-same', reload: true })).sqls, [sale(32, '2026-11-25 02:00:00')]);
+    expect(same).toEqual([
+      { status: 'skipped', reason: "table 'sales': partition 2026-11-25T00:00:00Z is already loaded (by s25); use --force to reload it", rows_loaded: 0 },
+    ]);
+    const more = { ...day, files: [...day.files, { key: `${day.key}c.json.gz`, size: 1, lastModified: new Date(0) }] };
+    const topUp = await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: more, loadId: 's25-more', reload: true })).sqls, [
+      sale(31, '2026-11-25 01:00:00'),
+      sale(33, '2026-11-25 03:00:00'),
+    ]);
+    expect(topUp[0]).toMatchObject({ status: 'loaded', rows_loaded: 2 });
+    expect(await rows(db, "SELECT sale_id::int AS id FROM events.sales WHERE sold_at >= '2026-11-25' ORDER BY 1")).toEqual([{ id: 31 }, { id: 33 }]);
   });
 
   it('truncate replaces the table, and an older snapshot is skipped by the guard', async () => {

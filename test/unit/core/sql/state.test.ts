@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { renderFailureRecord } from '../../../../functions/core/sql/audit';
 import { renderCopy, renderManifest } from '../../../../functions/core/sql/copy';
 import { renderLoadBatch } from '../../../../functions/core/sql/load';
-import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
+import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
 import { renderFreshness, renderRecentLoads } from '../../../../functions/core/sql/status';
 import { expectGolden } from './golden.helpers';
 import { config, openWarehouse, rows, runBatch } from './sql.helpers';
@@ -18,10 +18,14 @@ describe('warehouse-state batch', () => {
     { table: 'campaigns', candidates: [] },
   ];
 
-  it('renders audit DDL, then the catalog SELECT apart from the ledger SELECT (golden)', () => {
+  it('renders audit DDL, then the catalog SELECT apart from the ledger and file SELECTs (golden)', () => {
     const sqls = renderWarehouseStateBatch(config, requests);
-    expect([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT]).toEqual([5, 6]);
-    expect(sqls).toHaveLength(STATE_LEDGER_STATEMENT);
+    expect([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT]).toEqual([5, 6, 7]);
+    expect(sqls).toHaveLength(STATE_FILES_STATEMENT);
+    expect(sqls[STATE_FILES_STATEMENT - 1]).toContain('"forklift"."load_files"');
+    expect(sqls[STATE_FILES_STATEMENT - 1]).not.toContain('information_schema');
+    // without candidate partitions the file SELECT still runs (fixed statement indexes) and returns nothing
+    expect(renderWarehouseStateBatch(config, [{ table: 'visits', candidates: [] }])[STATE_FILES_STATEMENT - 1]).toContain('WHERE 1 = 0');
     // Redshift refuses leader-node catalog views mixed with user tables in one query.
     expect(sqls[STATE_COLUMNS_STATEMENT - 1]).toContain('information_schema.columns');
     expect(sqls[STATE_COLUMNS_STATEMENT - 1]).not.toContain('"loads"');
@@ -37,12 +41,15 @@ describe('warehouse-state batch', () => {
       ['column', 'visits', 'shape', 'super', null, null, null, 4, null],
       ['loaded', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
       ['newest', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
+      ['file', 'visits', 'p/13/a.json', null, null, null, null, null, '2026-11-20 13:00:00'],
+      ['file', 'visits', 'p/13/b.json', null, null, null, null, null, '2026-11-20 13:00:00'],
     ];
     const state = parseWarehouseState(records, ['visits', 'campaigns']);
-    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set() });
+    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set(), loadedFiles: new Map() });
     expect(state.get('visits')).toEqual({
       newestLoaded: d('2026-11-20T13:00:00Z'),
       loadedPartitions: new Set(['2026-11-20T13:00:00Z']),
+      loadedFiles: new Map([['2026-11-20T13:00:00Z', new Set(['p/13/a.json', 'p/13/b.json'])]]),
       columns: [
         { name: 'visit_id', type: { base: 'VARCHAR', length: 36 } },
         { name: 'campaign_id', type: { base: 'INTEGER' } },
@@ -72,6 +79,7 @@ describe('warehouse-state batch', () => {
       const result = [
         ...(await runBatch(db, sqls.slice(0, STATE_COLUMNS_STATEMENT))),
         ...(await runBatch(db, [sqls[STATE_LEDGER_STATEMENT - 1]!])),
+        ...(await runBatch(db, [sqls[STATE_FILES_STATEMENT - 1]!])),
       ];
       const records = result.map((r) => Object.values(r).map((v): StateValue => (Object.prototype.toString.call(v) === '[object Date]' ? (v as Date).toISOString() : (v as StateValue))));
       return parseWarehouseState(records, ['visits', 'campaigns']);
@@ -80,8 +88,8 @@ describe('warehouse-state batch', () => {
     it('sees nothing in an empty warehouse, then the table, its columns and its loaded partition', async () => {
       expect(await read()).toEqual(
         new Map([
-          ['visits', { loadedPartitions: new Set() }],
-          ['campaigns', { loadedPartitions: new Set() }],
+          ['visits', { loadedPartitions: new Set(), loadedFiles: new Map() }],
+          ['campaigns', { loadedPartitions: new Set(), loadedFiles: new Map() }],
         ]),
       );
       const date = d('2026-11-20T13:00:00Z');
@@ -89,7 +97,7 @@ describe('warehouse-state batch', () => {
         config,
         table: 'visits',
         loadId: 'v13',
-        partition: { table: 'visits', date, end: d('2026-11-20T14:00:00Z'), key: 'events/visits/2026-11-20T13/', files: [] },
+        partition: { table: 'visits', date, end: d('2026-11-20T14:00:00Z'), key: 'events/visits/2026-11-20T13/', files: [{ key: 'events/visits/2026-11-20T13/a.json', size: 3, lastModified: date }] },
         manifestUrl: 's3://landing-bucket/m.json',
         mode: 'append',
         reload: false,
@@ -102,6 +110,7 @@ describe('warehouse-state batch', () => {
       const visits = (await read()).get('visits')!;
       expect(visits.newestLoaded).toEqual(date);
       expect(visits.loadedPartitions).toEqual(new Set(['2026-11-20T13:00:00Z']));
+      expect(visits.loadedFiles).toEqual(new Map([['2026-11-20T13:00:00Z', new Set(['events/visits/2026-11-20T13/a.json'])]]));
       expect(visits.columns?.map((c) => c.name)).toEqual(['visit_id', 'visitor_id', 'campaign_id', 'visited_at', 'duration_ms', 'revenue', '_forklift_partition']);
       expect(visits.columns?.[5]).toEqual({ name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } });
 
