@@ -1,11 +1,10 @@
 /**
  * The pipeline config as the CDK app sees it: validated with the same loader as
- * the CLI and the functions (an invalid file fails synthesis with every problem
- * listed by path), plus the document as written, which is bundled beside each
- * handler as `forklift.config.json`.
+ * the CLI (an invalid file fails synthesis with every problem listed by path),
+ * plus the deployed document (the parsed config, tagged with its format), which
+ * is bundled beside each handler as `forklift.config.json`.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { deployedConfigDocument } from '../functions/core/config/deployed';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
 
@@ -15,18 +14,14 @@ export interface LoadedConfig {
   readonly path: string;
   /** The parsed config (defaults applied): what the stack is built from. */
   readonly config: ForkliftConfig;
-  /**
-   * The document as written (YAML → plain JSON values). It passes `parseConfig`
-   * again at run time, which the parsed form (with transformed column types) would not.
-   */
+  /** The deployed document: the functions read it without re-validating (config/deployed.ts). */
   readonly document: unknown;
 }
 
 /** Read and validate the config file: throws ConfigError on any problem. */
 export function readPipelineConfig(path: string = DEFAULT_CONFIG_PATH): LoadedConfig {
   const config = loadConfigFile(path);
-  const document: unknown = parse(readFileSync(path, 'utf8'));
-  return { path, config, document };
+  return { path, config, document: deployedConfigDocument(config) };
 }
 
 /** Which config the app builds: `--context config=...`, then FORKLIFT_CONFIG, then the default file. */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { parseConfig } from '../core/config/parse';
+import { readDeployedConfig } from '../core/config/deployed';
 import type { ForkliftConfig } from '../core/config/schema';
 import { ConfigError } from '../core/errors';
 import { EnvVar } from '../core/metricNames';
@@ -32,7 +32,7 @@ export interface RuntimeDeps {
 /** What every deployed handler gets: the validated config, logs, metrics and the clock. */
 export type BaseDeps = Pick<RuntimeDeps, 'config' | 'log' | 'metrics' | 'now'>;
 
-/** Read and validate the config JSON at `path`. */
+/** Read the config the CDK app validated and deployed beside the handler (no re-validation: see config/deployed.ts). */
 export function readConfig(path: string): ForkliftConfig {
   let raw: unknown;
   try {
@@ -40,7 +40,7 @@ export function readConfig(path: string): ForkliftConfig {
   } catch (err) {
     throw new ConfigError([{ path: '', message: `cannot read config JSON: ${(err as Error).message}` }], path, { cause: err });
   }
-  return parseConfig(raw, path);
+  return readDeployedConfig(raw, path);
 }
 
 /** The base dependencies from `env` (process.env by default). */

@@ -1,7 +1,9 @@
+import { deployedConfigDocument } from '../../functions/core/config/deployed';
+import { loadConfigFile } from '../../functions/core/config/load';
+import { readConfig } from '../../functions/runtime/env';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { parse } from 'yaml';
 import { FUNCTIONS } from '../../functions/core/metricNames';
 import { DEFINITION_FILE } from '../../infra/loadStateMachine';
 import { pascal } from '../../infra/functions';
@@ -156,14 +158,15 @@ describe('functions', () => {
     });
   });
 
-  test('each bundle holds the validated config document as forklift.config.json', () => {
-    const document = parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+  test('each bundle holds the validated config document as forklift.config.json, readable by the runtime', () => {
+    const document = JSON.parse(JSON.stringify(deployedConfigDocument(loadConfigFile(EXAMPLE_CONFIG))));
     for (const name of FUNCTIONS) {
       const id = logicalId('AWS::Lambda::Function', `Functions${pascal(name)}`);
       const key = s.template.toJSON()['Resources'][id]['Properties']['Code']['S3Key'] as string;
       const dir = join(s.outdir, `asset.${key.replace(/\.zip$/, '')}`);
       expect(existsSync(join(dir, 'index.js'))).toBe(true);
       expect(JSON.parse(readFileSync(join(dir, 'forklift.config.json'), 'utf8'))).toEqual(document);
+      expect(readConfig(join(dir, 'forklift.config.json')).tables['visits']?.mode).toBe('append');
     }
   });
 
