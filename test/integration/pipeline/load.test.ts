@@ -54,6 +54,7 @@ const config = testConfig(
     },
     l7_many: hourly('l7/many/', { completeness: { marker: '_SUCCESS' } }),
     l7_quiet: hourly('l7/quiet/'),
+    l7_topup: hourly('l7/topup/'),
     l8_bad: hourly('l8/bad/'),
     l9_hostile: hourly('l9/hostile/'),
     // A burst is a backfill: its partitions reach discover in several SQS batches, in any order. Under the default
@@ -285,10 +286,24 @@ describe('one partition = one COPY, one execution', () => {
 });
 
 describe('quiet-period completeness', () => {
+  it('an object landing in a partition after its load is topped up: loaded once, nothing duplicated', async () => {
+    await putAndSettle([object('l7/topup/2026-11-20T10/a.json', hourRows('10', 1, 5)), object('l7/topup/2026-11-20T10/b.json', hourRows('10', 6, 5))]);
+    expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.l7_topup')).toBe(10);
+    await putAndSettle([object('l7/topup/2026-11-20T10/c.json', hourRows('10', 11, 5))]);
+    const executions = await executionsOf(p(), 'l7_topup');
+    expect(executions.map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(executions[1]!.output).toMatchObject({ status: 'loaded', rows: 5 });
+    expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.l7_topup')).toEqual([{ n: 15, ids: 15 }]);
+    // The same objects again (duplicate events) start nothing.
+    await putAndSettle([object('l7/topup/2026-11-20T10/c.json', hourRows('10', 11, 5))]);
+    expect(await executionsOf(p(), 'l7_topup')).toHaveLength(2);
+  });
+
   // SKIPPED (product gap, not fixed here): with `quietSeconds: 0` (the example's visits table) discover starts the
   // partition's execution on the first batch of events; Prepare lists the partition once, so objects landing after
-  // that listing are not in the COPY, and their events only meet ExecutionAlreadyExists (a debug log) or "already
-  // loaded" (a skip). Observed: 490 of 500 rows loaded from 50 files put at once, execution SUCCEEDED (the pipeline's
+  // that listing are not in the COPY; while that execution runs their events meet its name (StartExecution with the
+  // same name and input returns the running execution). Objects landing after the load are topped up (test above,
+  // since the file ledger change d8097e2); the window during the load remains. Observed before d8097e2: 490 of 500 rows loaded from 50 files put at once, execution SUCCEEDED (the pipeline's
   // default 50 ms batching window, waitScale 0); timing-dependent, so with this file's 500 ms window it often passes. Needs a design
   // decision (e.g. compare the ledger with the listing when an execution already exists, or a minimum quiet period).
   it.skip('an object landing while its partition is being loaded is not left out (quietSeconds 0)', async () => {
