@@ -3,7 +3,7 @@
  * from the landing bucket to the alarms. Built from the same validated config the
  * functions run with.
  */
-import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -79,6 +79,17 @@ export class ForkliftStack extends Stack {
     const stateMachine = this.load.stateMachine;
     fns.discover.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(fns.discover);
+    // discover redelivers the events of a partition whose load still runs: it lists the running
+    // executions and describes one whose name already exists (execution ARNs of this machine only).
+    stateMachine.grant(fns.discover, 'states:ListExecutions');
+    stateMachine.grantExecution(fns.discover, 'states:DescribeExecution');
+    const machineId = this.getLogicalId(stateMachine.node.defaultChild as CfnResource);
+    Validations.of(fns.discover.role!).acknowledge({
+      id:
+        'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:' +
+        `${this.region}:${this.account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+      reason: 'DescribeExecution on the executions of the load state machine only (their names are not known in advance).',
+    });
 
     // Warehouse: the state machine batches (load and aggregate transactions); the
     // functions submit reads and small statements of their own.

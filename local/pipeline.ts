@@ -45,6 +45,12 @@ export interface LocalPipelineOptions {
   batchSize?: number;
   /** Receives before a failing record goes to the dead-letter list; default 5 (as deployed). */
   maxReceiveCount?: number;
+  /**
+   * How long a record reported in batchItemFailures stays invisible before it is redelivered
+   * (the queue's visibility timeout, scaled); default 1 s (a local load takes 0.5-3 s: 5 receives outlast it). discover reports the events of a
+   * partition whose load is running, so they come back once it has committed.
+   */
+  redeliveryDelayMs?: number;
   log?: Log;
   metrics?: MetricsSink;
   now?: () => Date;
@@ -129,6 +135,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     options.batchWindowMs ?? 50,
     options.batchSize ?? 100,
     options.maxReceiveCount ?? 5,
+    options.redeliveryDelayMs ?? 1000,
   );
   stack.s3.onObjectCreated((records) => records.forEach((r) => queue.send(r)));
 
@@ -203,14 +210,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
 /**
  * What SQS + the Lambda event source mapping do for discover: collect records
  * for a batching window (or until a batch is full), invoke with an SQS event,
- * redeliver the records reported in batchItemFailures (up to maxReceiveCount),
- * then park them in a dead-letter list.
+ * redeliver the records reported in batchItemFailures after a visibility delay
+ * (up to maxReceiveCount), then park them in a dead-letter list.
  */
 class SqsBatcher {
   readonly deadLetters: S3EventRecord[] = [];
   private pending: Array<{ record: S3EventRecord; receives: number; id: string }> = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Records waiting out their visibility delay before redelivery. */
+  private invisible = 0;
   private waiters: Array<() => void> = [];
   private sequence = 0;
 
@@ -219,6 +228,7 @@ class SqsBatcher {
     private readonly windowMs: number,
     private readonly batchSize: number,
     private readonly maxReceiveCount: number,
+    private readonly redeliveryDelayMs: number,
   ) {}
 
   send(record: S3EventRecord, receives = 0): void {
@@ -228,7 +238,7 @@ class SqsBatcher {
   }
 
   isIdle(): boolean {
-    return this.pending.length === 0 && this.inFlight === 0;
+    return this.pending.length === 0 && this.inFlight === 0 && this.invisible === 0;
   }
 
   idle(): Promise<void> {
@@ -259,8 +269,17 @@ class SqsBatcher {
     }
     for (const message of batch.filter((m) => failed.has(m.id))) {
       if (message.receives + 1 >= this.maxReceiveCount) this.deadLetters.push(message.record);
-      else this.send(message.record, message.receives + 1);
+      else this.redeliverLater(message.record, message.receives + 1);
     }
+  }
+
+  private redeliverLater(record: S3EventRecord, receives: number): void {
+    if (this.redeliveryDelayMs <= 0) return this.send(record, receives);
+    this.invisible++;
+    setTimeout(() => {
+      this.invisible--;
+      this.send(record, receives);
+    }, this.redeliveryDelayMs);
   }
 }
 

@@ -4,20 +4,25 @@
  * whole batch is coalesced first: one warehouse-state read for all its partitions, one
  * listing and one decision per partition, and a deterministic execution name so
  * duplicate events (in this batch or later ones) start nothing new.
+ *
+ * Nothing is lost: the events of a partition whose load is still running are reported as
+ * batch item failures, so SQS redelivers them after the visibility timeout; by then that
+ * load committed, and the file ledger tells which listed files it did not load (a top-up,
+ * named after those files).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { listObjects } from '../adapters/s3';
-import { startExecution } from '../adapters/stepFunctions';
+import { describeExecution, runningExecutionNames, startExecution } from '../adapters/stepFunctions';
 import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
-import { decideLoad } from '../core/decide';
+import { decideLoad, newFiles } from '../core/decide';
 import { decodeEventKey, matchKey, tableForKey } from '../core/keys';
 import { MetricName } from '../core/metricNames';
-import { executionName } from '../core/names';
+import { executionName, topUpExecutionName } from '../core/names';
 import { checkCompleteness, groupPartitions } from '../core/partitions';
 import type { LoadInput } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
@@ -170,20 +175,25 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
     const byTable = new Map<string, Date[]>();
     for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
     let states;
+    let running: Set<string>;
+    // Before the state read: an execution not running now has committed (or failed) before the read.
+    const checkedAt = new Date();
     try {
+      running = await runningExecutionNames(deps.sfn, deps.stateMachineArn);
       states = await readWarehouseState(
         deps.warehouse,
         config,
         [...byTable].map(([table, candidates]) => ({ table, candidates })),
       );
     } catch (err) {
-      log.error('warehouse state read failed; the batch will be redelivered', { error: describe(err) });
+      log.error('warehouse state (or running executions) read failed; the batch will be redelivered', { error: describe(err) });
       for (const p of partitions) p.messageIds.forEach((id) => failed.add(id));
       return;
     }
     await forEachLimited(partitions, deps.concurrency ?? 8, async (p) => {
       try {
-        await handlePartition(p, stateFor(states.get(p.table), p.date));
+        const outcome = await handlePartition(p, stateFor(states.get(p.table), p.date), running, checkedAt);
+        if (outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));
       } catch (err) {
         log.error('partition not handled; its messages will be redelivered', {
           table: p.table,
@@ -195,21 +205,37 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
     });
   }
 
-  async function handlePartition(p: SeenPartition, state: ReturnType<typeof stateFor>): Promise<void> {
+  /**
+   * List, decide, start. 'redeliver' when a load of the partition is running (or stopped
+   * after the state was read): its events come back after the visibility timeout.
+   */
+  async function handlePartition(
+    p: SeenPartition,
+    state: ReturnType<typeof stateFor>,
+    running: ReadonlySet<string>,
+    checkedAt: Date,
+  ): Promise<'redeliver' | undefined> {
     const tableConfig = config.tables[p.table]!;
+    const where = { table: p.table, partition: isoSecond(p.date) };
+    const base = executionName(p.table, p.date);
+    const busy = [...running].find((name) => name === base || name.startsWith(`${base}-`));
+    if (busy !== undefined) {
+      log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: busy });
+      return 'redeliver';
+    }
     const listing = await listObjects(deps.s3, config.landing.bucketName, p.partitionKey);
     const partition = groupPartitions(config, p.table, listing).partitions.find((x) => x.date.getTime() === p.date.getTime());
-    const where = { table: p.table, partition: isoSecond(p.date) };
     if (!partition) {
       log.info('partition has no objects any more; nothing to load', where);
-      return;
+      return undefined;
     }
     const completeness = checkCompleteness(tableConfig, partition, deps.now());
     // A quiet-period partition starts anyway: Prepare waits inside the execution, and the name dedupes.
     if (!completeness.complete && completeness.retryAfterSeconds === undefined) {
       log.info('partition not complete yet; its marker event will trigger the load', { ...where, reason: completeness.reason });
-      return;
+      return undefined;
     }
+    const listedKeys = partition.files.map((f) => f.key);
     const decision = decideLoad({
       table: p.table,
       mode: tableConfig.mode,
@@ -217,21 +243,31 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
       partitionDate: p.date,
       state,
       flags: { force: false, truncate: false },
+      listedKeys,
     });
     if (decision.action === 'skip') {
       log.info('load skipped', { ...where, reason: decision.reason });
       metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
-      return;
+      return undefined;
     }
     const input: LoadInput = { table: p.table, date: p.date.toISOString(), observed: toObserved(state) };
-    const name = executionName(p.table, p.date);
+    // A top-up is named after its new files: duplicate events for them dedupe, other files start anew.
+    const name = state.partitionLoaded ? topUpExecutionName(p.table, p.date, newFiles(listedKeys, state.loadedFiles)) : base;
     const started = await startExecution(deps.sfn, deps.stateMachineArn, name, input);
     if (started.status === 'started') {
       log.info('load started', { ...where, execution: name, reason: decision.reason });
       metrics.add(MetricName.ExecutionsStarted, 'Count', 1, p.table);
-    } else {
-      log.debug('load already started by an earlier event', { ...where, execution: name });
+      return undefined;
     }
+    // Started by another discover since the check: if it still runs (or stopped after our state read),
+    // it may not hold every listed file; come back once it has committed.
+    const existing = await describeExecution(deps.sfn, deps.stateMachineArn, name);
+    if (existing.status === 'RUNNING' || (existing.stopDate !== undefined && existing.stopDate.getTime() >= checkedAt.getTime())) {
+      log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: name, status: existing.status });
+      return 'redeliver';
+    }
+    log.debug('load already handled by an earlier event', { ...where, execution: name, status: existing.status });
+    return undefined;
   }
 }
 

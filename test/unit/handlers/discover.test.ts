@@ -5,10 +5,11 @@ import {
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
+import { topUpExecutionName } from '../../../functions/core/names';
 import { createDiscoverHandler, parseBody } from '../../../functions/discover/handler';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
@@ -69,6 +70,15 @@ function mockWarehouse(rows: Array<Array<Record<string, unknown>>> = []): void {
   rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'state-1' });
   rsd.on(DescribeStatementCommand).resolves({ Id: 'state-1', Status: 'FINISHED' });
   rsd.on(GetStatementResultCommand).resolves({ Records: rows as never });
+}
+
+/** The warehouse mock by statement: the loads ledger (statement 6) and the file ledger (statement 7). */
+function mockLedger(loads: unknown[][], files: unknown[][]): void {
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'state-1' });
+  rsd.on(DescribeStatementCommand).resolves({ Id: 'state-1', Status: 'FINISHED' });
+  rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
+    Records: (input.Id === 'state-1:6' ? loads : input.Id === 'state-1:7' ? files : []) as never,
+  }));
 }
 
 beforeEach(() => {
@@ -179,7 +189,14 @@ describe('discover', () => {
       { isNull: true },
       { stringValue: date },
     ];
-    mockWarehouse([row('loaded', '2026-11-20 05:00:00'), row('newest', '2026-11-20 05:00:00')]);
+    const file = (i: number) => [
+      { stringValue: 'file' },
+      { stringValue: 'visits' },
+      { stringValue: `events/visits/2026-11-20T05/part-${i}.json.gz` },
+      ...Array.from({ length: 5 }, () => ({ isNull: true })),
+      { stringValue: '2026-11-20 05:00:00' },
+    ];
+    mockLedger([row('loaded', '2026-11-20 05:00:00'), row('newest', '2026-11-20 05:00:00')], [file(0), file(1), file(2)]);
     const { handler, metrics, log } = setup();
     await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -187,10 +204,49 @@ describe('discover', () => {
     expect(log.lines.find((l) => l.message === 'load skipped')?.attributes?.reason).toMatch(/already loaded/);
   });
 
-  it('treats ExecutionAlreadyExists as handled', async () => {
+  it('tops up an already loaded partition whose listing has files the ledger lacks, named after those files', async () => {
+    mockListing();
+    const row = (kind: string, date: string) => [{ stringValue: kind }, { stringValue: 'visits' }, ...Array.from({ length: 6 }, () => ({ isNull: true })), { stringValue: date }];
+    const file = [{ stringValue: 'file' }, { stringValue: 'visits' }, { stringValue: 'events/visits/2026-11-20T05/part-0.json.gz' }, ...Array.from({ length: 5 }, () => ({ isNull: true })), { stringValue: '2026-11-20 05:00:00' }];
+    mockLedger([row('loaded', '2026-11-20 05:00:00'), row('newest', '2026-11-20 05:00:00')], [file]);
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler, log } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/part-2.json.gz')]));
+    expect(result.batchItemFailures).toEqual([]);
+    const start = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(start.name).toBe(topUpExecutionName('visits', new Date('2026-11-20T05:00:00Z'), ['events/visits/2026-11-20T05/part-1.json.gz', 'events/visits/2026-11-20T05/part-2.json.gz']));
+    expect(JSON.parse(start.input!)).toMatchObject({ table: 'visits', observed: { partitionLoaded: true } });
+    expect(log.lines.find((l) => l.message === 'load started')?.attributes?.reason).toMatch(/2 new files arrived for partition 2026-11-20T05:00:00Z/);
+  });
+
+  it('redelivers the records of a partition whose load (first or top-up) is still running, without listing it', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: 'visits-20261120T050000-0a1b2c3d', executionArn: 'x', stateMachineArn: arn, status: 'RUNNING', startDate: now }] });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz'), s3Record('b', 'events/visits/2026-11-20T06/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(['visits-20261120T060000']);
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['events/visits/2026-11-20T06/']);
+  });
+
+  it('ExecutionAlreadyExists of a running execution (started by another discover): redelivers', async () => {
     mockListing();
     mockWarehouse();
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'dup', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', executionArn: 'x', stateMachineArn: arn, startDate: now, input: '{}' });
+    const { handler } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:forklift-load:visits-20261120T050000');
+  });
+
+  it('treats ExecutionAlreadyExists of a stopped execution as handled', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'dup', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', stopDate: new Date(Date.now() - 60_000), executionArn: 'x', stateMachineArn: arn, startDate: now, input: '{}' });
     const { handler, metrics } = setup();
     const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
     expect(result.batchItemFailures).toEqual([]);
