@@ -1,0 +1,220 @@
+/**
+ * Shared helpers for the benchmarks: a pipeline on a temp data dir, deterministic
+ * visits data for the example config, execution history counters, medians.
+ * Timings live in bench/results.json and BENCHMARKS.md, never in test assertions.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DescribeStatementCommand, ExecuteStatementCommand, BatchExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { loadConfigFile } from '../functions/core/config/load';
+import type { ForkliftConfig } from '../functions/core/config/schema';
+import { startLocalPipeline, type LocalPipeline } from '../local/pipeline';
+import { MetricName } from '../functions/core/metricNames';
+import { recordingMetrics, type Log } from '../functions/runtime/observability';
+import type { StatementRecord } from '../local/redshift-data/statements';
+
+export type Figures = Record<string, number | string | boolean>;
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Runs when none is given on the command line. */
+  defaultRuns: number;
+  /** One run on a fresh local stack; returns its figures. */
+  run(): Promise<Figures>;
+}
+
+export const CONFIG_FILE = join(__dirname, '..', 'forklift.config.yaml');
+
+/** The example config (forklift.config.yaml), optionally adjusted. */
+export function exampleConfig(adjust?: (c: ForkliftConfig) => ForkliftConfig): ForkliftConfig {
+  const config = loadConfigFile(CONFIG_FILE);
+  return adjust ? adjust(config) : config;
+}
+
+export interface BenchPipeline {
+  pipeline: LocalPipeline;
+  /** Discover invocations so far (each records one PartitionsDiscovered metric). */
+  discoverInvocations(): number;
+  /** Info/warn/error log lines of the handlers (message + fields). */
+  logs: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
+  stop(): Promise<void>;
+}
+
+/** The pipeline on a fresh temp data dir (a new PGlite and bucket per run). */
+export async function startBenchPipeline(
+  config: ForkliftConfig,
+  options: { waitScale?: number; batchWindowMs?: number } = {},
+): Promise<BenchPipeline> {
+  const dir = await mkdtemp(join(tmpdir(), 'forklift-bench-'));
+  const metrics = recordingMetrics();
+  const logs: BenchPipeline['logs'] = [];
+  const keep = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    logs.push({ level, message, ...(fields ? { fields } : {}) });
+  };
+  const log: Log = { debug: () => {}, info: keep('info'), warn: keep('warn'), error: keep('error') };
+  const pipeline = await startLocalPipeline({
+    config,
+    dataDir: dir,
+    metrics,
+    log,
+    ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),
+    ...(options.batchWindowMs === undefined ? {} : { batchWindowMs: options.batchWindowMs }),
+  });
+  return {
+    pipeline,
+    logs,
+    discoverInvocations: () => metrics.recorded.filter((m) => m.name === MetricName.PartitionsDiscovered).length,
+    async stop() {
+      await pipeline.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** mulberry32, so every run loads the same rows. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOUR = 3_600_000;
+const pad = (n: number) => String(n).padStart(2, '0');
+/** The partition folder of an hour: `2026-11-20T05`. */
+export const hourKey = (d: Date): string =>
+  `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}`;
+
+export const BASE_HOUR = Date.UTC(2026, 10, 20, 0); // 2026-11-20T00:00Z
+export const hourAt = (n: number): Date => new Date(BASE_HOUR + n * HOUR);
+
+/**
+ * Visits rows for the example `visits` table, every row's visited_at inside `rowsHour`,
+ * split round-robin over `files` gzip JSON-lines objects under the partition of `partitionHour`.
+ */
+export function visitsPartition(options: {
+  partitionHour: Date;
+  rowsHour?: Date;
+  rows: number;
+  files: number;
+  firstId: number;
+  seed?: number;
+  gzip?: boolean;
+}): Array<{ key: string; body: Buffer }> {
+  const rnd = random((options.seed ?? 11) ^ options.firstId);
+  const rowsHour = (options.rowsHour ?? options.partitionHour).getTime();
+  const lines: string[][] = Array.from({ length: options.files }, () => []);
+  for (let i = 0; i < options.rows; i++) {
+    const id = options.firstId + i;
+    const row = {
+      visit_id: `v-${String(id).padStart(12, '0')}`,
+      visitor_id: `u-${String(Math.floor(rnd() * rnd() * 5000)).padStart(8, '0')}`,
+      campaign_id: 1 + Math.floor(rnd() * rnd() * 8),
+      visited_at: new Date(rowsHour + Math.floor(rnd() * HOUR)).toISOString(),
+      duration_ms: Math.floor(rnd() * 120_000),
+      revenue: rnd() < 0.1 ? Number((rnd() * 200).toFixed(2)) : null,
+    };
+    lines[i % options.files]!.push(JSON.stringify(row));
+  }
+  const gzip = options.gzip ?? true;
+  return lines.map((file, n) => {
+    const text = file.join('\n') + '\n';
+    return {
+      key: `events/visits/${hourKey(options.partitionHour)}/part-${String(n).padStart(4, '0')}.json${gzip ? '.gz' : ''}`,
+      body: gzip ? gzipSync(text) : Buffer.from(text),
+    };
+  });
+}
+
+/** The execution's history events (GetExecutionHistory, all pages). */
+export async function history(p: LocalPipeline, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await p.stack.stepFunctions.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** States entered: history events of type *StateEntered (what AWS bills as state transitions). */
+export async function statesEntered(p: LocalPipeline, executionArn: string): Promise<number> {
+  return (await history(p, executionArn)).filter((e) => String(e.type).endsWith('StateEntered')).length;
+}
+
+export const isCopy = (sql: string): boolean => /^\s*COPY\s/i.test(sql);
+
+export async function scalar(p: LocalPipeline, sql: string): Promise<number> {
+  const [row] = await p.stack.redshiftData.server.query<Record<string, unknown>>(sql);
+  return Number(row ? Object.values(row)[0] : 0);
+}
+
+/** Collects every finished Data API submission (batch or not) with its sub-statements. */
+export function recordFinished(p: LocalPipeline): { records: StatementRecord[]; stop: () => void } {
+  const records: StatementRecord[] = [];
+  const stop = p.stack.redshiftData.server.onStatement((record, sub) => {
+    if (!sub && (record.status === 'FINISHED' || record.status === 'FAILED' || record.status === 'ABORTED')) records.push(record);
+  });
+  return { records, stop };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Submits through the RedshiftDataClient (ExecuteStatement, or BatchExecuteStatement for
+ * several SQLs) and polls DescribeStatement every `pollMs` until FINISHED; returns the
+ * wall time from submit to FINISHED seen, and the statement's own Duration.
+ */
+export async function submitAndWait(
+  p: LocalPipeline,
+  sqls: string[],
+  pollMs = 5,
+): Promise<{ wallMs: number; durationMs: number; subResultRows: number[]; subDurationMs: number[] }> {
+  const client = p.stack.redshiftData.client;
+  const target = { Database: p.config.warehouse.database, ...warehouseIds(p.config) };
+  const started = performance.now();
+  const submitted = sqls.length === 1
+    ? await client.send(new ExecuteStatementCommand({ ...target, Sql: sqls[0]! }))
+    : await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls }));
+  for (;;) {
+    const d = await client.send(new DescribeStatementCommand({ Id: submitted.Id! }));
+    if (d.Status === 'FINISHED') {
+      return {
+        wallMs: performance.now() - started,
+        durationMs: Number(d.Duration ?? 0) / 1e6,
+        subResultRows: (d.SubStatements ?? []).map((s) => Number(s.ResultRows ?? 0)),
+        subDurationMs: (d.SubStatements ?? []).map((s) => Number(s.Duration ?? 0) / 1e6),
+      };
+    }
+    if (d.Status === 'FAILED' || d.Status === 'ABORTED') throw new Error(`statement ${d.Status}: ${d.Error}`);
+    await sleep(pollMs);
+  }
+}
+
+function warehouseIds(config: ForkliftConfig): Record<string, string> {
+  const w = config.warehouse as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  if (typeof w['clusterIdentifier'] === 'string') out['ClusterIdentifier'] = w['clusterIdentifier'];
+  if (typeof w['workgroupName'] === 'string') out['WorkgroupName'] = w['workgroupName'];
+  if (typeof w['dbUser'] === 'string') out['DbUser'] = w['dbUser'];
+  return out;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const round = (n: number, digits = 1): number => Number(n.toFixed(digits));

@@ -1,0 +1,107 @@
+/**
+ * `npm run bench` runs every scenario (each a few times, on a fresh local stack per run),
+ * prints a table of medians and writes bench/results.json.
+ * `npm run bench -- --only <name>` runs one; `--runs <n>` overrides the run count.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { median, type Figures, type Scenario } from './lib';
+import { scenario as burst } from './scenarios/burst-1000';
+import { scenario as concurrency } from './scenarios/concurrency-no-stuck-state';
+import { scenario as lateHour } from './scenarios/late-hour';
+import { scenario as normalLoad } from './scenarios/normal-load';
+
+const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+interface ScenarioResult {
+  name: string;
+  description: string;
+  command: string;
+  runs: number;
+  median: Figures;
+  all: Figures[];
+}
+
+/** Numbers: the median; anything else: the value if every run agrees, else the values joined. */
+function summarize(runs: Figures[]): Figures {
+  const keys = [...new Set(runs.flatMap((r) => Object.keys(r)))];
+  const out: Figures = {};
+  for (const key of keys) {
+    const values = runs.map((r) => r[key]).filter((v) => v !== undefined);
+    if (values.every((v) => typeof v === 'number')) out[key] = median(values as number[]);
+    else out[key] = [...new Set(values.map(String))].join(' | ');
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const only = arg('only');
+  const runsArg = arg('runs');
+  const selected = only ? SCENARIOS.filter((s) => s.name === only) : SCENARIOS;
+  if (selected.length === 0) throw new Error(`no scenario '${only}'; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  const results: ScenarioResult[] = [];
+  for (const scenario of selected) {
+    const runs = runsArg ? Number(runsArg) : scenario.defaultRuns;
+    const all: Figures[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = Date.now();
+      const figures = await scenario.run();
+      all.push(figures);
+      console.error(`${scenario.name} run ${i + 1}/${runs} (${((Date.now() - started) / 1000).toFixed(1)} s): ${JSON.stringify(figures)}`);
+    }
+    results.push({
+      name: scenario.name,
+      description: scenario.description,
+      command: `npm run bench -- --only ${scenario.name}${runsArg ? ` --runs ${runsArg}` : ''}`,
+      runs,
+      median: summarize(all),
+      all,
+    });
+  }
+
+  console.log(`\nmachine: ${machine.nproc} cores (${machine.cpu}), ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.platform}`);
+  for (const r of results) {
+    console.log(`\n${r.name}: ${r.description} (median of ${r.runs} runs)`);
+    const width = Math.max(...Object.keys(r.median).map((k) => k.length));
+    for (const [k, v] of Object.entries(r.median)) console.log(`  ${k.padEnd(width)}  ${v}`);
+  }
+
+  const file = join(__dirname, 'results.json');
+  // Merge with an earlier file so `--only` updates one scenario.
+  let previous: { scenarios?: ScenarioResult[] } = {};
+  try {
+    previous = JSON.parse(require('node:fs').readFileSync(file, 'utf8')) as typeof previous;
+  } catch {
+    previous = {};
+  }
+  const merged = new Map((previous.scenarios ?? []).map((s) => [s.name, s]));
+  for (const r of results) merged.set(r.name, r);
+  const order = SCENARIOS.map((s) => s.name);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { machine, updatedAt: new Date().toISOString(), scenarios: [...merged.values()].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)) },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
