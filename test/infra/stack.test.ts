@@ -246,6 +246,8 @@ describe('IAM', () => {
         Resource: { 'Fn::GetAtt': [logicalId('AWS::SQS::Queue', 'ObjectEventsQueue'), 'Arn'] },
       },
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      { Effect: 'Allow', Action: 'states:ListExecutions', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: expect.anything() },
       ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
       ...s3Read(),
     ]);
