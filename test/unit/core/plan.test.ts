@@ -5,6 +5,8 @@ import { listingPrefix, manifestKey, planExecution, type PlanLoadArgs } from '..
 import type { LoadInput, ObjectInfo, WarehouseState } from '../../../functions/core/types';
 
 const config = loadConfigFile('forklift.config.yaml');
+// These tests exercise the default policy for older partitions (the example's visits table loads them).
+config.tables['visits']!.olderPartitions = 'skip';
 const target = { Database: 'dev', ClusterIdentifier: 'forklift-example', DbUser: 'forklift' };
 const now = new Date('2026-11-20T15:00:00Z');
 const startedAt = new Date('2026-11-20T14:59:00Z');
