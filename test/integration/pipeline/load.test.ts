@@ -299,14 +299,9 @@ describe('quiet-period completeness', () => {
     expect(await executionsOf(p(), 'l7_topup')).toHaveLength(2);
   });
 
-  // SKIPPED (product gap, not fixed here): with `quietSeconds: 0` (the example's visits table) discover starts the
-  // partition's execution on the first batch of events; Prepare lists the partition once, so objects landing after
-  // that listing are not in the COPY; while that execution runs their events meet its name (StartExecution with the
-  // same name and input returns the running execution). Objects landing after the load are topped up (test above,
-  // since the file ledger change d8097e2); the window during the load remains. Observed before d8097e2: 490 of 500 rows loaded from 50 files put at once, execution SUCCEEDED (the pipeline's
-  // default 50 ms batching window, waitScale 0); timing-dependent, so with this file's 500 ms window it often passes. Needs a design
-  // decision (e.g. compare the ledger with the listing when an execution already exists, or a minimum quiet period).
-  it.skip('an object landing while its partition is being loaded is not left out (quietSeconds 0)', async () => {
+  // Objects landing after the first execution listed the partition: their events are redelivered while it runs,
+  // then the file ledger starts a top-up of the missing files (topup.test.ts covers the sequential and racing cases).
+  it('an object landing while its partition is being loaded is not left out (quietSeconds 0)', async () => {
     await putAndSettle(Array.from({ length: 50 }, (_, i) => object(`l7/quiet/2026-11-20T10/part-${String(i).padStart(3, '0')}.json`, hourRows('10', i * 10, 10))));
     expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.l7_quiet')).toBe(500);
   });
