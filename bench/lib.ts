@@ -75,17 +75,10 @@ export async function startBenchPipeline(
   };
 }
 
-/** mulberry32, so every run loads the same rows. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sample generator's PRNG, so every run loads the same rows. */
+import { random } from '../local/sample';
+
+export { random };
 
 const HOUR = 3_600_000;
 const pad = (n: number) => String(n).padStart(2, '0');

@@ -3,7 +3,7 @@
  * prints a table of medians and writes bench/results.json.
  * `npm run bench -- --only <name>` runs one; `--runs <n>` overrides the run count.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { median, type Figures, type Scenario } from './lib';
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   // Merge with an earlier file so `--only` updates one scenario.
   let previous: { scenarios?: ScenarioResult[] } = {};
   try {
-    previous = JSON.parse(require('node:fs').readFileSync(file, 'utf8')) as typeof previous;
+    previous = JSON.parse(readFileSync(file, 'utf8')) as typeof previous;
   } catch {
     previous = {};
   }

@@ -33,7 +33,7 @@ export const DEFAULT_SAMPLE: Omit<SampleOptions, 'now'> = {
 };
 
 /** mulberry32: a tiny deterministic PRNG, so samples are reproducible. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
