@@ -21,6 +21,17 @@ export function testConfig(tables: ConfigInput['tables'], aggregates: ConfigInpu
 }
 
 /** A Log that keeps every entry, so tests can read discover's reasons. */
+/** A test table with hourly folder partitions of JSON rows {id, at, v} under `prefix`. */
+export const hourly = (prefix: string, extra: Record<string, unknown> = {}) => ({
+  schema: 'landing',
+  prefix,
+  partition: "{date:yyyy-MM-dd'T'HH}/",
+  format: { type: 'json' as const },
+  columns: { id: { type: 'integer', nullable: false }, at: 'timestamp', v: 'integer' },
+  dataDateColumn: 'at',
+  ...extra,
+});
+
 export interface CapturedLog extends Log {
   entries: Array<{ level: string; message: string; fields?: Record<string, unknown> }>;
 }

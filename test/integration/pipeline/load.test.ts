@@ -16,17 +16,9 @@ import {
   statementsSince,
   testConfig,
   type TestPipeline,
+  hourly,
 } from './helpers';
 
-const hourly = (prefix: string, extra: Record<string, unknown> = {}) => ({
-  schema: 'landing',
-  prefix,
-  partition: "{date:yyyy-MM-dd'T'HH}/",
-  format: { type: 'json' as const },
-  columns: { id: { type: 'integer', nullable: false }, at: 'timestamp', v: 'integer' },
-  dataDateColumn: 'at',
-  ...extra,
-});
 
 const config = testConfig(
   {

@@ -3,17 +3,8 @@
  * are loaded by a top-up (the file ledger says which files are missing), exactly once.
  * (The it.skip of load.test.ts's quiet-period section is the same scenario as the racing variant here.)
  */
-import { count, executionsOf, isCopy, jsonLines, rows, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
+import { count, hourly, executionsOf, isCopy, jsonLines, rows, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
 
-const hourly = (prefix: string, extra: Record<string, unknown> = {}) => ({
-  schema: 'landing',
-  prefix,
-  partition: "{date:yyyy-MM-dd'T'HH}/",
-  format: { type: 'json' as const },
-  columns: { id: { type: 'integer', nullable: false }, at: 'timestamp', v: 'integer' },
-  dataDateColumn: 'at',
-  ...extra,
-});
 
 const config = testConfig({
   t1_seq: hourly('t1/seq/'),
