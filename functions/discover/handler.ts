@@ -13,7 +13,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+// zod/mini: the tree-shakable API, so the body schemas do not pull all of zod into the bundle.
+import * as z from 'zod/mini';
 import { listObjects } from '../adapters/s3';
 import { describeExecution, runningExecutionNames, startExecution } from '../adapters/stepFunctions';
 import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../adapters/warehouse';
@@ -49,7 +50,7 @@ const s3NotificationBody = z.object({
       eventName: z.string(),
       s3: z.object({
         bucket: z.object({ name: z.string() }),
-        object: z.object({ key: z.string(), size: z.number().optional() }),
+        object: z.object({ key: z.string(), size: z.optional(z.number()) }),
       }),
     }),
   ),
@@ -59,7 +60,7 @@ const eventBridgeBody = z.object({
   'detail-type': z.string(),
   detail: z.object({
     bucket: z.object({ name: z.string() }),
-    object: z.object({ key: z.string(), size: z.number().optional() }),
+    object: z.object({ key: z.string(), size: z.optional(z.number()) }),
   }),
 });
 const testEventBody = z.object({ Event: z.literal('s3:TestEvent') });
