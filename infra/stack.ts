@@ -3,7 +3,7 @@
  * from the landing bucket to the alarms. Built from the same validated config the
  * functions run with.
  */
-import { CfnOutput, Duration, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Token, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -84,10 +84,13 @@ export class ForkliftStack extends Stack {
     stateMachine.grant(fns.discover, 'states:ListExecutions');
     stateMachine.grantExecution(fns.discover, 'states:DescribeExecution');
     const machineId = this.getLogicalId(stateMachine.node.defaultChild as CfnResource);
+    // cdk-nag names an environment-agnostic stack's region and account <AWS::Region> / <AWS::AccountId>.
+    const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
+    const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
     Validations.of(fns.discover.role!).acknowledge({
       id:
         'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:' +
-        `${this.region}:${this.account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+        `${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
       reason: 'DescribeExecution on the executions of the load state machine only (their names are not known in advance).',
     });
 
