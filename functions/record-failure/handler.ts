@@ -7,8 +7,8 @@
 import { type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { MetricName } from '../core/metricNames';
-import { renderFailureRecord, type FailureRecord } from '../core/sql/audit';
-import { RECORDED_FAILURE_STATEMENT, renderCopyFailureRecord } from '../core/sql/failure';
+import type { FailureRecord } from '../core/sql/audit';
+import { RECORDED_FAILURE_STATEMENT, renderFailureRecord } from '../core/sql/failure';
 import type { LoadPlan } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
@@ -91,7 +91,7 @@ export function createRecordFailureHandler(deps: RecordFailureDeps): (event: Rec
     try {
       if (copy && plan.partitionKey) {
         const filePrefix = `s3://${config.landing.bucketName}/${plan.partitionKey}`;
-        const sqls = renderCopyFailureRecord(config.warehouse.auditSchema, record, {
+        const sqls = renderFailureRecord(config.warehouse.auditSchema, record, {
           filePrefix,
           ...(record.startedAt ? { since: record.startedAt } : {}),
         });

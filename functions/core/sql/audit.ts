@@ -1,9 +1,9 @@
 /**
  * The audit schema (ARCHITECTURE.md, "The warehouse contract"): `loads`,
  * `load_files` and `affected_hours`, created IF NOT EXISTS by every batch that
- * needs them, plus the row a failed load leaves behind.
+ * needs them (sql/failure.ts writes the row a failed load leaves behind).
  */
-import { integerLiteral, literal, qualified, quoteIdent, textLiteral, timestampLiteral } from '../identifiers';
+import { qualified, quoteIdent, textLiteral } from '../identifiers';
 
 /** The audit tables. */
 export type AuditTable = 'loads' | 'load_files' | 'affected_hours';
@@ -70,32 +70,4 @@ export interface FailureRecord {
   errorFile?: string;
   errorLine?: number;
   errorColumn?: string;
-}
-
-/** One batch (audit DDL, then the `failed` row) recording a failed load. */
-export function renderFailureRecord(auditSchema: string, f: FailureRecord): string[] {
-  const opt = <T>(v: T | undefined, render: (x: T) => string): string => (v === undefined ? 'NULL' : render(v));
-  return [
-    ...renderAuditDdl(auditSchema),
-    `INSERT INTO ${auditTable(auditSchema, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, ` +
-      'reason, files, rows_loaded, started_at, finished_at, error, error_file, error_line, error_column) VALUES (' +
-      [
-        literal(f.loadId),
-        literal(f.table),
-        opt(f.partitionDate, timestampLiteral),
-        opt(f.partitionKey, (k) => textFitting(k, 1024)),
-        opt(f.mode, literal),
-        "'failed'",
-        textFitting(f.error, 1024),
-        opt(f.files, integerLiteral),
-        '0',
-        opt(f.startedAt, timestampLiteral),
-        timestampLiteral(f.finishedAt),
-        textFitting(f.error, 4096),
-        opt(f.errorFile, (k) => textFitting(k, 1024)),
-        opt(f.errorLine, integerLiteral),
-        opt(f.errorColumn, (c) => textFitting(c, 127)),
-      ].join(', ') +
-      ')',
-  ];
 }

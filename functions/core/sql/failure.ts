@@ -1,12 +1,13 @@
 /**
- * The audit row of a failed load whose COPY rejected a row: one INSERT that takes
- * the file, line, column and reason from Redshift's `stl_load_errors` (the newest
- * error under the partition's prefix since the execution started), and still writes
- * the row when there is none. The SELECT after it reads back what was recorded.
+ * The audit row of a failed load (status `failed`): one INSERT ... SELECT. With a
+ * COPY lookup it takes the file, line, column and reason from Redshift's
+ * `stl_load_errors` (the newest error under the partition's prefix since the
+ * execution started) and still writes the row when there is none. The SELECT
+ * after it reads back what was recorded.
  */
 import type { FailureRecord } from './audit';
-import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
-import { integerLiteral, literal, textLiteral, timestampLiteral } from '../identifiers';
+import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl, textFitting } from './audit';
+import { integerLiteral, literal, timestampLiteral } from '../identifiers';
 
 /** Where to look for the COPY's errors. */
 export interface CopyFailureLookup {
@@ -19,13 +20,30 @@ export interface CopyFailureLookup {
 /** 1-based index of the SELECT reading the recorded row: `error_file, error_line, error_column, reason`. */
 export const RECORDED_FAILURE_STATEMENT = AUDIT_DDL_STATEMENTS + 2;
 
-/** Audit DDL, the INSERT ... SELECT from stl_load_errors, then the SELECT at {@link RECORDED_FAILURE_STATEMENT}. */
-export function renderCopyFailureRecord(auditSchema: string, f: FailureRecord, lookup: CopyFailureLookup): string[] {
+/** Audit DDL, the INSERT of the `failed` row, then the SELECT at {@link RECORDED_FAILURE_STATEMENT}. */
+export function renderFailureRecord(auditSchema: string, f: FailureRecord, lookup?: CopyFailureLookup): string[] {
   const opt = <T>(v: T | undefined, render: (x: T) => string): string => (v === undefined ? 'NULL' : render(v));
   const loads = auditTable(auditSchema, 'loads');
-  const prefix = textLiteral(lookup.filePrefix, 1024);
-  const since = lookup.since ? ` AND starttime >= ${timestampLiteral(lookup.since)}` : '';
-  const message = textLiteral(f.error, 900);
+  const reason = textFitting(f.error, 1024);
+  // Without a lookup, or when stl_load_errors has no row, the error fields are the ones the caller knows.
+  const known = {
+    file: opt(f.errorFile, (k) => textFitting(k, 1024)),
+    line: opt(f.errorLine, integerLiteral),
+    column: opt(f.errorColumn, (c) => textFitting(c, 127)),
+  };
+  const fromError = lookup
+    ? {
+        reason: `CASE WHEN e.err_reason IS NULL THEN ${reason} ELSE LEFT('COPY failed: ' || TRIM(e.err_reason), 1024) END`,
+        file: `COALESCE(LEFT(TRIM(e.filename), 1024), ${known.file})`,
+        line: `COALESCE(CAST(e.line_number AS INTEGER), ${known.line})`,
+        column: `COALESCE(LEFT(TRIM(e.colname), 127), ${known.column})`,
+        join:
+          ' LEFT JOIN (SELECT filename, line_number, colname, err_reason FROM stl_load_errors ' +
+          `WHERE LEFT(TRIM(filename), ${integerLiteral(lookup.filePrefix.length)}) = ${textFitting(lookup.filePrefix, 1024)}` +
+          (lookup.since ? ` AND starttime >= ${timestampLiteral(lookup.since)}` : '') +
+          ' ORDER BY starttime DESC LIMIT 1) AS e ON 1 = 1',
+      }
+    : { reason, ...known, join: '' };
   return [
     ...renderAuditDdl(auditSchema),
     `INSERT INTO ${loads} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, ` +
@@ -34,23 +52,20 @@ export function renderCopyFailureRecord(auditSchema: string, f: FailureRecord, l
         literal(f.loadId),
         literal(f.table),
         opt(f.partitionDate, timestampLiteral),
-        opt(f.partitionKey, (k) => textLiteral(k, 1024)),
+        opt(f.partitionKey, (k) => textFitting(k, 1024)),
         opt(f.mode, literal),
         "'failed'",
-        `CASE WHEN e.err_reason IS NULL THEN ${message} ELSE LEFT('COPY failed: ' || TRIM(e.err_reason), 1024) END`,
+        fromError.reason,
         opt(f.files, integerLiteral),
         '0',
         opt(f.startedAt, timestampLiteral),
         timestampLiteral(f.finishedAt),
-        textLiteral(f.error, 4096),
-        'LEFT(TRIM(e.filename), 1024)',
-        'CAST(e.line_number AS INTEGER)',
-        'LEFT(TRIM(e.colname), 127)',
+        textFitting(f.error, 4096),
+        fromError.file,
+        fromError.line,
+        fromError.column,
       ].join(', ') +
-      ' FROM (SELECT 1 AS one) AS o LEFT JOIN (' +
-      'SELECT filename, line_number, colname, err_reason FROM stl_load_errors ' +
-      `WHERE LEFT(TRIM(filename), ${integerLiteral(lookup.filePrefix.length)}) = ${prefix}${since} ` +
-      'ORDER BY starttime DESC LIMIT 1) AS e ON 1 = 1',
+      ` FROM (SELECT 1 AS one) AS o${fromError.join}`,
     `SELECT error_file, error_line, error_column, reason FROM ${loads} ` +
       `WHERE load_id = ${literal(f.loadId)} AND status = 'failed' ORDER BY finished_at DESC LIMIT 1`,
   ];

@@ -101,7 +101,10 @@ describe('record-failure', () => {
     });
     expect(out).toEqual({ error: 'PartitionNotFoundError', cause: "no partition 2026-11-20T09:00:00Z for table 'visits'" });
     const sqls = rsd.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input.Sqls!;
-    expect(sqls[sqls.length - 1]).toMatch(/^INSERT INTO "forklift"."loads" .* VALUES \(.*'failed'/);
+    const insert = sqls.find((sql) => sql.startsWith('INSERT INTO "forklift"."loads"'));
+    expect(insert).toMatch(/ SELECT .*'failed'/);
+    // Not a COPY failure: no stl_load_errors lookup.
+    expect(insert).not.toContain('stl_load_errors');
   });
 
   it('still returns the error when the audit write fails', async () => {

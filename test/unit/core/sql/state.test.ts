@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { renderFailureRecord } from '../../../../functions/core/sql/audit';
+import { renderFailureRecord } from '../../../../functions/core/sql/failure';
 import { renderCopy, renderManifest } from '../../../../functions/core/sql/copy';
 import { renderLoadBatch } from '../../../../functions/core/sql/load';
 import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
