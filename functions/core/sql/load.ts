@@ -1,8 +1,11 @@
 /**
- * The load batch: one BatchExecuteStatement (one transaction) that creates what is
- * missing, locks the target, re-checks (the guard), stages the partition with one
- * COPY, records affected hours, applies the mode, writes the audit rows and grants,
- * and ends with the outcome row. Order: ARCHITECTURE.md, "One load = one transaction".
+ * The load batch: one BatchExecuteStatement (one transaction) that LOCKs the target and
+ * its ledger FIRST (Redshift's serializable isolation: a LOCK after other statements does
+ * not serialize; ARCHITECTURE.md, "Concurrency on Redshift"), re-checks (the guard, reading
+ * only the table's ledger), stages the partition with one COPY, records affected hours,
+ * applies the mode, writes the audit rows blindly (no read of the shared audit tables) and
+ * grants, and ends with the outcome row. Only a table's first load creates it (and its
+ * ledger) before the LOCK. Order: ARCHITECTURE.md, "One load = one transaction".
  */
 import type { ForkliftConfig, LoadMode, TableConfig } from '../config/schema';
 import { ForkliftError } from '../errors';
@@ -10,10 +13,11 @@ import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from
 import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
 import { auditTable, renderAuditDdl, textFitting } from './audit';
-import { renderCopy } from './copy';
+import { renderCopy, renderFileListCopy } from './copy';
 import { renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
 import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
+import { ledgerTable, renderLedgerDdl } from './ledger';
 import { PARTITION_COLUMN } from './relations';
 
 /** The staging temp table (`LIKE` the target). */
@@ -30,6 +34,10 @@ export interface LoadBatchArgs {
   partition: Partition;
   /** `s3://bucket/key` of the COPY manifest. */
   manifestUrl: string;
+  /** `s3://bucket/key` of the file list (copy.ts renderFileList), COPYed into the file-list temp table. */
+  fileListUrl: string;
+  /** False when the warehouse has no such table yet: the batch creates it (and its ledger) before the LOCK. */
+  targetExists: boolean;
   /** The effective mode (`truncate` when the run's truncate flag is set). */
   mode: LoadMode;
   /** True when rows of this partition may already be in the table (decideLoad). */
@@ -65,15 +73,13 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const guarded = guardAllows();
   const files = quoteIdent(FILES_TABLE);
 
+  const ledger = ledgerTable(audit, name);
   const sqls: string[] = [
-    ...renderAuditDdl(audit),
-    ...renderRawTableDdl(name, table),
+    ...(args.targetExists ? [] : [...renderAuditDdl(audit), ...renderRawTableDdl(name, table), renderLedgerDdl(audit, name)]),
+    `LOCK ${target}, ${ledger}`,
     ...args.addColumns,
-    `LOCK ${target}`,
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
-    ...(partition.files.length
-      ? [`INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`]
-      : []),
+    ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
     renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
     `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
@@ -92,13 +98,16 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const insertStatement = sqls.length;
 
   const keyLiterals = { id: literal(args.loadId), table: literal(name) };
+  // The outcome, from this load's temp tables only: the loads row and the final SELECT share it.
+  const outcome = {
+    status: `CAST(CASE WHEN g.decision = 'load' THEN 'loaded' ELSE 'skipped' END AS VARCHAR(16))`,
+    reason: `CAST(CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END AS VARCHAR(1024))`,
+    rows: `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END`,
+  };
   sqls.push(
     `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
-      `CASE WHEN g.decision = 'load' THEN 'loaded' ELSE 'skipped' END, ` +
-      `CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END, ` +
-      `${integerLiteral(partition.files.length)}, ` +
-      `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END, ` +
+      `${outcome.status}, ${outcome.reason}, ${integerLiteral(partition.files.length)}, ${outcome.rows}, ` +
       `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g`,
   );
   if (partition.files.length) {
@@ -107,8 +116,13 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
         `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded}`,
     );
   }
+  sqls.push(
+    `INSERT INTO ${ledger} (load_id, partition_date, file_key, bytes) ` +
+      `SELECT ${keyLiterals.id}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded} ` +
+      `UNION ALL SELECT ${keyLiterals.id}, ${date}, CAST(NULL AS VARCHAR(1024)), CAST(NULL AS BIGINT) FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision = 'load'`,
+  );
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
-  sqls.push(`SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ORDER BY finished_at DESC LIMIT 1`);
+  sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
   return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
 }
 

@@ -67,6 +67,8 @@ describe('aggregates on Postgres (PGlite)', () => {
       loadId,
       partition: { table: 'visits', date, end: new Date(date.getTime() + 3600000), key: `events/visits/${hour}/`, files: [] },
       manifestUrl: 's3://landing-bucket/m.json',
+      fileListUrl: 's3://landing-bucket/m.files.jsonl',
+      targetExists: false,
       mode: 'append',
       reload: extra.force ?? false,
       force: extra.force ?? false,
