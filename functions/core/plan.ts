@@ -167,7 +167,6 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     partition,
     manifestUrl,
     fileListUrl: `s3://${config.landing.bucketName}/${listKey}`,
-    targetExists: args.state.columns !== undefined,
     mode,
     reload: decision.reload,
     force: flags.force,

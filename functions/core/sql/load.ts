@@ -4,15 +4,16 @@
  * not serialize; ARCHITECTURE.md, "Concurrency on Redshift"), re-checks (the guard, reading
  * only the table's ledger), stages the partition with one COPY, records affected hours,
  * applies the mode, writes the audit rows blindly (no read of the shared audit tables) and
- * grants, and ends with the outcome row. Only a table's first load creates it (and its
- * ledger) before the LOCK. Order: ARCHITECTURE.md, "One load = one transaction".
+ * grants, and ends with the outcome row. The table, its schema and its ledger exist before
+ * (renderLoadPrerequisites, run by the warehouse-state read that precedes every load).
+ * Order: ARCHITECTURE.md, "One load = one transaction".
  */
 import type { ForkliftConfig, LoadMode, TableConfig } from '../config/schema';
 import { ForkliftError } from '../errors';
 import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
-import { auditTable, renderAuditDdl, textFitting } from './audit';
+import { auditTable, textFitting } from './audit';
 import { renderCopy, renderFileListCopy } from './copy';
 import { renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
@@ -36,8 +37,6 @@ export interface LoadBatchArgs {
   manifestUrl: string;
   /** `s3://bucket/key` of the file list (copy.ts renderFileList), COPYed into the file-list temp table. */
   fileListUrl: string;
-  /** False when the warehouse has no such table yet: the batch creates it (and its ledger) before the LOCK. */
-  targetExists: boolean;
   /** The effective mode (`truncate` when the run's truncate flag is set). */
   mode: LoadMode;
   /** True when rows of this partition may already be in the table (decideLoad). */
@@ -59,6 +58,17 @@ export interface LoadBatch {
   steps: StepRef[];
 }
 
+/**
+ * What a load batch needs to exist before its first statement (the LOCK): the audit tables,
+ * the table's schema, the table and its ledger, all IF NOT EXISTS. The warehouse-state read
+ * (state.ts) runs them, and every load is planned from one.
+ */
+export function renderLoadPrerequisites(config: ForkliftConfig, name: string): string[] {
+  const table = config.tables[name];
+  if (!table) throw new ForkliftError(`unknown table '${name}'`);
+  return [...renderRawTableDdl(name, table), renderLedgerDdl(config.warehouse.auditSchema, name)];
+}
+
 /** Renders the load batch. Throws ForkliftError for an unknown table, IdentifierError for a hostile key or id. */
 export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const { config, table: name, partition } = args;
@@ -75,7 +85,6 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
 
   const ledger = ledgerTable(audit, name);
   const sqls: string[] = [
-    ...(args.targetExists ? [] : [...renderAuditDdl(audit), ...renderRawTableDdl(name, table), renderLedgerDdl(audit, name)]),
     `LOCK ${target}, ${ledger}`,
     ...args.addColumns,
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,

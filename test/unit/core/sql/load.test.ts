@@ -1,7 +1,8 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { LoadMode } from '../../../../functions/core/config/schema';
 import { IdentifierError } from '../../../../functions/core/errors';
-import { renderLoadBatch, type LoadBatchArgs } from '../../../../functions/core/sql/load';
+import { renderAuditDdl } from '../../../../functions/core/sql/audit';
+import { renderLoadBatch, renderLoadPrerequisites, type LoadBatchArgs } from '../../../../functions/core/sql/load';
 import type { Partition } from '../../../../functions/core/types';
 import { expectGolden } from './golden.helpers';
 import { config, openWarehouse, rows, runBatch, type FixtureRow } from './sql.helpers';
@@ -30,7 +31,6 @@ function args(table: string, mode: LoadMode, over: Partial<LoadBatchArgs> = {}):
     partition: p,
     manifestUrl: 's3://landing-bucket/_forklift/manifests/x.json',
     fileListUrl: 's3://landing-bucket/_forklift/manifests/x.files.jsonl',
-    targetExists: false,
     mode,
     reload: false,
     force: false,
@@ -57,14 +57,14 @@ describe('renderLoadBatch: golden SQL', () => {
     expect(batch.sqls[batch.outcomeStatement - 1]).toMatch(/^SELECT .* FROM "forklift_guard" g$/);
   });
 
-  it('LOCKs the target and its ledger first when the table exists; new columns come right after the LOCK', () => {
+  it('LOCKs the target and its ledger as its FIRST statement; new columns come right after the LOCK', () => {
     const add = 'ALTER TABLE "events"."visits" ADD COLUMN "referrer" VARCHAR(200)';
-    const { sqls } = renderLoadBatch(args('visits', 'append', { addColumns: [add], targetExists: true }));
+    const { sqls } = renderLoadBatch(args('visits', 'append', { addColumns: [add] }));
     expect(sqls.slice(0, 2)).toEqual(['LOCK "events"."visits", "forklift"."ledger__visits"', add]);
   });
 
   it('reads no shared audit table (loads of different tables never conflict on Redshift): writes to them are blind', () => {
-    const { sqls } = renderLoadBatch(args('visits', 'append', { targetExists: true }));
+    const { sqls } = renderLoadBatch(args('visits', 'append'));
     const shared = /"forklift"\."(loads|load_files|affected_hours)"/;
     for (const sql of sqls) {
       const read = sql.replace(/^INSERT INTO "forklift"\."(loads|load_files|affected_hours)"/, '');
@@ -99,8 +99,11 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     await db.close();
   });
 
-  /** Runs a load batch with its partition's files as the file list. */
-  const runLoad = (a: LoadBatchArgs, staged: FixtureRow[]) => runBatch(db, renderLoadBatch(a).sqls, staged, a.partition.files);
+  /** Runs a load's prerequisites (as the warehouse-state read does), then its batch with its partition's files as the file list. */
+  const runLoad = async (a: LoadBatchArgs, staged: FixtureRow[]) => {
+    await runBatch(db, [...renderAuditDdl(config.warehouse.auditSchema), ...renderLoadPrerequisites(config, a.table)]);
+    return runBatch(db, renderLoadBatch(a).sqls, staged, a.partition.files);
+  };
 
   const visit = (id: string, at: string, visitor = 'v1', campaign = 1): FixtureRow => ({
     visit_id: `'${id}'`,
