@@ -103,14 +103,15 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
   if (statements.length === 0) throw new Error('ERROR: empty SQL statement');
   for (const statement of statements) {
     const afterwards = await trackAccess(env, txn, statement);
-    const t = translate(statement, { inBatch: record.isBatch, ...(record.parameters ? { parameters: record.parameters } : {}) });
+    const serverless = record.target.workgroupName !== undefined;
+    const t = translate(statement, { inBatch: record.isBatch, serverless, ...(record.parameters ? { parameters: record.parameters } : {}) });
     sub.hasResultSet = false;
     delete sub.result;
     if (t.kind === 'noop') {
       sub.resultRows = -1;
     } else if (t.kind === 'copy') {
       const loaded = await runCopy(
-        { db: env.db, s3: env.s3, queryNumber: sub.queryNumber, statementId: sub.id, loadErrors },
+        { db: env.db, s3: env.s3, queryNumber: sub.queryNumber, statementId: sub.id, loadErrors, serverless },
         t.tokens,
       );
       await env.db.query("SELECT set_config('forklift.last_copy_count', $1, false)", [String(loaded)]);
