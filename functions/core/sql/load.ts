@@ -15,7 +15,7 @@ import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
 import { auditTable, textFitting } from './audit';
 import { renderCopy, renderFileListCopy } from './copy';
-import { renderRawTableDdl } from './ddl';
+import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
 import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
 import { ledgerTable, renderLedgerDdl } from './ledger';
@@ -90,7 +90,12 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
     ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
     renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
-    `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
+    // The config's columns only, not `LIKE` the target: a columnar (Parquet) COPY needs the table's column
+    // count to equal the file's, and the target also has `_forklift_partition` (and maybe columns outside the config).
+    `CREATE TEMP TABLE ${staging} (${rawTableColumns(table)
+      .filter((c) => c.name !== PARTITION_COLUMN)
+      .map((c) => renderColumnDefinition({ ...c, encoding: undefined }))
+      .join(', ')})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
   ];
 

@@ -72,6 +72,13 @@ describe('renderLoadBatch: golden SQL', () => {
     }
   });
 
+  it('stages into the config columns only (a Parquet COPY needs the table to have exactly the file\'s columns)', () => {
+    const { sqls } = renderLoadBatch(args('customers', 'merge'));
+    expect(sqls.find((s) => s.startsWith('CREATE TEMP TABLE "forklift_staging"'))).toBe(
+      'CREATE TEMP TABLE "forklift_staging" ("customer_id" INTEGER, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN)',
+    );
+  });
+
   it('the batch has the same size whatever the number of files: the file list is COPYed from S3', () => {
     const many = partition('visits');
     many.files = Array.from({ length: 2000 }, (_, i) => ({ key: `${many.key}${'x'.repeat(100)}-${i}.json.gz`, size: i, lastModified: new Date(0) }));
