@@ -19,6 +19,7 @@ import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './dd
 import { renderGrants } from './grants';
 import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
 import { ledgerTable, renderLedgerDdl } from './ledger';
+import { assertFitsBatch } from './limits';
 import { PARTITION_COLUMN } from './relations';
 
 /** The staging temp table (`LIKE` the target). */
@@ -137,6 +138,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   );
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
   sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
+  assertFitsBatch(sqls, `the load batch of table '${name}'${args.addColumns.length ? ` (adding ${args.addColumns.length} columns)` : ''}`);
   return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
 }
 
