@@ -1,17 +1,16 @@
 /**
  * The pipeline on a warehouse that runs transactions concurrently under serializable
  * isolation (the local Data API's 1023 model): load batches held until all are submitted, so
- * their transactions overlap as they would on Redshift; and a partition of 2,000 files.
+ * their transactions overlap as they would on Redshift.
  */
 import type { StatementRecord } from '../../../local/redshift-data/statements';
-import { isCopy, jsonLines, resultOf, rows, startManual, startTestPipeline, statementsSince, testConfig, hourly, type TestPipeline } from './helpers';
+import { isCopy, jsonLines, resultOf, rows, startManual, startTestPipeline, testConfig, hourly, type TestPipeline } from './helpers';
 
 const marker = { completeness: { marker: '_SUCCESS' } };
 const config = testConfig({
   cc_a: hourly('cc/a/', marker),
   cc_b: hourly('cc/b/', marker),
   cc_c: hourly('cc/c/', marker),
-  cc_many: hourly('cc/many/', marker),
 });
 
 let t: TestPipeline;
@@ -98,21 +97,3 @@ it('3 tables and 2 loads of one table loading at the same time: no abort left un
     { n: 12, files: 12 },
   ]);
 }, 180_000);
-
-it('a partition of 2,000 files loads in one batch within the Data API limits (40 SQLs, 100 KB each)', async () => {
-  const keys = Array.from({ length: 2000 }, (_, i) => `cc/many/2026-11-20T10/a-rather-long-object-name-as-producers-write-them-${String(i).padStart(5, '0')}.json`);
-  await p().put(keys.map((key, i) => ({ key, body: jsonLines([{ id: i, at: at('10', i), v: 1 }]) })), { concurrency: 32 });
-  await p().settle();
-  const mark = p().stack.redshiftData.server.stats.statements.length;
-  const submissions = p().stack.redshiftData.server.stats.submissions;
-  const result = await resultOf(p(), await startManual(p(), { table: 'cc_many', date: '2026-11-20T10' }, 'cc-many'));
-  expect(result.status).toBe('SUCCEEDED');
-  expect(result.output).toMatchObject({ status: 'loaded', rows: 2000 });
-  expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.cc_many')).toEqual([{ n: 2000, ids: 2000 }]);
-  expect(await rows(p(), "SELECT COUNT(DISTINCT file_key)::int AS n FROM forklift.load_files WHERE table_name = 'cc_many'")).toEqual([{ n: 2000 }]);
-  const sqls = statementsSince(p(), mark);
-  expect(Math.max(...sqls.map((s) => Buffer.byteLength(s)))).toBeLessThan(100 * 1024);
-  // The file list is ~165 KB of keys: as SQL text it would exceed 100 KB; it travels as an S3 object instead.
-  expect(keys.join('').length).toBeGreaterThan(100 * 1024);
-  expect(p().stack.redshiftData.server.stats.submissions - submissions).toBeLessThanOrEqual(3);
-}, 300_000);
