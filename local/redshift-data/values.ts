@@ -96,7 +96,8 @@ function normalize(raw: unknown): string | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') return String(raw);
-  if (raw instanceof Date) return raw.toISOString();
+  // Tag, not instanceof: Parquet Dates come from a worker thread (another realm under jest's VM context).
+  if (Object.prototype.toString.call(raw) === '[object Date]') return (raw as Date).toISOString();
   if (raw instanceof Uint8Array) return Buffer.from(raw).toString('utf8');
   return JSON.stringify(raw, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }

@@ -106,7 +106,8 @@ function classify(value: unknown): { kind: Kind; text?: string; date?: Date; int
   if (value === null || value === undefined) return { kind: 'null' };
   if (typeof value === 'boolean') return { kind: 'bool' };
   if (typeof value === 'bigint') return { kind: 'int', int: value, intDigits: value.toString().replace('-', '').length };
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? { kind: 'null' } : { kind: 'ts', date: value };
+  // Dates from another realm (a worker thread, a VM context) fail instanceof: ask their tag.
+  if (isDate(value)) return Number.isNaN(value.getTime()) ? { kind: 'null' } : { kind: 'ts', date: new Date(value.getTime()) };
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { kind: 'float' };
     if (Number.isInteger(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER) return { kind: 'int', int: BigInt(value), intDigits: String(Math.abs(value)).length };
@@ -130,6 +131,10 @@ function numberText(t: string): ReturnType<typeof classify> {
   const m = /^-?(\d+)\.(\d+)$/.exec(t);
   if (!m) return { kind: 'float' };
   return { kind: 'dec', intDigits: m[1]!.replace(/^0+/, '').length, scale: m[2]!.length };
+}
+
+function isDate(value: unknown): value is Date {
+  return Object.prototype.toString.call(value) === '[object Date]';
 }
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -210,7 +215,7 @@ export function inferColumns(samples: RowSample[], options: { mapping: Mapping; 
           s.nulls++;
           continue;
         }
-        const text = c.text ?? (typeof value === 'bigint' ? value.toString() : typeof value === 'object' && !(value instanceof Date) ? JSON.stringify(value) : String(value));
+        const text = c.text ?? (typeof value === 'bigint' ? value.toString() : typeof value === 'object' && !isDate(value) ? JSON.stringify(value) : String(value));
         s.maxBytes = Math.max(s.maxBytes, Buffer.byteLength(text, 'utf8'));
         if (s.distinct.size <= MAX_DISTINCT) s.distinct.add(text);
         const pk = sample.partitionDate.getTime();
@@ -318,7 +323,7 @@ export function inferColumns(samples: RowSample[], options: { mapping: Mapping; 
       evidence = `${plural(valued, 'sampled value')} are numbers, some in exponent form or not finite`;
     } else if (only('ts')) {
       type = 'timestamp';
-      evidence = `${plural(valued, 'sampled value')} are ISO 8601 timestamps (offsets are converted to UTC)`;
+      evidence = `${plural(valued, 'sampled value')} are timestamps (ISO 8601 text, offsets converted to UTC, or Parquet timestamp values)`;
     } else if (only('date')) {
       type = 'date';
       evidence = `${plural(valued, 'sampled value')} are ISO dates (yyyy-MM-dd)`;
@@ -362,13 +367,13 @@ export function inferColumns(samples: RowSample[], options: { mapping: Mapping; 
   if (partitions.size >= 2) {
     for (const c of columns) {
       const s = stats.get(c.source)!;
-      if (c.nullable || c.type.startsWith('decimal') || c.type === 'double precision' || c.type === 'timestamp' || c.type === 'date' || c.type === 'boolean') continue;
+      if (c.nullable || c.evidence.includes('nested objects') || c.type.startsWith('decimal') || c.type === 'double precision' || c.type === 'timestamp' || c.type === 'date' || c.type === 'boolean') continue;
       const lists = [...s.perPartition.values()];
       if (!lists.every((l) => new Set(l).size === l.length)) continue;
       const counts = new Map<string, number>();
       for (const l of lists) for (const v of l) counts.set(v, (counts.get(v) ?? 0) + 1);
       const recurring = [...counts.values()].filter((n) => n >= 2).length;
-      if (recurring / counts.size >= 0.5) {
+      if (recurring / counts.size >= 0.8) {
         primaryKey = c.name;
         snapshotEvidence = `every one of ${plural(lists.length, 'sampled partition')} has each ${c.name} once, and ${Math.round((recurring / counts.size) * 100)}% of the ${plural(counts.size, 'value')} recur across partitions: each partition is a full snapshot`;
         break;
