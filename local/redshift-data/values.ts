@@ -61,6 +61,8 @@ export function typeLabel(c: ColumnInfo): string {
 /** Raw input (text, JSON or Parquet value) → Postgres text for the column, or null; throws ValueProblem. */
 export function convertValue(raw: unknown, c: ColumnInfo, o: ValueOptions): string | null {
   let value = normalize(raw);
+  // A typed timestamp of a columnar file (Parquet) needs no TIMEFORMAT: it is an instant, rendered as ISO 8601.
+  const typedTime = Object.prototype.toString.call(raw) === '[object Date]';
   const isChar = c.dataType === 'character varying' || c.dataType === 'character' || c.dataType === 'text';
   if (value !== null && o.blanksAsNull && value.length > 0 && value.trim() === '') value = null;
   if (value !== null && value === '' && (o.emptyAsNull || !isChar)) value = null;
@@ -83,10 +85,10 @@ export function convertValue(raw: unknown, c: ColumnInfo, o: ValueOptions): stri
     case 'text':
       return checkString(value, c.maxLength, o.truncateColumns);
     case 'date':
-      return parseDateTime(value, o.dateFormat, 'date');
+      return parseDateTime(value, typedTime ? 'auto' : o.dateFormat, 'date');
     case 'timestamp without time zone':
     case 'timestamp with time zone':
-      return parseDateTime(value, o.timeFormat, 'timestamp');
+      return parseDateTime(value, typedTime ? 'auto' : o.timeFormat, 'timestamp');
     default:
       return value;
   }
