@@ -14,6 +14,8 @@ import { loadConfigFile } from '../../../functions/core/config/load';
 import type { ForkliftConfig } from '../../../functions/core/config/schema';
 import { readParquet } from '../../../local/redshift-data/formats/parquet';
 import { startLocalPipeline } from '../../../local/pipeline';
+import { startLocalS3 } from '../../../local/s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DEFAULT_SAMPLE, generateSample } from '../../../local/sample';
 import { runCli } from './helpers';
 
@@ -168,4 +170,43 @@ describe('forklift init', () => {
 
     expect(await load(config, dir)).toEqual({ events: total });
   }, 240_000);
+
+  it('reads the local stack\'s bucket with --local, and bounds the sample by --max-objects and --max-bytes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'forklift-init-local-'));
+    const s3 = await startLocalS3({ dataDir: join(dataDir, 's3'), buckets: ['landing-local'] });
+    try {
+      for (const day of ['2026-11-18', '2026-11-19', '2026-11-20']) {
+        const rows = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: i, at: `${day}T00:00:${String(i % 60).padStart(2, '0')}Z`, note: 'x'.repeat(40) }));
+        await s3.client.send(new PutObjectCommand({ Bucket: 'landing-local', Key: `in/logs/${day}/part-0.json`, Body: rows.join('\n') + '\n' }));
+      }
+      await s3.client.send(new PutObjectCommand({ Bucket: 'landing-local', Key: 'other/readme.txt', Body: 'no date here' }));
+    } finally {
+      await s3.stop();
+    }
+    const path = join(mkdtempSync(join(tmpdir(), 'forklift-init-')), 'forklift.config.yaml');
+    const run = await runCli(['--local', '--data-dir', dataDir, 'init', '--from', 's3://landing-local/in/', '--out', path, '--max-objects', '2', '--max-bytes', '4096'], { configPath: path });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('listed 3 keys in s3://landing-local/in/ (local stack)');
+    expect(run.stdout).toContain('3 of 3 keys under in/logs/ match {date:yyyy-MM-dd}/ (0 do not): 3 daily partitions, 2026-11-18T00:00:00Z .. 2026-11-20T00:00:00Z');
+    const yaml = readFileSync(path, 'utf8');
+    expect(yaml).toMatch(/# sampled 2 objects \(8,192 bytes\), \d+ rows/);
+    const config = loadConfigFile(path);
+    expect(config.landing).toMatchObject({ bucketName: 'landing-local' });
+    expect(config.tables['logs']).toMatchObject({ prefix: 'in/logs/', partition: '{date:yyyy-MM-dd}/', dataDateColumn: 'at' });
+  }, 60_000);
+
+  it('says so, rather than guessing, when objects are bzip2 or zstd (no decoder): the table is left as a comment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forklift-init-bz-'));
+    write(dir, [
+      { key: 'a/bz/2026-11-20/p.json.bz2', body: Buffer.concat([Buffer.from('BZh91AY&SY'), Buffer.alloc(20)]) },
+      { key: 'a/zs/2026-11-20/p.csv.zst', body: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]) },
+      { key: 'a/ok/2026-11-20/p.json', body: '{"at":"2026-11-20T01:00:00Z","n":1}\n' },
+    ]);
+    const { stdout, yaml, config } = await init(dir);
+    expect(Object.keys(config.tables)).toEqual(['ok']);
+    expect(stdout).toContain('NOT CONFIGURED: a/bz/2026-11-20/p.json.bz2 is bzip2-compressed (magic number 42 5a 68 39) and the CLI has no bzip2 decoder, so its rows could not be sampled; the file name suggests json');
+    expect(stdout).toContain('NOT CONFIGURED: a/zs/2026-11-20/p.csv.zst is zstd-compressed');
+    expect(yaml).toContain("# table 'bz' left out:");
+    expect(yaml).toContain("# table 'zs' left out:");
+  }, 60_000);
 });
