@@ -202,8 +202,10 @@ describe('forklift init', () => {
       { key: 'a/zs/2026-11-20/p.csv.zst', body: Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]) },
       { key: 'a/ok/2026-11-20/p.json', body: '{"at":"2026-11-20T01:00:00Z","n":1}\n' },
     ]);
-    const { stdout, yaml, config } = await init(dir);
+    const { stdout, yaml, config, path } = await init(dir);
     expect(Object.keys(config.tables)).toEqual(['ok']);
+    const again = await runCli(['init', '--from', dir, '--out', path], { configPath: path });
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 2, stderr: `error: ${path} exists: pass --force to overwrite it, or --out another file\n` });
     expect(stdout).toContain('NOT CONFIGURED: a/bz/2026-11-20/p.json.bz2 is bzip2-compressed (magic number 42 5a 68 39) and the CLI has no bzip2 decoder, so its rows could not be sampled; the file name suggests json');
     expect(stdout).toContain('NOT CONFIGURED: a/zs/2026-11-20/p.csv.zst is zstd-compressed');
     expect(yaml).toContain("# table 'bz' left out:");
