@@ -16,8 +16,10 @@ export type FaultService = 'redshiftData' | 's3' | 'stepFunctions';
  *   400 ThrottlingException; S3: 503 SlowDown).
  * - `error`: a 500 internal error, nothing done (InternalServerException / InternalFailure / InternalError).
  * - `acceptThen500`: the request is performed (a batch is accepted and runs), then answered with that 500.
+ * - `reject`: a 400 error no SDK or Retry repeats (ValidationException; S3: InvalidRequest), nothing done:
+ *   the calling step fails at once, which is how a test reaches one step's failure path.
  */
-export type FaultKind = 'throttle' | 'error' | 'acceptThen500';
+export type FaultKind = 'throttle' | 'error' | 'acceptThen500' | 'reject';
 
 /** One call fault rule. */
 export interface CallFault {
@@ -31,7 +33,15 @@ export interface CallFault {
   nth?: number[];
   /** At most this many faults from this rule. */
   times?: number;
+  /**
+   * Data API only: whose calls: `stateMachine` (its aws-sdk Task states, which have their own
+   * client as Step Functions is its own caller on AWS) or `functions` (the handlers); omitted = both.
+   */
+  caller?: FaultCaller;
 }
+
+/** Who makes a call: the state machine's SDK integrations or the Lambda handlers. */
+export type FaultCaller = 'stateMachine' | 'functions';
 
 /** Every fault option of the local stack. */
 export interface LocalFaults {
@@ -46,9 +56,10 @@ export interface LocalFaults {
 /** One fault that was injected. */
 export interface InjectedFault {
   service: FaultService;
+  caller: FaultCaller;
   action: string;
   kind: FaultKind;
-  /** 1-based number of the call among the calls of that service and action. */
+  /** 1-based number of the call among the calls of that service, caller and action. */
   call: number;
 }
 
@@ -82,19 +93,19 @@ export class FaultInjector {
     this.random = mulberry32(faults.seed ?? 1);
   }
 
-  /** Adds the fault middleware to a client of `service` (no-op without rules for it). */
-  attach(client: MiddlewareClient, service: FaultService): void {
+  /** Adds the fault middleware to a client of `service` used by `caller` (no-op without rules for it). */
+  attach(client: MiddlewareClient, service: FaultService, caller: FaultCaller = 'functions'): void {
     if (!this.rules.some((r) => r.service === service)) return;
     const middleware = (next: (args: unknown) => Promise<{ response: unknown }>, context: { commandName?: string }) =>
       async (args: unknown): Promise<{ response: unknown }> => {
         const action = (context.commandName ?? '').replace(/Command$/, '');
-        const key = `${service}:${action}`;
+        const key = `${service}:${caller}:${action}`;
         const call = (this.counts.get(key) ?? 0) + 1;
         this.counts.set(key, call);
-        const rule = this.pick(service, action, call);
+        const rule = this.pick(service, caller, action, call);
         if (!rule) return next(args);
         rule.left -= 1;
-        this.injected.push({ service, action, kind: rule.kind, call });
+        this.injected.push({ service, caller, action, kind: rule.kind, call });
         if (rule.kind === 'acceptThen500') {
           const out = await next(args);
           return { ...out, response: errorResponse(service, 'error') };
@@ -106,9 +117,10 @@ export class FaultInjector {
     client.middlewareStack.add(middleware, { step: 'deserialize', priority: 'low', name: `forkliftFaults-${service}` });
   }
 
-  private pick(service: FaultService, action: string, call: number): (CallFault & { left: number }) | undefined {
+  private pick(service: FaultService, caller: FaultCaller, action: string, call: number): (CallFault & { left: number }) | undefined {
     for (const rule of this.rules) {
       if (rule.service !== service || (rule.action !== undefined && rule.action !== action) || rule.left <= 0) continue;
+      if (rule.caller !== undefined && rule.caller !== caller) continue;
       if (rule.nth !== undefined) {
         if (rule.nth.includes(call)) return rule;
         continue;
@@ -123,19 +135,23 @@ export class FaultInjector {
   }
 }
 
-/** The HTTP answer a service gives for a throttle or an internal error. */
-function errorResponse(service: FaultService, kind: 'throttle' | 'error'): RawResponse {
+/** The HTTP answer a service gives for a throttle, an internal error or a rejected request. */
+function errorResponse(service: FaultService, kind: 'throttle' | 'error' | 'reject'): RawResponse {
   if (service === 's3') {
     const [status, code, message] = kind === 'throttle'
       ? [503, 'SlowDown', 'Please reduce your request rate.']
-      : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+      : kind === 'reject'
+        ? [400, 'InvalidRequest', 'The request was rejected (injected fault).']
+        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>forklift-fault</RequestId></Error>`;
     return { statusCode: status, headers: { 'content-type': 'application/xml', 'x-amz-request-id': 'forklift-fault' }, body: Buffer.from(body) };
   }
   const json = service === 'redshiftData' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
-  const type = kind === 'throttle' ? 'ThrottlingException' : service === 'redshiftData' ? 'InternalServerException' : 'InternalFailure';
-  const status = kind === 'throttle' ? 400 : 500;
-  const message = kind === 'throttle' ? 'Rate exceeded' : 'An internal error occurred (injected fault)';
+  const type = kind === 'throttle' ? 'ThrottlingException'
+    : kind === 'reject' ? 'ValidationException'
+      : service === 'redshiftData' ? 'InternalServerException' : 'InternalFailure';
+  const status = kind === 'error' ? 500 : 400;
+  const message = kind === 'throttle' ? 'Rate exceeded' : kind === 'reject' ? 'The request was rejected (injected fault)' : 'An internal error occurred (injected fault)';
   return {
     statusCode: status,
     headers: { 'content-type': json, 'x-amzn-errortype': type, 'x-amzn-requestid': 'forklift-fault' },

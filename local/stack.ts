@@ -139,9 +139,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(async () => redshiftDataClient.destroy());
     faults.attach(redshiftDataClient, 'redshiftData');
 
+    // The state machine's aws-sdk tasks have their own client: on AWS, Step Functions is its own caller.
+    const stateMachineDataClient = new RedshiftDataClient(localAwsClientConfig(redshiftDataServer.endpoint));
+    stoppers.push(async () => stateMachineDataClient.destroy());
+    faults.attach(stateMachineDataClient, 'redshiftData', 'stateMachine');
     const sfnOptions: Parameters<typeof startStepFunctionsServer>[0] = {
       lambdas: options.lambdas ?? {},
-      sdkClients: { redshiftdata: redshiftDataClient },
+      sdkClients: { redshiftdata: stateMachineDataClient },
     };
     if (options.ports?.stepFunctions !== undefined) sfnOptions.port = options.ports.stepFunctions;
     if (options.waitScale !== undefined) sfnOptions.waitScale = options.waitScale;
