@@ -15,6 +15,7 @@ import { aggregatesFedBy, renderAggregateBatch } from './sql/aggregate';
 import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch } from './sql/load';
+import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
 /** Seconds between DescribeStatement polls on AWS (the local runner shortens Waits). */
@@ -88,6 +89,8 @@ export interface PlanLoadArgs {
   state: WarehouseState;
   target: WarehouseTarget;
   pollSeconds?: number;
+  /** Expected durations and bounds of the polling schedule (core/submission.ts). */
+  polling?: PollingOptions;
 }
 
 /** A plan and the side effects Prepare performs before returning it. */
@@ -102,12 +105,22 @@ export interface PlanResult {
 }
 
 /**
- * First waits of the state machine's two polling loops; each further poll waits
- * `pollSeconds` longer (linear back-off), so a statement queued behind others
- * costs few state transitions.
+ * The state machine's two polling loops: each follows a schedule that starts at the batch's
+ * expected duration (from the bytes it loads) and backs off geometrically (core/submission.ts),
+ * so completion is noticed soon after it happens and a long statement costs few transitions.
+ * Also the submission attempts the conflict resubmission counts.
  */
-function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait' | 'aggregateWait'> {
-  return { loadWait: { seconds: pollSeconds }, aggregateWait: { seconds: pollSeconds } };
+function pollWaits(pollSeconds: number, loadBytes: number, polling: PollingOptions = {}): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
+  const options = { minSeconds: pollSeconds, ...polling };
+  const loadPolls = pollSchedule(expectedSeconds(loadBytes, options), options);
+  const aggregatePolls = pollSchedule(expectedSeconds(0, options), options);
+  return {
+    loadWait: { seconds: loadPolls[0]!, index: 0 },
+    aggregateWait: { seconds: aggregatePolls[0]!, index: 0 },
+    loadPolls,
+    aggregatePolls,
+    attempts: { load: 1, aggregate: 1, wait: 0 },
+  };
 }
 
 /** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */
@@ -123,7 +136,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
-    ...pollWaits(pollSeconds),
+    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {
@@ -179,14 +192,14 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     action: 'load',
     reason,
     mode,
-    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId },
+    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'load', 1) },
     outcomeStatement: load.outcomeStatement,
     steps: [...load.steps],
   };
   const fed = aggregatesFedBy(config, table);
   if (fed.length > 0) {
     const aggregate = renderAggregateBatch({ config, aggregates: fed, buckets: { kind: 'load', loadId, table } });
-    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500) };
+    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500), ClientToken: clientToken(loadId, 'aggregate', 1) };
     plan.steps.push(...aggregate.steps);
   }
   return {
@@ -204,6 +217,7 @@ export interface PlanAggregateArgs {
   loadId: string;
   target: WarehouseTarget;
   pollSeconds?: number;
+  polling?: PollingOptions;
 }
 
 /** Plan an aggregate-only run: recompute `aggregates` (default: every one fed by `table`) over [start, end). */
@@ -237,8 +251,8 @@ export function planAggregate(args: PlanAggregateArgs): PlanResult {
     reason: `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)})`,
     loadId,
     pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
-    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS),
-    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId },
+    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS, 0, args.polling),
+    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'aggregate', 1) },
     steps: [...batch.steps],
   };
   if (input.table !== undefined) plan.table = input.table;
