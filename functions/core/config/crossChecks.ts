@@ -4,6 +4,7 @@
  */
 import type { ConfigIssue } from '../errors';
 import { compilePartitionPattern } from '../dates';
+import { AUDIT_TABLES } from '../sql/audit';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
 import type { AggregateConfig, ForkliftConfig } from './schema';
 
@@ -18,7 +19,67 @@ export function crossCheck(config: ForkliftConfig): ConfigIssue[] {
     ...checkPartitionPatterns(config),
     ...checkPrefixes(config),
     ...checkAggregates(config),
+    ...checkReservedNames(config),
+    ...checkFactColumnNames(config),
   ];
+}
+
+/** Column names Forklift adds to raw tables start with this; a config column cannot. */
+export const RESERVED_COLUMN_PREFIX = '_forklift_';
+
+/** No config column takes a name Forklift adds, and no relation takes an audit table's place. */
+function checkReservedNames(config: ForkliftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const audit = config.warehouse.auditSchema;
+  const relations: Array<[string, string, string]> = [
+    ...Object.entries(config.tables).map(([n, t]): [string, string, string] => [`tables.${n}`, n, t.schema]),
+    ...Object.entries(config.aggregates).map(([n, a]): [string, string, string] => [`aggregates.${n}`, n, a.schema]),
+  ];
+  for (const [path, name, schema] of relations) {
+    if (schema === audit && (AUDIT_TABLES as readonly string[]).includes(name)) {
+      issues.push({
+        path,
+        message: `'${schema}.${name}' is one of Forklift's audit tables (${AUDIT_TABLES.join(', ')} in warehouse.auditSchema '${audit}'): rename it or use another schema`,
+      });
+    }
+  }
+  for (const [name, t] of Object.entries(config.tables)) {
+    for (const column of Object.keys(t.columns)) {
+      if (column.startsWith(RESERVED_COLUMN_PREFIX)) {
+        issues.push({ path: `tables.${name}.columns.${column}`, message: `column names starting with '${RESERVED_COLUMN_PREFIX}' are Forklift's own (_forklift_partition)` });
+      }
+    }
+  }
+  return issues;
+}
+
+/**
+ * Every column of a declarative aggregate's fact table has one origin: `bucket`, a dimension,
+ * a measure, or the `_sum`/`_count` column of an avg. A second origin for a name is refused
+ * where it is declared.
+ */
+function checkFactColumnNames(config: ForkliftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, a] of Object.entries(config.aggregates)) {
+    if (a.sql !== undefined) continue;
+    const at = `aggregates.${name}`;
+    const owners = new Map<string, string>([['bucket', "the time bucket column 'bucket'"]]);
+    const claim = (column: string, owner: string, path: string) => {
+      const first = owners.get(column);
+      if (first) issues.push({ path, message: `fact column '${column}' of '${name}' would be both ${first} and ${owner}: rename one` });
+      else owners.set(column, owner);
+    };
+    a.dimensions.forEach((d, i) => claim(d, `the dimension '${d}'`, `${at}.dimensions.${i}`));
+    for (const [m, spec] of Object.entries(a.measures)) {
+      const path = `${at}.measures.${m}`;
+      claim(m, `the measure '${m}'`, path);
+      if (spec.fn === 'avg') {
+        claim(`${m}_sum`, `the sum column of the avg measure '${m}'`, path);
+        claim(`${m}_count`, `the count column of the avg measure '${m}'`, path);
+      }
+    }
+  }
+  return issues;
 }
 
 function checkWarehouse(config: ForkliftConfig): ConfigIssue[] {
@@ -60,6 +121,16 @@ function checkTables(config: ForkliftConfig): ConfigIssue[] {
     if (t.distKey && t.distStyle !== 'key') issues.push({ path: `${at}.distStyle`, message: "a distKey needs distStyle 'key'" });
     if (t.mode === 'merge' && !t.primaryKey?.length) {
       issues.push({ path: `${at}.primaryKey`, message: "merge mode needs a primaryKey" });
+    }
+    if (t.mode === 'merge') {
+      t.primaryKey?.forEach((c, i) => {
+        if (t.columns[c] && t.columns[c].nullable !== false) {
+          issues.push({
+            path: `${at}.primaryKey.${i}`,
+            message: `merge matches rows by key, and a NULL key never matches: declare column '${c}' with nullable: false`,
+          });
+        }
+      });
     }
     if (t.mode !== 'merge' && t.deleteFlagColumn) {
       issues.push({ path: `${at}.deleteFlagColumn`, message: 'only merge mode uses a deleteFlagColumn' });
@@ -171,6 +242,18 @@ export function rootTable(config: ForkliftConfig, aggregateName: string): string
   return config.tables[name] ? name : undefined;
 }
 
+/** Whether following `name`'s sources comes back to an aggregate already seen. */
+function inCycle(config: ForkliftConfig, name: string): boolean {
+  const seen = new Set<string>();
+  let current: string | undefined = name;
+  while (current !== undefined && config.aggregates[current]) {
+    if (seen.has(current)) return true;
+    seen.add(current);
+    current = config.aggregates[current]!.source;
+  }
+  return false;
+}
+
 function checkAggregates(config: ForkliftConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const tableColumns = (name: string): ColumnTypes | undefined => {
@@ -188,7 +271,8 @@ function checkAggregates(config: ForkliftConfig): ConfigIssue[] {
       continue;
     }
     if (rootTable(config, name) === undefined) {
-      issues.push({ path: `${at}.source`, message: 'aggregate sources form a cycle' });
+      // Either a cycle, or a chain ending at an unknown source (reported on the aggregate that names it).
+      if (inCycle(config, name)) issues.push({ path: `${at}.source`, message: 'aggregate sources form a cycle' });
       continue;
     }
     const source = tableColumns(a.source) ?? resolved.get(a.source);

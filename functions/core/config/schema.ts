@@ -46,7 +46,12 @@ const format = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('csv'),
     header: z.boolean().default(true).describe('the first line holds column names and is skipped'),
-    delimiter: z.string().length(1).refine((d) => d !== "'" && d !== '\\', 'cannot be a quote or backslash').default(','),
+    delimiter: z
+      .string()
+      .refine((d) => /^[\t\x20-\x7e]$/.test(d), 'must be one printable ASCII character, or a tab ("\\t")')
+      .refine((d) => d !== "'" && d !== '"' && d !== '\\', 'cannot be a quote or a backslash')
+      .default(',')
+      .describe('the field separator: one printable ASCII character, or "\\t" (a tab, written with double quotes in YAML)'),
   }).describe('CSV with RFC 4180 quoting'),
   z.strictObject({ type: z.literal('parquet') }).describe('Parquet; columns by name'),
 ]);

@@ -5,8 +5,12 @@
  */
 import { qualified, quoteIdent, textLiteral } from '../identifiers';
 
-/** The audit tables. */
-export type AuditTable = 'loads' | 'load_files' | 'affected_hours';
+/**
+ * The audit tables, in one list: the config refuses a table or aggregate of the same name in
+ * the audit schema. A new audit table is added here first (auditTable() accepts only these).
+ */
+export const AUDIT_TABLES = ['loads', 'load_files', 'affected_hours'] as const;
+export type AuditTable = (typeof AUDIT_TABLES)[number];
 
 /** `"audit"."table"`. */
 export function auditTable(auditSchema: string, table: AuditTable): string {

@@ -71,6 +71,73 @@ describe('crossCheck', () => {
     ]);
   });
 
+  describe('name collisions', () => {
+    it.each<[string, (raw: ConfigInput) => void, { path: string; message: string }]>([
+      [
+        'a measure named bucket',
+        (raw) => (raw.aggregates!.visits_hourly!.measures!.bucket = { fn: 'count' }),
+        {
+          path: 'aggregates.visits_hourly.measures.bucket',
+          message: "fact column 'bucket' of 'visits_hourly' would be both the time bucket column 'bucket' and the measure 'bucket': rename one",
+        },
+      ],
+      [
+        "an avg next to a measure named like its sum column",
+        (raw) => (raw.aggregates!.visits_hourly!.measures!.avg_duration_ms_sum = { fn: 'sum', column: 'duration_ms' }),
+        {
+          path: 'aggregates.visits_hourly.measures.avg_duration_ms_sum',
+          message:
+            "fact column 'avg_duration_ms_sum' of 'visits_hourly' would be both the sum column of the avg measure 'avg_duration_ms' and the measure 'avg_duration_ms_sum': rename one",
+        },
+      ],
+      [
+        'a dimension named like a measure',
+        (raw) => (raw.aggregates!.visits_hourly!.measures!.campaign_id = { fn: 'max', column: 'campaign_id' }),
+        {
+          path: 'aggregates.visits_hourly.measures.campaign_id',
+          message: "fact column 'campaign_id' of 'visits_hourly' would be both the dimension 'campaign_id' and the measure 'campaign_id': rename one",
+        },
+      ],
+      [
+        'a column named _forklift_partition',
+        (raw) => (raw.tables.visits!.columns._forklift_partition = 'timestamp'),
+        { path: 'tables.visits.columns._forklift_partition', message: "column names starting with '_forklift_' are Forklift's own (_forklift_partition)" },
+      ],
+      [
+        'a table named loads in the audit schema',
+        (raw) => (raw.tables.campaigns!.schema = 'forklift', raw.tables.loads = raw.tables.campaigns!, delete raw.tables.campaigns),
+        {
+          path: 'tables.loads',
+          message: "'forklift.loads' is one of Forklift's audit tables (loads, load_files, affected_hours in warehouse.auditSchema 'forklift'): rename it or use another schema",
+        },
+      ],
+      [
+        'an aggregate named affected_hours in a custom audit schema',
+        (raw) => ((raw.warehouse.auditSchema = 'facts'), (raw.aggregates!.affected_hours = raw.aggregates!.visitors_daily!), delete raw.aggregates!.visitors_daily),
+        {
+          path: 'aggregates.affected_hours',
+          message: "'facts.affected_hours' is one of Forklift's audit tables (loads, load_files, affected_hours in warehouse.auditSchema 'facts'): rename it or use another schema",
+        },
+      ],
+    ])('refuses %s', (_title, edit, issue) => {
+      expect(crossCheck(schemaOnly(edit))).toEqual([issue]);
+    });
+
+    it('accepts an audit table name in another schema', () => {
+      expect(crossCheck(schemaOnly((raw) => ((raw.tables.loads = raw.tables.campaigns!), delete raw.tables.campaigns)))).toEqual([]);
+    });
+  });
+
+  it('refuses a nullable primary key on a merge table', () => {
+    const config = schemaOnly((raw) => {
+      raw.tables.campaigns!.mode = 'merge';
+      raw.tables.campaigns!.primaryKey = ['campaign_id', 'name'];
+    });
+    expect(crossCheck(config)).toEqual([
+      { path: 'tables.campaigns.primaryKey.1', message: "merge matches rows by key, and a NULL key never matches: declare column 'name' with nullable: false" },
+    ]);
+  });
+
   it('reports measures on non-numeric columns and missing columns', () => {
     const config = schemaOnly((raw) => {
       raw.aggregates!.visits_hourly!.measures!.revenue = { fn: 'sum', column: 'visitor_id' };

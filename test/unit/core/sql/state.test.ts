@@ -137,6 +137,13 @@ describe('COPY and manifest', () => {
     );
   });
 
+  it('renders a tab delimiter as the escape Redshift documents, never a raw tab', () => {
+    const tsv = { ...config.tables['campaigns']!, format: { type: 'csv' as const, header: false, delimiter: '\t' } };
+    expect(renderCopy({ staging: 's', columns: ['a'], manifestUrl: 's3://b/m', roleArn: 'r', table: tsv })).toBe(
+      `COPY "s" ("a") FROM 's3://b/m' IAM_ROLE 'r' MANIFEST CSV DELIMITER '\\t' TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`,
+    );
+  });
+
   it('renders a manifest with mandatory entries and lengths', () => {
     expect(renderManifest('bkt', [{ key: 'p/a.json', size: 12, lastModified: new Date(0) }])).toBe(
       '{"entries":[{"url":"s3://bkt/p/a.json","mandatory":true,"meta":{"content_length":12}}]}',

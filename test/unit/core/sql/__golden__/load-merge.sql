@@ -3,7 +3,7 @@
 3: CREATE TABLE IF NOT EXISTS "forklift"."load_files" (load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, file_key VARCHAR(1024) NOT NULL, bytes BIGINT) DISTSTYLE EVEN SORTKEY (table_name, partition_date)
 4: CREATE TABLE IF NOT EXISTS "forklift"."affected_hours" (load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, time_column VARCHAR(127) NOT NULL, hour TIMESTAMP NOT NULL) DISTSTYLE EVEN SORTKEY (load_id)
 5: CREATE SCHEMA IF NOT EXISTS "crm"
-6: CREATE TABLE IF NOT EXISTS "crm"."customers" ("customer_id" INTEGER, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN, "_forklift_partition" TIMESTAMP) DISTSTYLE AUTO SORTKEY ("customer_id")
+6: CREATE TABLE IF NOT EXISTS "crm"."customers" ("customer_id" INTEGER NOT NULL, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN, "_forklift_partition" TIMESTAMP) DISTSTYLE AUTO SORTKEY ("customer_id")
 7: LOCK "crm"."customers"
 8: CREATE TEMP TABLE "forklift_files" (file_key VARCHAR(1024), bytes BIGINT)
 9: INSERT INTO "forklift_files" (file_key, bytes) VALUES ('p/customers/2026-11-20T13/a.json.gz', 10), ('p/customers/2026-11-20T13/b.json.gz', 20)
