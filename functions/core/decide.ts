@@ -13,7 +13,7 @@ export interface DecideLoadArgs {
   mode: LoadMode;
   olderPartitions: 'skip' | 'load';
   partitionDate: Date;
-  state: Pick<WarehouseState, 'newestLoaded' | 'partitionLoaded' | 'loadedFiles'>;
+  state: Pick<WarehouseState, 'newestLoaded' | 'newestData' | 'partitionLoaded' | 'loadedFiles'>;
   flags: LoadFlags;
   /**
    * The keys of the partition's files as listed now. With `state.loadedFiles`, an already loaded
@@ -73,6 +73,9 @@ export function decideLoad(args: DecideLoadArgs): Decision {
     }
     return skip(`${what}, but older than the newest loaded partition ${newest}; the table's olderPartitions policy is 'skip'; use --force to reload it`);
   }
+  if (state.newestLoaded === undefined && state.newestData !== undefined) {
+    return decideAdopted(args, state.newestData);
+  }
   if (state.newestLoaded === undefined) {
     return load(`table '${table}' has no loaded partition yet: loading ${date}`);
   }
@@ -90,4 +93,26 @@ export function decideLoad(args: DecideLoadArgs): Decision {
   }
   if (args.olderPartitions === 'load') return load(`${older}; loading it because the table's olderPartitions policy is 'load'`);
   return skip(`${older}; the table's olderPartitions policy is 'skip'; use --force to load it`);
+}
+
+/**
+ * A table Forklift adopts: it holds data but has no loaded partition in the audit. Its newest data
+ * (the partition period of the MAX of its data-date column) stands in for the newest loaded
+ * partition: a partition before that period is older and follows the same rules; that period and
+ * later ones load.
+ */
+function decideAdopted(args: DecideLoadArgs, newestData: Date): Decision {
+  const { table, partitionDate, flags } = args;
+  const date = isoSecond(partitionDate);
+  const holds = `table '${table}' has no partition loaded by Forklift but holds data up to the partition ${isoSecond(newestData)} (the newest value of its data-date column)`;
+  if (partitionDate.getTime() >= newestData.getTime()) {
+    return { action: 'load', reason: `${holds}: partition ${date} is not older, loading it`, reload: false };
+  }
+  const older = `${holds}: partition ${date} is older`;
+  if (flags.force) return { action: 'load', reason: `${older}; loading it because of --force`, reload: false };
+  if (effectiveMode(args.mode, flags) === 'truncate') {
+    return { action: 'skip', reason: `${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway` };
+  }
+  if (args.olderPartitions === 'load') return { action: 'load', reason: `${older}; loading it because the table's olderPartitions policy is 'load'`, reload: false };
+  return { action: 'skip', reason: `${older}; the table's olderPartitions policy is 'skip'; use --force to load it` };
 }

@@ -4,9 +4,10 @@
  * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
-import { isoSecond } from '../dates';
+import { isoSecond, truncateDate } from '../dates';
 import { ForkliftError } from '../errors';
-import { literal, timestampLiteral } from '../identifiers';
+import { literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
+import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
 import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
@@ -103,6 +104,49 @@ export interface TableState {
   loadedFiles: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
+  /**
+   * An adopted table (it exists, and the audit has no loaded partition of it): the start of the
+   * partition period holding the newest value of its data-date column. See {@link renderNewestDataQuery}.
+   */
+  newestData?: Date;
+}
+
+/**
+ * The tables of `states` that already exist with their data-date column but have no loaded
+ * partition in the audit: tables Forklift adopts, whose newest data stands in for the newest
+ * loaded partition (as s3-to-redshift compared a key's date with the table's own data).
+ */
+export function tablesToAdopt(config: ForkliftConfig, states: ReadonlyMap<string, TableState>): string[] {
+  return [...states]
+    .filter(([name, s]) => s.newestLoaded === undefined && s.columns?.some((c) => c.name === config.tables[name]?.dataDateColumn))
+    .map(([name]) => name);
+}
+
+/** One SELECT: the MAX of each table's data-date column, as `data` rows in {@link STATE_COLUMNS} order. */
+export function renderNewestDataQuery(config: ForkliftConfig, tables: readonly string[]): string {
+  if (tables.length === 0) throw new ForkliftError('a newest-data read needs at least one table');
+  return tables
+    .map((name) => {
+      const t = config.tables[name];
+      if (!t) throw new ForkliftError(`unknown table '${name}'`);
+      return (
+        `SELECT CAST('data' AS VARCHAR(16)) AS kind, CAST(${literal(name)} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, ` +
+        `CAST(MAX(${quoteIdent(t.dataDateColumn)}) AS TIMESTAMP) AS partition_date FROM ${qualified(t.schema, name)}`
+      );
+    })
+    .join(' UNION ALL ');
+}
+
+/** Fold the rows of {@link renderNewestDataQuery} into `states` (newestData, at the table's partition granularity). */
+export function applyNewestData(config: ForkliftConfig, states: Map<string, TableState>, records: ReadonlyArray<ReadonlyArray<StateValue>>): void {
+  for (const row of records) {
+    const name = String(row[1]);
+    const newest = parseTimestamp(row[8]);
+    const t = config.tables[name];
+    const s = states.get(name);
+    if (row[0] !== 'data' || !t || !s) throw new ForkliftError(`unexpected newest-data row for '${name}'`);
+    if (newest) s.newestData = truncateDate(newest, tablePattern(t).granularity);
+  }
 }
 
 /**
