@@ -36,6 +36,9 @@ function checkReservedNames(config: ForkliftConfig): ConfigIssue[] {
     ...Object.entries(config.aggregates).map(([n, a]): [string, string, string] => [`aggregates.${n}`, n, a.schema]),
   ];
   for (const [path, name, schema] of relations) {
+    if (Buffer.byteLength(`${schema}.${name}`, 'utf8') > 127) {
+      issues.push({ path, message: `'${schema}.${name}' is the name the audit records (its table_name is VARCHAR(127)): keep schema and name within 126 bytes together` });
+    }
     if (schema === audit && (AUDIT_TABLES as readonly string[]).includes(name)) {
       issues.push({
         path,

@@ -21,6 +21,8 @@ export function guardAllows(): string {
 export interface GuardArgs {
   auditSchema: string;
   table: string;
+  /** SQL matching the table's audit rows in a `table_name` column (sql/audit.ts auditMatch); default: the bare name. */
+  match?: (column: string) => string;
   partitionDate: Date;
   /** Effective mode: `truncate` (a snapshot) also skips when a newer partition is loaded. */
   mode: string;
@@ -43,7 +45,7 @@ export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
   if (args.force) return `${create}CAST('load' AS VARCHAR(8)) AS decision, CAST(NULL AS VARCHAR(1024)) AS reason`;
   const loads = auditTable(args.auditSchema, 'loads');
-  const table = literal(args.table);
+  const match = args.match ?? ((column: string) => `${column} = ${literal(args.table)}`);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
   const loadFiles = auditTable(args.auditSchema, 'load_files');
@@ -53,19 +55,19 @@ export function renderGuard(args: GuardArgs): string {
   if (args.mode === 'append') {
     blocked =
       `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${loadFiles} lf ` +
-      `JOIN ${files} f ON f.file_key = lf.file_key WHERE lf.table_name = ${table} AND lf.partition_date = ${date})`;
+      `JOIN ${files} f ON f.file_key = lf.file_key WHERE ${match('lf.table_name')} AND lf.partition_date = ${date})`;
     blockedReason = `${literal(`${prefix}: file `)} || g.blocked || ${literal('; use --force to reload the partition')}`;
   } else {
-    const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE table_name = ${table} AND partition_date = ${date} AND status = 'loaded')`;
+    const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE ${match('table_name')} AND partition_date = ${date} AND status = 'loaded')`;
     const unknownFiles =
       `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${loadFiles} lf ` +
-      `ON lf.file_key = f.file_key AND lf.table_name = ${table} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
+      `ON lf.file_key = f.file_key AND ${match('lf.table_name')} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
     blocked = `CASE WHEN ${unknownFiles} = 0 THEN ${loadedBy} ELSE CAST(NULL AS VARCHAR(80)) END`;
     blockedReason = `${literal(`${prefix} is already loaded (by `)} || g.blocked || ${literal('); use --force to reload it')}`;
   }
   const newer =
     args.mode === 'truncate'
-      ? `(SELECT MAX(partition_date) FROM ${loads} WHERE table_name = ${table} AND partition_date > ${date} AND status = 'loaded')`
+      ? `(SELECT MAX(partition_date) FROM ${loads} WHERE ${match('table_name')} AND partition_date > ${date} AND status = 'loaded')`
       : 'CAST(NULL AS TIMESTAMP)';
   const reason =
     `CASE WHEN g.blocked IS NOT NULL THEN ${blockedReason}` +

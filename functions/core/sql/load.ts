@@ -9,7 +9,7 @@ import { ForkliftError } from '../errors';
 import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
-import { auditTable, renderAuditDdl, textFitting } from './audit';
+import { auditIdentity, auditMatch, auditTable, renderAuditDdl, textFitting } from './audit';
 import { renderCopy } from './copy';
 import { renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
@@ -74,7 +74,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     ...(partition.files.length
       ? [`INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`]
       : []),
-    renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
+    renderGuard({ auditSchema: audit, table: name, match: (column) => auditMatch(column, config, name), partitionDate: partition.date, mode: args.mode, force: args.force }),
     `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
   ];
@@ -91,7 +91,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   sqls.push(dml.insert);
   const insertStatement = sqls.length;
 
-  const keyLiterals = { id: literal(args.loadId), table: literal(name) };
+  const keyLiterals = { id: literal(args.loadId), table: literal(auditIdentity(config, name)) };
   sqls.push(
     `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
@@ -108,7 +108,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     );
   }
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
-  sqls.push(`SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ORDER BY finished_at DESC LIMIT 1`);
+  sqls.push(`SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} AND table_name = ${keyLiterals.table} ORDER BY finished_at DESC LIMIT 1`);
   return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
 }
 

@@ -9,7 +9,7 @@ import { ForkliftError } from '../errors';
 import { literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
-import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
+import { AUDIT_DDL_STATEMENTS, auditMatch, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
 
 /**
@@ -64,7 +64,9 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
   const inSchema = requests
     .map((r) => `(table_schema = ${literal(tableOf(r.table).schema)} AND table_name = ${literal(r.table)})`)
     .join(' OR ');
-  const names = requests.map((r) => literal(r.table)).join(', ');
+  // Audit rows are matched by identity (schema-qualified) or legacy bare name, and reported under the config name.
+  const owner = `CASE ${requests.map((r) => `WHEN ${auditMatch('table_name', config, r.table)} THEN ${literal(r.table)}`).join(' ')} END`;
+  const ofRequests = requests.map((r) => auditMatch('table_name', config, r.table)).join(' OR ');
   const columns =
     "SELECT CAST('column' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
       'CAST(column_name AS VARCHAR(127)) AS column_name, CAST(data_type AS VARCHAR(128)) AS data_type, ' +
@@ -72,21 +74,21 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       'CAST(numeric_scale AS INTEGER) AS numeric_scale, CAST(ordinal_position AS INTEGER) AS ordinal_position, ' +
       `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema} ORDER BY 2, 8`;
   const branches = [
-    `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
-      `FROM ${loads} WHERE status = 'loaded' AND table_name IN (${names}) GROUP BY table_name`,
+    `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
+      `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
   const candidates = requests
     .filter((r) => r.candidates.length > 0)
-    .map((r) => `(table_name = ${literal(r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
+    .map((r) => `(${auditMatch('table_name', config, r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
   if (candidates.length) {
     branches.push(
-      `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
+      `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(${owner} AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
   }
   // The ledger's files of the candidate partitions: what a top-up compares the listing with.
   const files =
-    "SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
+    `SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ` +
     `CAST(file_key AS VARCHAR(1024)) AS file_key, ${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, partition_date ` +
     `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3`;
   return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files];

@@ -114,8 +114,8 @@ describe('warehouse-state batch', () => {
       expect(visits.columns?.map((c) => c.name)).toEqual(['visit_id', 'visitor_id', 'campaign_id', 'visited_at', 'duration_ms', 'revenue', '_forklift_partition']);
       expect(visits.columns?.[5]).toEqual({ name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } });
 
-      expect(await rows(db, renderFreshness('forklift'))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
-      expect((await rows(db, renderRecentLoads('forklift', { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
+      expect(await rows(db, renderFreshness(config, ['visits']))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
+      expect((await rows(db, renderRecentLoads(config, { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
       await runBatch(db, renderFailureRecord('forklift', { loadId: 'v14', table: 'visits', finishedAt: date, error: 'COPY failed:\n bad \\ row' }));
       expect(await rows(db, "SELECT status, error FROM forklift.loads WHERE load_id = 'v14'")).toEqual([{ status: 'failed', error: 'COPY failed:  bad / row' }]);
     });
