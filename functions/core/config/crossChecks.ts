@@ -6,7 +6,7 @@ import type { ConfigIssue } from '../errors';
 import { compilePartitionPattern } from '../dates';
 import { AUDIT_TABLES } from '../sql/audit';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
-import type { AggregateConfig, ForkliftConfig } from './schema';
+import type { AggregateConfig, ForkliftConfig, TableConfig } from './schema';
 
 /** Column name → type of a table or of an aggregate's fact table. */
 export type ColumnTypes = Map<string, ColumnType>;
@@ -174,12 +174,43 @@ function checkPrefixes(config: ForkliftConfig): ConfigIssue[] {
       issues.push({ path: `tables.${a}.prefix`, message: `overlaps the manifest prefix '${config.landing.manifestPrefix}'` });
     }
     for (const [b, tb] of entries.slice(i + 1)) {
-      if (ta.prefix.startsWith(tb.prefix) || tb.prefix.startsWith(ta.prefix)) {
-        issues.push({ path: `tables.${b}.prefix`, message: `'${tb.prefix}' overlaps the prefix '${ta.prefix}' of table '${a}'` });
-      }
+      if (!(ta.prefix.startsWith(tb.prefix) || tb.prefix.startsWith(ta.prefix))) continue;
+      // Overlapping prefixes are a flat layout: fine when neither pattern can match the other's keys.
+      const shared = sharedKey(ta, tb) ?? sharedKey(tb, ta);
+      if (shared === undefined && !patternProblem(ta) && !patternProblem(tb)) continue;
+      issues.push({
+        path: `tables.${b}.prefix`,
+        message:
+          `'${tb.prefix}' overlaps the prefix '${ta.prefix}' of table '${a}'` +
+          (shared !== undefined ? `, and both partition patterns match keys such as '${shared}'` : ''),
+      });
     }
   }
   return issues;
+}
+
+/** Dates whose rendered partitions stand for every key of a pattern (varied digits, both halves of the day). */
+const SAMPLE_DATES = ['2026-11-20T13:45:56Z', '1999-01-02T03:04:05Z', '2030-12-31T23:59:59Z'].map((d) => new Date(d));
+
+function patternProblem(t: TableConfig): boolean {
+  try {
+    compilePartitionPattern(t.partition);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A key of `owner` (rendered from sample dates) that `other`'s prefix and pattern also match, if any. */
+function sharedKey(owner: TableConfig, other: TableConfig): string | undefined {
+  if (patternProblem(owner) || patternProblem(other)) return undefined;
+  const own = compilePartitionPattern(owner.partition);
+  const theirs = compilePartitionPattern(other.partition);
+  for (const date of SAMPLE_DATES) {
+    const key = owner.prefix + own.render(date) + (own.kind === 'folder' ? 'part-0000.json.gz' : '');
+    if (key.startsWith(other.prefix) && theirs.match(key.slice(other.prefix.length)) !== undefined) return key;
+  }
+  return undefined;
 }
 
 /** The columns of an aggregate's fact table (bucket, dimensions, measures), given its source's columns. */

@@ -4,6 +4,16 @@
  */
 import { count, rows, startTestPipeline, testConfig, type TestPipeline } from './helpers';
 
+function flat(partition: string) {
+  return {
+    schema: 'flat',
+    prefix: 'u4/flat/',
+    partition,
+    columns: { id: { type: 'integer', nullable: false }, at: 'date' },
+    dataDateColumn: 'at',
+  };
+}
+
 const config = testConfig({
   u1_tsv: {
     schema: 'landing',
@@ -30,6 +40,11 @@ const config = testConfig({
     dataDateColumn: 'at',
     mode: 'replace',
   },
+  // A flat layout: every table in one folder, as s3-to-redshift kept them (<table>_<date>.json).
+  page: { ...flat('page_{date:yyyy-MM-dd}.json') },
+  page_views: { ...flat('page_views_{date:yyyy-MM-dd}.json') },
+  api_page: { ...flat('{date:yyyy-MM-dd}.json'), prefix: 'u4/flat/api_page_' },
+  api_page_views: { ...flat('{date:yyyy-MM-dd}.json'), prefix: 'u4/flat/api_page_views_' },
 });
 
 let t: TestPipeline;
@@ -92,4 +107,16 @@ it('loads daily folder partitions ({date:yyyy-MM-dd}/), replacing the day', asyn
     { day: '2026-01-02', n: 2 },
     { day: '2026-01-03', n: 1 },
   ]);
+});
+
+it('flat layout: page, page_views, api_page and api_page_views in one folder each load only their own keys', async () => {
+  const body = (id: number) => `{"id": ${id}, "at": "2026-01-05"}\n`;
+  await putAndSettle([
+    { key: 'u4/flat/page_2026-01-05.json', body: body(1) },
+    { key: 'u4/flat/page_views_2026-01-05.json', body: body(2) },
+    { key: 'u4/flat/api_page_2026-01-05.json', body: body(3) },
+    { key: 'u4/flat/api_page_views_2026-01-05.json', body: body(4) },
+  ]);
+  const ids = async (table: string) => (await rows(p(), `SELECT id FROM flat.${table}`)).map((r) => r['id']);
+  expect([await ids('page'), await ids('page_views'), await ids('api_page'), await ids('api_page_views')]).toEqual([[1], [2], [3], [4]]);
 });

@@ -52,9 +52,36 @@ describe('crossCheck', () => {
     });
     expect(crossCheck(config)).toEqual([
       { path: 'tables.visits.prefix', message: "overlaps the manifest prefix 'events/visits/manifests/'" },
-      { path: 'tables.campaigns.prefix', message: "'events/' overlaps the prefix 'events/visits/' of table 'visits'" },
       { path: 'tables.campaigns.prefix', message: "overlaps the manifest prefix 'events/visits/manifests/'" },
     ]);
+  });
+
+  describe('flat layouts', () => {
+    const flat = (partitions: Record<string, [string, string]>) =>
+      schemaOnly((raw) => {
+        const t = raw.tables.campaigns!;
+        raw.tables = Object.fromEntries(Object.entries(partitions).map(([name, [prefix, partition]]) => [name, { ...t, prefix, partition }]));
+        raw.aggregates = {};
+      });
+
+    it('accepts page and page_views in one folder, and the prefixes api_page_ and api_page_views_', () => {
+      expect(
+        crossCheck(
+          flat({
+            page: ['flat/', 'page_{date:yyyy-MM-dd}.json.gz'],
+            page_views: ['flat/', 'page_views_{date:yyyy-MM-dd}.json.gz'],
+            api_page: ['flat/api_page_', '{date:yyyy-MM-dd}.json.gz'],
+            api_page_views: ['flat/api_page_views_', '{date:yyyy-MM-dd}.json.gz'],
+          }),
+        ),
+      ).toEqual([]);
+    });
+
+    it('refuses overlapping prefixes whose patterns match one key, with an example key', () => {
+      expect(crossCheck(flat({ page: ['flat/', 'page_{date:yyyy-MM-dd}.json'], page_all: ['flat/page_', '{date:yyyy-MM-dd}.json'] }))).toEqual([
+        { path: 'tables.page_all.prefix', message: "'flat/page_' overlaps the prefix 'flat/' of table 'page', and both partition patterns match keys such as 'flat/page_2026-11-20.json'" },
+      ]);
+    });
   });
 
   it('reports table column rules', () => {

@@ -57,7 +57,12 @@ describe('bad config fixtures: every problem, by path', () => {
     ],
     [
       'overlapping-prefixes.yaml',
-      [{ path: 'tables.visits_eu.prefix', message: "'events/visits/eu/' overlaps the prefix 'events/visits/' of table 'visits'" }],
+      [
+        {
+          path: 'tables.visits_eu.prefix',
+          message: "'events/visits/' overlaps the prefix 'events/visits/' of table 'visits', and both partition patterns match keys such as 'events/visits/2026-11-20T13/part-0000.json.gz'",
+        },
+      ],
     ],
     [
       'bad-partition-pattern.yaml',
