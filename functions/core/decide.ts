@@ -68,6 +68,7 @@ export function decideLoad(args: DecideLoadArgs): Decision {
     if (mode === 'truncate') {
       return skip(`${what}, but older than the newest loaded snapshot ${newest}; a snapshot is replaced only by a newer one; use --force to load it anyway`);
     }
+    if (mode === 'merge') return load(`${what}, older than the newest loaded partition ${newest}: ${MERGE_OLDER}`);
     if (args.olderPartitions === 'load') {
       return load(`${what}, older than the newest loaded partition ${newest}: reloading it because the table's olderPartitions policy is 'load'`);
     }
@@ -91,9 +92,16 @@ export function decideLoad(args: DecideLoadArgs): Decision {
   if (effectiveMode(args.mode, flags) === 'truncate') {
     return skip(`${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway`);
   }
+  if (effectiveMode(args.mode, flags) === 'merge') return load(`${older}; ${MERGE_OLDER}`);
   if (args.olderPartitions === 'load') return load(`${older}; loading it because the table's olderPartitions policy is 'load'`);
   return skip(`${older}; the table's olderPartitions policy is 'skip'; use --force to load it`);
 }
+
+/**
+ * Merge is newest-wins per key (sql/load.ts), so an older partition is always loaded: it cannot
+ * put an older row over a newer one, and skipping it would lose the keys only it has.
+ */
+const MERGE_OLDER = 'loading it: merge is newest-wins per key, so only its new keys and rows newer than the stored ones land';
 
 /**
  * A table Forklift adopts: it holds data but has no loaded partition in the audit. Its newest data
@@ -113,6 +121,7 @@ function decideAdopted(args: DecideLoadArgs, newestData: Date): Decision {
   if (effectiveMode(args.mode, flags) === 'truncate') {
     return { action: 'skip', reason: `${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway` };
   }
+  if (effectiveMode(args.mode, flags) === 'merge') return { action: 'load', reason: `${older}; ${MERGE_OLDER}`, reload: false };
   if (args.olderPartitions === 'load') return { action: 'load', reason: `${older}; loading it because the table's olderPartitions policy is 'load'`, reload: false };
   return { action: 'skip', reason: `${older}; the table's olderPartitions policy is 'skip'; use --force to load it` };
 }

@@ -149,14 +149,20 @@ function renderModeDml(a: ModeArgs): { before: string[]; insert: string; deleted
       const self = quoteIdent(a.name);
       const match = (left: string) => keyCols.map((k) => `${left}.${k} = s.${k}`).join(' AND ');
       const flag = a.cfg.deleteFlagColumn ? ` AND NOT COALESCE(s.${quoteIdent(a.cfg.deleteFlagColumn)}, FALSE)` : '';
+      const dd = quoteIdent(a.cfg.dataDateColumn);
+      // Newest wins, per key, by the data-date column: an incoming row replaces (or, flagged, deletes) a
+      // stored row only when it is at least as new (a stored NULL date is the oldest; an incoming NULL
+      // never wins over a dated row). An older update changes nothing; its new keys are inserted.
+      const wins = (stored: string) => `(${stored}.${dd} IS NULL OR s.${dd} >= ${stored}.${dd})`;
       // Duplicate keys in one partition: the row with the latest data date wins (ties: any one of them).
       const latest =
         `SELECT s.*, ROW_NUMBER() OVER (PARTITION BY ${keyCols.map((k) => `s.${k}`).join(', ')} ` +
-        `ORDER BY s.${quoteIdent(a.cfg.dataDateColumn)} DESC NULLS LAST) AS forklift_rn FROM ${a.staging} s`;
+        `ORDER BY s.${dd} DESC NULLS LAST) AS forklift_rn FROM ${a.staging} s`;
+      const kept = `NOT EXISTS (SELECT 1 FROM ${a.target} t WHERE ${match('t')})`;
       return {
-        before: [`DELETE FROM ${a.target} USING ${a.staging} s WHERE ${match(self)} AND ${a.guarded}`],
-        insert: `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM (${latest}) s WHERE s.forklift_rn = 1${flag} AND ${a.guarded}`,
-        deleted: [{ from: `${a.target} t JOIN ${a.staging} s ON ${match('t')}`, alias: 't' }],
+        before: [`DELETE FROM ${a.target} USING ${a.staging} s WHERE ${match(self)} AND ${wins(self)} AND ${a.guarded}`],
+        insert: `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM (${latest}) s WHERE s.forklift_rn = 1${flag} AND ${kept} AND ${a.guarded}`,
+        deleted: [{ from: `${a.target} t JOIN ${a.staging} s ON ${match('t')}`, alias: 't', where: wins('t') }],
       };
     }
   }

@@ -40,6 +40,17 @@ const config = testConfig({
     dataDateColumn: 'at',
     mode: 'replace',
   },
+  // A state table (merge) whose windows arrive out of order.
+  u5_state: {
+    schema: 'landing',
+    prefix: 'u5/state/',
+    partition: 'state_{date:yyyy-MM-dd}.json',
+    columns: { id: { type: 'integer', nullable: false }, v: 'varchar(20)', at: 'timestamp', gone: 'boolean' },
+    dataDateColumn: 'at',
+    mode: 'merge',
+    primaryKey: ['id'],
+    deleteFlagColumn: 'gone',
+  },
   // A flat layout: every table in one folder, as s3-to-redshift kept them (<table>_<date>.json).
   page: { ...flat('page_{date:yyyy-MM-dd}.json') },
   page_views: { ...flat('page_views_{date:yyyy-MM-dd}.json') },
@@ -119,4 +130,24 @@ it('flat layout: page, page_views, api_page and api_page_views in one folder eac
   ]);
   const ids = async (table: string) => (await rows(p(), `SELECT id FROM flat.${table}`)).map((r) => r['id']);
   expect([await ids('page'), await ids('page_views'), await ids('api_page'), await ids('api_page_views')]).toEqual([[1], [2], [3], [4]]);
+});
+
+it('merge is newest-wins: a late window adds its new keys and changes no newer row; a newer window wins', async () => {
+  const row = (id: number, v: string, at: string, gone = false) => JSON.stringify({ id, v, at, gone });
+  await putAndSettle([{ key: 'u5/state/state_2026-01-10.json', body: [row(1, 'a@10', '2026-01-10 08:00:00'), row(2, 'b@10', '2026-01-10 08:00:00')].join('\n') + '\n' }]);
+  // The window of the 8th lands late: 1 is older than the table's, 2's deletion is older, 3 is a key only it has.
+  await putAndSettle([
+    { key: 'u5/state/state_2026-01-08.json', body: [row(1, 'a@8', '2026-01-08 08:00:00'), row(2, 'b@8', '2026-01-08 08:00:00', true), row(3, 'c@8', '2026-01-08 08:00:00')].join('\n') + '\n' },
+  ]);
+  expect(await rows(p(), 'SELECT id, v FROM landing.u5_state ORDER BY id')).toEqual([
+    { id: 1, v: 'a@10' },
+    { id: 2, v: 'b@10' },
+    { id: 3, v: 'c@8' },
+  ]);
+  await putAndSettle([{ key: 'u5/state/state_2026-01-11.json', body: [row(2, 'b@11', '2026-01-11 08:00:00', true), row(3, 'c@11', '2026-01-11 08:00:00')].join('\n') + '\n' }]);
+  expect(await rows(p(), 'SELECT id, v FROM landing.u5_state ORDER BY id')).toEqual([
+    { id: 1, v: 'a@10' },
+    { id: 3, v: 'c@11' },
+  ]);
+  expect(discoverReasons('u5_state')[1]).toContain('merge is newest-wins per key');
 });

@@ -116,10 +116,10 @@ describe('decideLoad', () => {
       expect(decideLoad(args({ state, listedKeys, truncate: true }))).toMatchObject({ action: 'load', reload: true });
     });
 
-    it('an older partition: replace tops up; merge follows olderPartitions; a snapshot is never replaced by an older one', () => {
+    it('an older partition: replace and merge (newest-wins) top up; a snapshot is never replaced by an older one', () => {
       const older = { ...state, newestLoaded: d('2026-11-21T00:00:00Z') };
       expect(decideLoad(args({ mode: 'replace', state: older, listedKeys }))).toMatchObject({ action: 'load', reload: true });
-      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys }))).toMatchObject({ action: 'skip', reason: expect.stringContaining("olderPartitions policy is 'skip'") });
+      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys }))).toMatchObject({ action: 'load', reload: true, reason: expect.stringContaining('merge is newest-wins per key') });
       expect(decideLoad(args({ mode: 'merge', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({ action: 'load', reload: true });
       expect(decideLoad(args({ mode: 'truncate', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({
         action: 'skip',
@@ -155,7 +155,7 @@ describe('decideLoad', () => {
     ['truncate', 'load', false, false, 'skip', snapshotSkip],
     ['truncate', 'load', true, false, 'load', `${older}; loading it because of --force`],
     ['replace', 'load', false, false, 'load', `${older}; loading it because the table's olderPartitions policy is 'load'`],
-    ['merge', 'skip', false, false, 'skip', `${older}; the table's olderPartitions policy is 'skip'; use --force to load it`],
+    ['merge', 'skip', false, false, 'load', `${older}; loading it: merge is newest-wins per key, so only its new keys and rows newer than the stored ones land`],
   ])('older partition, mode %s, policy %s, force %s, truncate flag %s → %s', (mode, olderPartitions, force, truncate, action, reason) => {
     const decision = decideLoad(args({ mode, olderPartitions, force, truncate, partitionDate: OLDER }));
     expect(decision).toEqual(action === 'load' ? { action, reason, reload: false } : { action, reason });

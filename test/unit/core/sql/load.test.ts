@@ -233,6 +233,36 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     ]);
   });
 
+  it('merge is newest-wins per key: a late, older window never replaces or deletes newer rows, and its new keys are inserted', async () => {
+    const cu = (id: number, name: string, at: string, deleted = false): FixtureRow => ({
+      customer_id: String(id),
+      name: `'${name}'`,
+      updated_at: `'${at}'`,
+      deleted: String(deleted),
+    });
+    const day = (d: string, id: string) => ({ partition: partition('customers', `${d}T00:00:00Z`, `${d}T23:59:59Z`), loadId: id });
+    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-10', 'n1'))).sqls, [
+      cu(11, 'kim v10', '2026-12-10 01:00:00'),
+      cu(12, 'lee v10', '2026-12-10 01:00:00'),
+    ]);
+    // The window of the 8th arrives late: 11 and 12 are older than the table's, 13 is new, 12's deletion is older.
+    const late = await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-08', 'n2'))).sqls, [
+      cu(11, 'kim v8', '2026-12-08 01:00:00'),
+      cu(12, 'lee', '2026-12-08 01:00:00', true),
+      cu(13, 'max v8', '2026-12-08 01:00:00'),
+    ]);
+    expect(late[0]).toMatchObject({ status: 'loaded' });
+    // A newer window for the same keys wins, including a deletion.
+    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-11', 'n3'))).sqls, [
+      cu(12, 'lee', '2026-12-11 01:00:00', true),
+      cu(13, 'max v11', '2026-12-11 01:00:00'),
+    ]);
+    expect(await rows(db, 'SELECT customer_id AS id, name FROM crm.customers WHERE customer_id > 10 ORDER BY 1')).toEqual([
+      { id: 11, name: 'kim v10' },
+      { id: 13, name: 'max v11' },
+    ]);
+  });
+
   it('rolls back everything when a statement fails (no loads row, no rows)', async () => {
     const batch = renderLoadBatch(args('visits', 'append', { partition: partition('visits', '2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z'), loadId: 'bad' }));
     await expect(runBatch(db, batch.sqls, [{ visit_id: "'x'", visitor_id: 'NULL', campaign_id: '1', visited_at: "'2026-11-20 15:00:00'" }])).rejects.toThrow();
