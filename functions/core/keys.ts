@@ -108,6 +108,7 @@ export function matchKey(config: ForkliftConfig, key: string): KeyMatch {
   const table = matching[0] ?? under[0];
   if (table === undefined) return { kind: 'ignored', key, reason: 'not under the prefix of any table' };
   const t = config.tables[table]!;
+  if (!t.enabled && matching.length === 1) return { kind: 'ignored', key, table, reason: `table '${table}' is disabled (enabled: false)` };
   const reject = (reason: string): KeyMatch => ({ kind: 'rejected', key, table, reason });
   if (matching.length === 0 && under.length > 1) {
     return reject(`matches none of the partition patterns of the tables under its prefix: ${under.map((n) => `'${n}' (${config.tables[n]!.prefix}${config.tables[n]!.partition})`).join(', ')}`);

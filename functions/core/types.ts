@@ -27,7 +27,7 @@ export type KeyMatch =
       /** True for the table's completeness marker file (never loaded). */
       isMarker: boolean;
     }
-  | { kind: 'ignored'; key: string; reason: string }
+  | { kind: 'ignored'; key: string; reason: string; /** Set when the key is a disabled table's. */ table?: string }
   | { kind: 'rejected'; key: string; table: string; reason: string };
 
 /** A partition and the objects that make it up. */

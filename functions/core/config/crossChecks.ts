@@ -309,6 +309,9 @@ function checkAggregates(config: ForkliftConfig): ConfigIssue[] {
       if (inCycle(config, name)) issues.push({ path: `${at}.source`, message: 'aggregate sources form a cycle' });
       continue;
     }
+    if (a.enabled && config.aggregates[a.source]?.enabled === false) {
+      issues.push({ path: `${at}.enabled`, message: `its source aggregate '${a.source}' is disabled: disable '${name}' too, or enable '${a.source}'` });
+    }
     const source = tableColumns(a.source) ?? resolved.get(a.source);
     if (!source) continue;
     const sourceGrain = config.aggregates[a.source]?.grain;

@@ -62,6 +62,7 @@ const completeness = z.union([
 ]);
 
 const table = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: discover ignores the table\'s keys (logged with the reason); the CLI still loads it when named'),
   schema: identifier.default('public').describe('Redshift schema of the target table'),
   prefix: s3Key.describe('where the table\'s objects land, e.g. events/visits/'),
   partition: z
@@ -92,6 +93,7 @@ const measure = z.strictObject({
 });
 
 const aggregate = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: loads of its source skip it; the CLI still recomputes it when named'),
   schema: identifier.default('public').describe('Redshift schema of the fact table'),
   source: identifier.describe('the table (or aggregate) this one is computed from'),
   timeColumn: identifier.describe('source column bucketed into the grain; `bucket` when the source is an aggregate'),

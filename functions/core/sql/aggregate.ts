@@ -30,9 +30,9 @@ export interface AggregateBatch {
   steps: StepRef[];
 }
 
-/** The aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
+/** The enabled aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
 export function aggregatesFedBy(config: ForkliftConfig, table: string): string[] {
-  return aggregateOrder(config).filter((a) => rootTable(config, a) === table);
+  return aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled && rootTable(config, a) === table);
 }
 
 /** Renders the aggregate batch. */

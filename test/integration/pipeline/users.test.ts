@@ -51,6 +51,15 @@ const config = testConfig({
     primaryKey: ['id'],
     deleteFlagColumn: 'gone',
   },
+  // Turned off: discover ignores its keys.
+  u6_off: {
+    enabled: false,
+    schema: 'landing',
+    prefix: 'u6/off/',
+    partition: 'off_{date:yyyy-MM-dd}.json',
+    columns: { id: { type: 'integer', nullable: false }, at: 'date' },
+    dataDateColumn: 'at',
+  },
   // A flat layout: every table in one folder, as s3-to-redshift kept them (<table>_<date>.json).
   page: { ...flat('page_{date:yyyy-MM-dd}.json') },
   page_views: { ...flat('page_views_{date:yyyy-MM-dd}.json') },
@@ -99,7 +108,7 @@ describe('adopting a table that already holds data', () => {
     expect(await count(p(), 'SELECT COUNT(*) AS n FROM legacy.u2_adopted')).toBe(2);
 
     await putAndSettle([{ key: 'u2/adopted/u2_adopted_2026-01-06.json', body: '{"id": 4, "at": "2026-01-06", "v": 9}\n' }]);
-    expect(discoverReasons('u2_adopted')[1]).toContain('partition 2026-01-06T00:00:00Z is not older, loading it');
+    expect(discoverReasons('u2_adopted')).toContainEqual(expect.stringContaining('partition 2026-01-06T00:00:00Z is not older, loading it'));
     // The existing rows are kept (they have no _forklift_partition: Forklift adds the column and leaves them alone).
     expect(await rows(p(), 'SELECT id, _forklift_partition AS p FROM legacy.u2_adopted ORDER BY id')).toEqual([
       { id: 1, p: null },
@@ -149,5 +158,13 @@ it('merge is newest-wins: a late window adds its new keys and changes no newer r
     { id: 1, v: 'a@10' },
     { id: 3, v: 'c@11' },
   ]);
-  expect(discoverReasons('u5_state')[1]).toContain('merge is newest-wins per key');
+  expect(discoverReasons('u5_state')).toContainEqual(expect.stringContaining('is older than the newest loaded partition 2026-01-10T00:00:00Z; loading it: merge is newest-wins per key'));
+});
+
+it('enabled: false: discover ignores the table\'s keys and logs why; nothing is loaded', async () => {
+  await putAndSettle([{ key: 'u6/off/off_2026-01-05.json', body: '{"id": 1, "at": "2026-01-05"}\n' }]);
+  expect(t.log.entries.filter((e) => e.fields?.['table'] === 'u6_off').map((e) => [e.level, e.message, e.fields?.['reason']])).toEqual([
+    ['info', 'key ignored', "table 'u6_off' is disabled (enabled: false)"],
+  ]);
+  expect(await count(p(), "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'u6_off'")).toBe(0);
 });

@@ -192,3 +192,15 @@ describe('flat layouts: tables whose prefixes overlap', () => {
     expect(watchedPrefixes(cfg)).toEqual(['events/visits/', 'dims/campaigns/']);
   });
 });
+
+describe('enabled: false', () => {
+  it("ignores a disabled table's keys, saying why", () => {
+    const off = config((raw) => (raw.tables.visits!.enabled = false));
+    expect(matchKey(off, 'events/visits/2026-11-20T13/part-0001.json.gz')).toEqual({
+      kind: 'ignored',
+      key: 'events/visits/2026-11-20T13/part-0001.json.gz',
+      table: 'visits',
+      reason: "table 'visits' is disabled (enabled: false)",
+    });
+  });
+});

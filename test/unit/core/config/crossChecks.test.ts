@@ -155,6 +155,16 @@ describe('crossCheck', () => {
     });
   });
 
+  it('refuses an enabled aggregate computed from a disabled one', () => {
+    const config = schemaOnly((raw) => {
+      raw.aggregates!.visits_hourly!.enabled = false;
+      raw.aggregates!.visits_daily = { source: 'visits_hourly', timeColumn: 'bucket', grain: 'day', measures: { visits: { fn: 'sum', column: 'visits' } } };
+    });
+    expect(crossCheck(config)).toEqual([
+      { path: 'aggregates.visits_daily.enabled', message: "its source aggregate 'visits_hourly' is disabled: disable 'visits_daily' too, or enable 'visits_hourly'" },
+    ]);
+  });
+
   it('refuses a nullable primary key on a merge table', () => {
     const config = schemaOnly((raw) => {
       raw.tables.campaigns!.mode = 'merge';
