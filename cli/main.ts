@@ -1,5 +1,5 @@
 /**
- * The `forklift` CLI: validate, plan, reload, backfill, status, query, against the local stack
+ * The `forklift` CLI: init, validate, plan, reload, backfill, status, query, against the local stack
  * (`--local`) or AWS (`--outputs` / `--state-machine-arn`). `buildProgram` takes the
  * writers (tests capture them) and optional overrides (an injected target, a clock);
  * `main` returns the exit code: 0 ok, 1 a run failed, 2 usage or config problems.
@@ -7,6 +7,7 @@
 import './sdkWarning'; // first: before any AWS SDK client exists
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill';
+import { registerInit } from './commands/init';
 import { registerPlan } from './commands/plan';
 import { registerQuery } from './commands/query';
 import { registerReload } from './commands/reload';
@@ -48,6 +49,7 @@ export function buildProgram(io: Io, overrides: CliOverrides = {}): Program {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
   const ctx = createContext(io, () => program.opts<GlobalOptions>(), overrides);
+  registerInit(program, ctx, done);
   registerValidate(program, ctx, done);
   registerPlan(program, ctx, done);
   registerReload(program, ctx, done);
