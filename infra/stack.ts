@@ -14,7 +14,7 @@ import { EnvVar, type FunctionName } from '../functions/core/metricNames';
 import { Alarms } from './alarms';
 import { Dashboard } from './dashboard';
 import { ObjectEvents } from './events';
-import { DISCOVER_RESERVED_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
+import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
 import { Landing } from './landing';
 import { LoadStateMachine } from './loadStateMachine';
 import { acknowledgeBucketNotificationsHandler, acknowledgePrefixWildcards, acknowledgeStarResource } from './nag';
@@ -35,6 +35,8 @@ export interface ForkliftStackProps extends StackProps {
   readonly workgroupArn?: string;
   /** Test-only: entry files other than functions/<name>/handler.ts. */
   readonly functionEntries?: Partial<Record<FunctionName, string>>;
+  /** discover's reserved concurrency (context `discoverReservedConcurrency`); omitted = none (needs quota >= 100 + N). */
+  readonly discoverReservedConcurrency?: number;
 }
 
 /** The deployed pipeline. */
@@ -58,6 +60,7 @@ export class ForkliftStack extends Stack {
       configDocument: props.configDocument,
       tracing,
       ...(props.functionEntries ? { entries: props.functionEntries } : {}),
+      ...(props.discoverReservedConcurrency !== undefined ? { discoverReservedConcurrency: props.discoverReservedConcurrency } : {}),
     });
     const fns = this.functions.byName;
 
@@ -68,7 +71,7 @@ export class ForkliftStack extends Stack {
       prefixes: tablePrefixes,
       discover: fns.discover,
       discoverTimeout: FUNCTION_SETTINGS.discover.timeout,
-      maxConcurrency: DISCOVER_RESERVED_CONCURRENCY,
+      maxConcurrency: DISCOVER_MAX_CONCURRENCY,
     });
 
     this.load = new LoadStateMachine(this, 'LoadStateMachine', {

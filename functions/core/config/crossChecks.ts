@@ -7,6 +7,7 @@ import { compilePartitionPattern } from '../dates';
 import { AUDIT_TABLES } from '../sql/audit';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
 import type { AggregateConfig, ForkliftConfig, TableConfig } from './schema';
+import { encodingIssues, loadBatchIssues } from '../sql/limits';
 
 /** Column name → type of a table or of an aggregate's fact table. */
 export type ColumnTypes = Map<string, ColumnType>;
@@ -21,6 +22,8 @@ export function crossCheck(config: ForkliftConfig): ConfigIssue[] {
     ...checkAggregates(config),
     ...checkReservedNames(config),
     ...checkFactColumnNames(config),
+    ...loadBatchIssues(config),
+    ...encodingIssues(config),
   ];
 }
 
@@ -39,10 +42,10 @@ function checkReservedNames(config: ForkliftConfig): ConfigIssue[] {
     if (Buffer.byteLength(`${schema}.${name}`, 'utf8') > 127) {
       issues.push({ path, message: `'${schema}.${name}' is the name the audit records (its table_name is VARCHAR(127)): keep schema and name within 126 bytes together` });
     }
-    if (schema === audit && (AUDIT_TABLES as readonly string[]).includes(name)) {
+    if (schema === audit && ((AUDIT_TABLES as readonly string[]).includes(name) || name.startsWith('ledger__'))) {
       issues.push({
         path,
-        message: `'${schema}.${name}' is one of Forklift's audit tables (${AUDIT_TABLES.join(', ')} in warehouse.auditSchema '${audit}'): rename it or use another schema`,
+        message: `'${schema}.${name}' is one of Forklift's audit tables (${AUDIT_TABLES.join(', ')}, ledger__* in warehouse.auditSchema '${audit}'): rename it or use another schema`,
       });
     }
   }

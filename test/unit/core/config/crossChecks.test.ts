@@ -135,7 +135,7 @@ describe('crossCheck', () => {
         (raw) => (raw.tables.campaigns!.schema = 'forklift', raw.tables.loads = raw.tables.campaigns!, delete raw.tables.campaigns),
         {
           path: 'tables.loads',
-          message: "'forklift.loads' is one of Forklift's audit tables (loads, load_files, affected_hours in warehouse.auditSchema 'forklift'): rename it or use another schema",
+          message: "'forklift.loads' is one of Forklift's audit tables (loads, load_files, affected_hours, ledger__* in warehouse.auditSchema 'forklift'): rename it or use another schema",
         },
       ],
       [
@@ -143,7 +143,7 @@ describe('crossCheck', () => {
         (raw) => ((raw.warehouse.auditSchema = 'facts'), (raw.aggregates!.affected_hours = raw.aggregates!.visitors_daily!), delete raw.aggregates!.visitors_daily),
         {
           path: 'aggregates.affected_hours',
-          message: "'facts.affected_hours' is one of Forklift's audit tables (loads, load_files, affected_hours in warehouse.auditSchema 'facts'): rename it or use another schema",
+          message: "'facts.affected_hours' is one of Forklift's audit tables (loads, load_files, affected_hours, ledger__* in warehouse.auditSchema 'facts'): rename it or use another schema",
         },
       ],
     ])('refuses %s', (_title, edit, issue) => {
