@@ -4,6 +4,7 @@
  * statement that fails on AWS fails locally too.
  */
 import { ForkliftError } from '../../functions/core/errors';
+import { alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
@@ -16,7 +17,7 @@ export class SqlRejectedError extends ForkliftError {
 
 /** What to run for one statement after translation. */
 export type Translated =
-  | { kind: 'sql'; sql: string; params: string[]; before: string[] }
+  | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
   | { kind: 'copy'; tokens: Token[] }
   | { kind: 'noop' };
 
@@ -78,12 +79,20 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   }
   rejectCatalogMixedWithTables(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
+  const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
+  if (alteredSortKey) {
+    const create = createSortKeyIndex(alteredSortKey);
+    return { kind: 'sql', sql: dropSortKeyIndex(alteredSortKey), params: [], before: [], after: create ? [create] : [] };
+  }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
+  const sortKey = first === 'CREATE' && isDdl ? createTableSortKey(sig) : undefined;
+  const sortKeyIndex = sortKey ? createSortKeyIndex(sortKey) : undefined;
   let out = tokens;
   if (isDdl) {
     rejectPostgresOnlyTypes(sig);
@@ -93,7 +102,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   out = rewriteExpressions(out);
   if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyIndex ? [sortKeyIndex] : [] };
 }
 
 const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);

@@ -96,6 +96,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
     } else {
       for (const pre of t.before) await env.db.exec(pre);
       const res = await env.db.query<unknown[]>(t.sql, t.params, { rowMode: 'array', parsers: TEXT_PARSERS });
+      for (const post of t.after) await env.db.exec(post);
       const command = (res.command ?? '').toUpperCase().split(' ')[0] ?? '';
       if (res.fields.length > 0) {
         sub.hasResultSet = true;
