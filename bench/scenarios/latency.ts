@@ -8,10 +8,12 @@
  * - the aggregates committed (the last aggregate batch FINISHED);
  * - the execution's stop.
  * Plus the gaps the state machine adds: load batch finished → aggregate batch submitted (poll
- * lag + outcome read), aggregate batch finished → execution stopped (poll lag + report).
+ * lag + outcome read), aggregate batch finished → execution stopped (poll lag + report); and
+ * what AWS bills per load (BENCHMARKS.md, cost): states entered, Data API calls by action,
+ * Lambda invocations and their in-process durations (no network: a floor for AWS).
  */
 import type { StatementRecord } from '../../local/redshift-data/statements';
-import { exampleConfig, hourAt, isCopy, recordFinished, round, scalar, startBenchPipeline, visitsPartition, type Figures, type Scenario } from '../lib';
+import { exampleConfig, hourAt, isCopy, recordFinished, round, scalar, startBenchPipeline, statesEntered, visitsPartition, type Figures, type Scenario } from '../lib';
 
 const SIZES = { small: { rows: 100, files: 1 }, large: { rows: 100_000, files: 4 } } as const;
 
@@ -35,6 +37,11 @@ async function measure(size: keyof typeof SIZES): Promise<Figures> {
     const last = (rs: StatementRecord[]) => rs.reduce((a, r) => (r.updatedAt.getTime() > a.updatedAt.getTime() ? r : a));
     const lastLoad = last(loads);
     const lastAgg = last(aggs);
+    const calls = executions.flatMap((e) => p.stack.stepFunctions.server.executionStats(e.executionArn).taskCalls);
+    const lambdaMs = (name: string) =>
+      calls.filter((c) => c.resource.endsWith(`:function:forklift-${name}`)).reduce((n, c) => n + ((c.endedAt?.getTime() ?? 0) - c.startedAt.getTime()), 0);
+    let states = 0;
+    for (const e of executions) states += await statesEntered(p, e.executionArn);
     const start = Math.min(...executions.map((e) => e.startDate!.getTime()));
     const stop = Math.max(...executions.map((e) => e.stopDate!.getTime()));
     return {
@@ -47,6 +54,15 @@ async function measure(size: keyof typeof SIZES): Promise<Figures> {
       aggregate_batch_ms: round(lastAgg.durationNs / 1e6),
       load_finished_to_aggregates_submitted_ms: lastAgg.createdAt.getTime() - lastLoad.updatedAt.getTime(),
       aggregates_finished_to_execution_stop_ms: stop - lastAgg.updatedAt.getTime(),
+      states_entered: states,
+      data_api_submissions_in_executions: calls.filter((c) => c.action === 'executeStatement' || c.action === 'batchExecuteStatement').length,
+      describe_statement_calls: calls.filter((c) => c.action === 'describeStatement').length,
+      get_statement_result_calls: calls.filter((c) => c.action === 'getStatementResult').length,
+      data_api_submissions_total: p.stack.redshiftData.server.stats.submissions,
+      discover_invocations: bench.discoverInvocations(),
+      lambda_task_calls: calls.filter((c) => c.resource.includes(':function:')).length,
+      prepare_ms: lambdaMs('prepare'),
+      report_ms: lambdaMs('report'),
     };
   } finally {
     await bench.stop();
