@@ -4,7 +4,7 @@
  * statement that fails on AWS fails locally too.
  */
 import { ForkliftError } from '../../functions/core/errors';
-import { alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex } from './sortKey';
+import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
@@ -18,7 +18,7 @@ export class SqlRejectedError extends ForkliftError {
 /** What to run for one statement after translation. */
 export type Translated =
   | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
-  | { kind: 'copy'; tokens: Token[] }
+  | { kind: 'copy'; tokens: Token[]; after: string[] }
   | { kind: 'noop' };
 
 /** Where the statement runs: inside a BatchExecuteStatement or alone. */
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS public.stl_load_errors (
   filename character(256), line_number bigint, colname character(127), type character(10), col_length character(10),
   position integer, raw_line character(1024), raw_field_value character(1024), err_code integer, err_reason character(100)
 );
-`;
+${SORT_KEY_INIT_SQL}`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
@@ -64,7 +64,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   const tokens = tokenize(statement);
   const sig = significant(tokens);
   const first = keyword(sig[0]);
-  if (first === 'COPY') return { kind: 'copy', tokens };
+  if (first === 'COPY') return { kind: 'copy', tokens, after: sortKeyRefresh(sig) };
   if (first === 'UNLOAD') throw new SqlRejectedError('UNLOAD is not supported by the local Data API');
   if (first === 'TRUNCATE' && ctx.inBatch) {
     throw new SqlRejectedError('TRUNCATE commits implicitly in Redshift; use DELETE inside a transaction');
@@ -82,8 +82,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
   const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
   if (alteredSortKey) {
-    const create = createSortKeyIndex(alteredSortKey);
-    return { kind: 'sql', sql: dropSortKeyIndex(alteredSortKey), params: [], before: [], after: create ? [create] : [] };
+    return { kind: 'sql', sql: dropSortKeyIndex(alteredSortKey), params: [], before: [], after: createSortKeyIndex(alteredSortKey) };
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
@@ -92,7 +91,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     return { kind: 'noop' };
   }
   const sortKey = first === 'CREATE' && isDdl ? createTableSortKey(sig) : undefined;
-  const sortKeyIndex = sortKey ? createSortKeyIndex(sortKey) : undefined;
+  const sortKeyAfter = sortKey ? createSortKeyIndex(sortKey) : sortKeyRefresh(sig);
   let out = tokens;
   if (isDdl) {
     rejectPostgresOnlyTypes(sig);
@@ -102,7 +101,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   out = rewriteExpressions(out);
   if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyIndex ? [sortKeyIndex] : [] };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
 }
 
 const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);

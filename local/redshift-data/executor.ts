@@ -92,6 +92,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
         t.tokens,
       );
       await env.db.query("SELECT set_config('forklift.last_copy_count', $1, false)", [String(loaded)]);
+      for (const post of t.after) await env.db.exec(post);
       sub.resultRows = loaded;
     } else {
       for (const pre of t.before) await env.db.exec(pre);

@@ -12,8 +12,32 @@
  *
  * The index is named `<table>_sortkey` in the table's schema: `ALTER TABLE … ALTER SORTKEY`
  * replaces it, and `ALTER SORTKEY NONE` or `AUTO` drops it.
+ *
+ * Zone maps are current as soon as a block is written; a BRIN index only summarizes new pages
+ * when asked (autovacuum, which PGlite lacks), and the planner only picks it with the column's
+ * correlation statistic. So after every INSERT or COPY into a table with a sort key, the same
+ * transaction summarizes the new pages and refreshes the sort-key columns' statistics (sampled
+ * lightly: STATISTICS 10, i.e. 3,000 rows; only their correlation matters here).
  */
 import { type Token, identName, keyword } from './sqlText';
+
+/** Run at every start (with dialect.ts INIT_SQL): refreshes a table's sort-key index, if it has one. */
+export const SORT_KEY_INIT_SQL = `
+CREATE OR REPLACE FUNCTION public.forklift_sortkey_refresh(rel regclass) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE idx regclass; cols text;
+BEGIN
+  SELECT i.indexrelid::regclass, string_agg(quote_ident(a.attname), ', ') INTO idx, cols
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class tc ON tc.oid = i.indrelid
+  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+  WHERE i.indrelid = rel AND ic.relname = left(tc.relname || '_sortkey', 63)
+  GROUP BY i.indexrelid;
+  IF idx IS NULL THEN RETURN; END IF;
+  PERFORM brin_summarize_new_values(idx);
+  EXECUTE format('ANALYZE %s (%s)', rel, cols);
+END $$;
+`;
 
 /** A table's sort key as its DDL declares it. */
 export interface SortKey {
@@ -104,10 +128,24 @@ export function dropSortKeyIndex(key: SortKey): string {
   return `DROP INDEX IF EXISTS ${key.schema === undefined ? '' : `${quote(key.schema)}.`}${quote(indexName(key))}`;
 }
 
-/** Creates the table's sort-key index; undefined when the key has no columns (NONE, AUTO). */
-export function createSortKeyIndex(key: SortKey): string | undefined {
+/** Creates the table's sort-key index (and light statistics on its columns); [] when the key has no columns (NONE, AUTO). */
+export function createSortKeyIndex(key: SortKey): string[] {
   const columns = key.interleaved ? key.columns : key.columns.slice(0, 1);
-  if (columns.length === 0) return undefined;
+  if (columns.length === 0) return [];
   const table = `${key.schema === undefined ? '' : `${quote(key.schema)}.`}${quote(key.table)}`;
-  return `CREATE INDEX IF NOT EXISTS ${quote(indexName(key))} ON ${table} USING brin (${columns.map(quote).join(', ')})`;
+  return [
+    `CREATE INDEX IF NOT EXISTS ${quote(indexName(key))} ON ${table} USING brin (${columns.map(quote).join(', ')})`,
+    ...columns.map((c) => `ALTER TABLE ${table} ALTER COLUMN ${quote(c)} SET STATISTICS 10`),
+    `SELECT public.forklift_sortkey_refresh('${table.replace(/'/g, "''")}'::regclass)`,
+  ];
+}
+
+/** After `INSERT INTO t …` or `COPY t …` (significant tokens): keep t's sort-key index current ([] for other statements). */
+export function sortKeyRefresh(sig: Token[]): string[] {
+  const first = keyword(sig[0]);
+  const at = first === 'COPY' ? 1 : first === 'INSERT' && keyword(sig[1]) === 'INTO' ? 2 : -1;
+  const name = at < 0 ? undefined : tableName(sig, at);
+  if (!name) return [];
+  const table = `${name.schema === undefined ? '' : `${quote(name.schema)}.`}${quote(name.table)}`;
+  return [`SELECT public.forklift_sortkey_refresh('${table.replace(/'/g, "''")}'::regclass)`];
 }
