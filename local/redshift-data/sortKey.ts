@@ -16,8 +16,9 @@
  * Zone maps are current as soon as a block is written; a BRIN index only summarizes new pages
  * when asked (autovacuum, which PGlite lacks), and the planner only picks it with the column's
  * correlation statistic. So after every INSERT or COPY into a table with a sort key, the same
- * transaction summarizes the new pages and refreshes the sort-key columns' statistics (sampled
- * lightly: STATISTICS 10, i.e. 3,000 rows; only their correlation matters here).
+ * transaction summarizes the new pages, and gathers the sort-key columns' statistics once the
+ * table has rows (sampled lightly: STATISTICS 10, i.e. 3,000 rows; only their correlation
+ * matters here, and appends in time order keep it).
  */
 import { type Token, identName, keyword } from './sqlText';
 
@@ -35,7 +36,10 @@ BEGIN
   GROUP BY i.indexrelid;
   IF idx IS NULL THEN RETURN; END IF;
   PERFORM brin_summarize_new_values(idx);
-  EXECUTE format('ANALYZE %s (%s)', rel, cols);
+  -- Statistics once the table has rows: the correlation of time-ordered appends stays put.
+  IF NOT EXISTS (SELECT 1 FROM pg_statistic WHERE starelid = rel) THEN
+    EXECUTE format('ANALYZE %s (%s)', rel, cols);
+  END IF;
 END $$;
 `;
 
