@@ -13,9 +13,10 @@ import { scenario as history } from './scenarios/history';
 import { scenario as lateHour } from './scenarios/late-hour';
 import { scenario as latency } from './scenarios/latency';
 import { scenario as normalLoad } from './scenarios/normal-load';
+import { scenario as polling } from './scenarios/polling';
 import { scenario as scale } from './scenarios/scale';
 
-const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, scale, history, latency];
+const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, scale, history, latency];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
