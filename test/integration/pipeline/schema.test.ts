@@ -74,7 +74,7 @@ it('an incompatible type change fails the execution before touching data, with a
   // The state read's load prerequisites (CREATE TABLE IF NOT EXISTS: a no-op on the existing table) touch nothing.
   const touched = statementsSince(p, mark).filter((s) => /\bev_type\b/.test(s) && /^\s*(COPY|INSERT INTO "?landing|DELETE|ALTER|CREATE TABLE (?!IF NOT EXISTS))/i.test(s));
   expect(touched).toEqual([]);
-  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'ev_type' ORDER BY finished_at")).toEqual([
+  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'landing.ev_type' ORDER BY finished_at")).toEqual([
     { load_id: 'ev_type-20261120T100000', status: 'loaded', error: null },
     { load_id: 'ev_type-20261120T110000', status: 'failed', error: expect.stringContaining("column 'v'") },
   ]);
