@@ -9,7 +9,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
+import { aggregateScope, planAggregateBatch, type AggregatePlan } from '../core/aggregateRun';
 import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
+import { readAggregateWork } from '../adapters/aggregates';
+import { joinSteps, type DescribedBatch } from '../report/handler';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
@@ -23,6 +26,8 @@ export interface PrepareEvent {
   execution: string;
   /** `$$.Execution.StartTime`. */
   startedAt: string;
+  /** `aggregates`: PlanAggregates, after the load committed (or for an aggregate-only run): the next aggregate batch. */
+  phase?: 'aggregates';
 }
 
 /** What Prepare needs. */
@@ -48,13 +53,40 @@ export function loadInputOf(state: Record<string, unknown>): LoadInput {
   return input as LoadInput;
 }
 
-/** Build the Prepare handler. */
-export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) => Promise<PreparedPlan> {
+/** Build the Prepare handler (and its PlanAggregates phase). */
+export function createPrepareHandler(deps: PrepareDeps): {
+  (event: PrepareEvent & { phase?: undefined }): Promise<PreparedPlan>;
+  (event: PrepareEvent & { phase: 'aggregates' }): Promise<AggregatePlan>;
+  (event: PrepareEvent): Promise<PreparedPlan | AggregatePlan>;
+} {
   const { config, log } = deps;
   const target = warehouseTarget(config.warehouse);
   const bucket = config.landing.bucketName;
 
-  return async (event) => {
+  const planAggregates = async (event: PrepareEvent): Promise<AggregatePlan> => {
+    const input = loadInputOf(event.input);
+    const previous = event.input['aggregatePlan'] as AggregatePlan | undefined;
+    const plannedTable = (event.input['plan'] as { table?: string } | undefined)?.table;
+    const scopeInput = { ...input, ...(input.table === undefined && plannedTable ? { table: plannedTable } : {}) };
+    const { pending, existing } = await readAggregateWork(deps.warehouse, config, aggregateScope(config, scopeInput), event.execution);
+    const plan = planAggregateBatch({
+      config,
+      input: scopeInput,
+      loadId: event.execution,
+      target,
+      ...(previous ? { previous } : {}),
+      ...(previous?.request ? { finished: joinSteps(previous.steps, undefined, event.input['aggregate'] as DescribedBatch | undefined) } : {}),
+      pending,
+      existing,
+      now: deps.now(),
+      pollSeconds: deps.pollSeconds ?? 2,
+    });
+    log.info(plan.request ? 'aggregate batch planned' : 'no aggregate batch', { loadId: event.execution, iteration: plan.iteration, reason: plan.reason, statements: plan.request?.Sqls.length });
+    for (const b of plan.backfills ?? []) log.warn('a fact table gained columns: their history is empty until a backfill', { command: b });
+    return plan;
+  };
+
+  const prepare = async (event: PrepareEvent): Promise<PreparedPlan> => {
     const input = loadInputOf(event.input);
     const startedAt = new Date(event.startedAt);
     const now = deps.now();
@@ -80,6 +112,9 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) =
     }
     return { ...plan, startedAt: startedAt.toISOString() };
   };
+
+  const handle = (event: PrepareEvent): Promise<PreparedPlan | AggregatePlan> => (event.phase === 'aggregates' ? planAggregates(event) : prepare(event));
+  return handle as ReturnType<typeof createPrepareHandler>;
 
   async function list(input: LoadInput): Promise<ObjectInfo[]> {
     if (input.files !== undefined) {
