@@ -171,7 +171,7 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
   if (batch.remaining.length > 0 || more || (range && rangeTodo.length > 0)) plan.more = true;
   if (batch.addedColumns.length) {
     plan.backfills = batch.addedColumns.map(
-      (c) => `forklift backfill --aggregate ${c.aggregate} --start <first day of history> --end <today>  # new column(s) ${c.columns.join(', ')}`,
+      (c) => `forklift backfill --aggregate ${c.aggregate} --start-date <first day of history> --end-date <today>  # new column(s) ${c.columns.join(', ')}`,
     );
   }
   return plan;
