@@ -96,12 +96,12 @@ export interface PlanResult {
 }
 
 /**
- * First waits of the state machine's two polling loops; each further poll waits
+ * First wait of the load polling loop (the aggregate loop's is `$.aggregatePlan.wait`); each further poll waits
  * `pollSeconds` longer (linear back-off), so a statement queued behind others
  * costs few state transitions.
  */
-function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait' | 'aggregateWait'> {
-  return { loadWait: { seconds: pollSeconds }, aggregateWait: { seconds: pollSeconds } };
+function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait'> {
+  return { loadWait: { seconds: pollSeconds } };
 }
 
 /** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */

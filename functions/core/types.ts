@@ -146,8 +146,6 @@ export interface LoadPlan {
   pollSeconds: number;
   /** Current wait of the load polling loop; the state machine adds pollSeconds after each unfinished poll. */
   loadWait: { seconds: number };
-  /** Current wait of the aggregate polling loop. */
-  aggregateWait: { seconds: number };
   loadRequest?: BatchRequest;
   /** 1-based index of the load batch statement that selects the outcome row. */
   outcomeStatement?: number;
