@@ -199,7 +199,7 @@ export interface PlanAggregateArgs {
  * [start, end) if given, then their pending work. The batches are rendered by PlanAggregates.
  */
 export function planAggregate(args: PlanAggregateArgs): PlanResult {
-  const { config, input, loadId, target } = args;
+  const { config, input, loadId } = args;
   if ((input.start === undefined) !== (input.end === undefined)) {
     throw new ForkliftError('an aggregate-only run needs both start and end, or neither (pending work only)');
   }

@@ -353,6 +353,22 @@ describe('alarms', () => {
     });
   });
 
+  test('visits: aggregate work pending for more than an hour (the sweep emits its age every 15 minutes)', () => {
+    expect(alarm('VisitsAggregatesPending')).toMatchObject({
+      Namespace: 'Forklift',
+      MetricName: 'AggregatePendingMinutes',
+      Dimensions: [{ Name: 'Table', Value: 'visits' }, { Name: 'service', Value: 'forklift' }],
+      Statistic: 'Maximum',
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // The sweep starts aggregate-only executions of the load state machine.
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FORKLIFT_STATE_MACHINE_ARN: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } }) },
+      Description: 'Forklift freshness',
+    });
+  });
+
   test.each([
     ['Visits', 'visits'],
     ['Campaigns', 'campaigns'],
@@ -400,7 +416,8 @@ describe('alarms', () => {
     // The example config has no emails.
     s.template.resourceCountIs('AWS::SNS::Subscription', 0);
     const count = Object.keys(s.template.findResources('AWS::CloudWatch::Alarm')).length;
-    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1);
+    // + 1: pending aggregate work of visits (the only table feeding aggregates).
+    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1 + 1);
   });
 });
 
