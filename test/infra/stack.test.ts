@@ -263,14 +263,18 @@ describe('IAM', () => {
     ]);
   });
 
-  test('record-failure and freshness: Data API only; report: nothing but its logs', () => {
-    for (const fn of ['RecordFailure', 'Freshness']) {
-      expect(roleStatements(s.template, `Functions${fn}Role`)).toEqual([
-        logs(fn),
-        xray,
-        ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
-      ]);
-    }
+  test('record-failure: Data API only; freshness: Data API and starting the load state machine (the sweep); report: nothing but its logs', () => {
+    expect(roleStatements(s.template, 'FunctionsRecordFailureRole')).toEqual([
+      logs('RecordFailure'),
+      xray,
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
+    expect(roleStatements(s.template, 'FunctionsFreshnessRole')).toEqual([
+      logs('Freshness'),
+      xray,
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
     expect(roleStatements(s.template, 'FunctionsReportRole')).toEqual([logs('Report'), xray]);
   });
 

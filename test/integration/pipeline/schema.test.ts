@@ -57,7 +57,7 @@ beforeAll(async () => {
   expect(await rows(first.pipeline, 'SELECT n::int AS n FROM facts.ev_hourly')).toEqual([{ n: 1 }]);
   await first.stop({ keepData: true });
   t = await startTestPipeline(after, { dataDir });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await t?.stop();
   await rm(dataDir, { recursive: true, force: true });
