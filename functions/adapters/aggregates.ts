@@ -32,13 +32,19 @@ export interface AggregateWorkRead {
 }
 
 /** Read the pending work of the trees of `scope` (every aggregate of their root tables) and their tables' columns. */
-export async function readAggregateWork(warehouse: Warehouse, config: ForkliftConfig, scope: readonly string[], name?: string): Promise<AggregateWorkRead> {
+export async function readAggregateWork(
+  warehouse: Warehouse,
+  config: ForkliftConfig,
+  scope: readonly string[],
+  name?: string,
+  wait: { timeoutMs?: number } = {},
+): Promise<AggregateWorkRead> {
   const aggregates = pendingScope(config, scope);
   if (aggregates.length === 0) return { pending: [], existing: new Map() };
   const audit = config.warehouse.auditSchema;
   const sqls = [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit), renderPendingQuery(config, aggregates), renderAggregateColumnsQuery(config, aggregates)];
   const id = await warehouse.batch(sqls, name ? `${name}-pending`.slice(0, 500) : undefined);
-  await warehouse.waitFor(id, { pollMs: READ_POLL_MS });
+  await warehouse.waitFor(id, { ...wait, pollMs: READ_POLL_MS });
   const [pendingRows, columnRows] = await Promise.all([warehouse.results(`${id}:${sqls.length - 1}`), warehouse.results(`${id}:${sqls.length}`)]);
   return { pending: parsePending(pendingRows), existing: parseAggregateColumns(columnRows) };
 }

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ObjectInfo } from '../core/types';
 
-/** Every object under `prefix`, following continuation tokens to the end. */
-export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<ObjectInfo[]> {
+/** Every object under `prefix`, following continuation tokens to the end; `onPage` hears the running count. */
+export async function listObjects(client: S3Client, bucket: string, prefix: string, onPage?: (listed: number) => void): Promise<ObjectInfo[]> {
   const objects: ObjectInfo[] = [];
   let token: string | undefined;
   do {
@@ -24,6 +24,7 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
       objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    onPage?.(objects.length);
   } while (token);
   return objects;
 }

@@ -17,6 +17,7 @@ import {
   type ExistingTables,
   type PendingHour,
 } from './sql/aggregate';
+import { clientToken } from './submission';
 import type { BatchRequest, LoadInput, StepRef, WarehouseTarget } from './types';
 
 /** Batches one execution runs before leaving the rest to the next run or the sweep. */
@@ -47,8 +48,6 @@ export interface AggregatePlan {
   reason: string;
   /** Pending loads (distinct) seen for the execution's aggregates when planning. */
   pendingLoads: number;
-  pollSeconds: number;
-  wait: { seconds: number };
   /** Columns added to existing fact tables: history needs a backfill (one command per aggregate). */
   backfills?: string[];
   /** Steps of the batches this execution already committed (kind, name, rows, seconds), for Report. */
@@ -96,7 +95,6 @@ export interface PlanAggregateBatchArgs {
   pending: readonly PendingHour[];
   existing: ExistingTables;
   now: Date;
-  pollSeconds: number;
 }
 
 /** The next batch of an execution (range work first, then pending work), or none. */
@@ -109,8 +107,6 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
     iteration,
     steps: [] as StepRef[],
     covered: [] as string[],
-    pollSeconds: args.pollSeconds,
-    wait: { seconds: args.pollSeconds },
     ...(done.length ? { done } : {}),
   };
   const pendingLoads = new Set(args.pending.map((p) => p.loadId)).size;
@@ -161,7 +157,14 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
   const plan: AggregatePlan = {
     ...base,
     pendingLoads,
-    request: { ...args.target, Sqls: batch.sqls, StatementName: `${args.loadId}-agg${iteration}`.slice(0, 500) },
+    request: {
+      ...args.target,
+      Sqls: batch.sqls,
+      StatementName: `${args.loadId}-agg${iteration}`.slice(0, 500),
+      // The first batch's token is the first aggregate attempt's (core/submission.ts); later batches get their own
+      // (a conflict resubmission hashes attempts 2..5 of the execution's counter, so none collides).
+      ClientToken: clientToken(args.loadId, 'aggregate', iteration === 1 ? 1 : 1000 + iteration),
+    },
     steps: batch.steps,
     covered: batch.covered,
     reason: `${reason}: ${batch.covered.join(', ')}`,

@@ -16,6 +16,7 @@ import { aggregatesFedBy } from './sql/aggregate';
 import { renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch } from './sql/load';
+import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
 /** Seconds between DescribeStatement polls on AWS (the local runner shortens Waits). */
@@ -84,6 +85,8 @@ export interface PlanLoadArgs {
   state: WarehouseState;
   target: WarehouseTarget;
   pollSeconds?: number;
+  /** Expected durations and bounds of the polling schedule (core/submission.ts). */
+  polling?: PollingOptions;
 }
 
 /** A plan and the side effects Prepare performs before returning it. */
@@ -96,12 +99,22 @@ export interface PlanResult {
 }
 
 /**
- * First wait of the load polling loop (the aggregate loop's is `$.aggregatePlan.wait`); each further poll waits
- * `pollSeconds` longer (linear back-off), so a statement queued behind others
- * costs few state transitions.
+ * The state machine's two polling loops: each follows a schedule that starts at the batch's
+ * expected duration (from the bytes it loads) and backs off geometrically (core/submission.ts),
+ * so completion is noticed soon after it happens and a long statement costs few transitions.
+ * Also the submission attempts the conflict resubmission counts.
  */
-function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait'> {
-  return { loadWait: { seconds: pollSeconds } };
+function pollWaits(pollSeconds: number, loadBytes: number, polling: PollingOptions = {}): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
+  const options = { minSeconds: pollSeconds, ...polling };
+  const loadPolls = pollSchedule(expectedSeconds(loadBytes, options), options);
+  const aggregatePolls = pollSchedule(expectedSeconds(0, options), options);
+  return {
+    loadWait: { seconds: loadPolls[0]!, index: 0 },
+    aggregateWait: { seconds: aggregatePolls[0]!, index: 0 },
+    loadPolls,
+    aggregatePolls,
+    attempts: { load: 1, aggregate: 1, wait: 0 },
+  };
 }
 
 /** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */
@@ -117,7 +130,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
-    ...pollWaits(pollSeconds),
+    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {
@@ -171,7 +184,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     action: 'load',
     reason,
     mode,
-    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId },
+    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'load', 1) },
     outcomeStatement: load.outcomeStatement,
     steps: [...load.steps],
   };
@@ -192,6 +205,7 @@ export interface PlanAggregateArgs {
   loadId: string;
   target: WarehouseTarget;
   pollSeconds?: number;
+  polling?: PollingOptions;
 }
 
 /**
@@ -218,7 +232,7 @@ export function planAggregate(args: PlanAggregateArgs): PlanResult {
         : `the pending work of ${aggregates.join(', ')}`,
     loadId,
     pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
-    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS),
+    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS, 0, args.polling),
     aggregates,
     steps: [],
   };

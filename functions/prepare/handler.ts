@@ -9,10 +9,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
+import { readAggregateWork } from '../adapters/aggregates';
 import { aggregateScope, planAggregateBatch, type AggregatePlan } from '../core/aggregateRun';
 import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
-import { readAggregateWork } from '../adapters/aggregates';
 import { joinSteps, type DescribedBatch } from '../report/handler';
+import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
+import type { PollingOptions } from '../core/submission';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
@@ -37,8 +39,10 @@ export interface PrepareDeps {
   warehouse: Warehouse;
   log: Log;
   now: () => Date;
-  /** Seconds between status polls in the state machine (default 2). */
+  /** Shortest wait between status polls in the state machine (default 2). */
   pollSeconds?: number;
+  /** Expected durations and bounds of the state machine's polling schedule (core/submission.ts). */
+  polling?: PollingOptions;
 }
 
 /** `$.plan`, with the execution's start time for Report's LoadSeconds. */
@@ -55,20 +59,20 @@ export function loadInputOf(state: Record<string, unknown>): LoadInput {
 
 /** Build the Prepare handler (and its PlanAggregates phase). */
 export function createPrepareHandler(deps: PrepareDeps): {
-  (event: PrepareEvent & { phase?: undefined }): Promise<PreparedPlan>;
-  (event: PrepareEvent & { phase: 'aggregates' }): Promise<AggregatePlan>;
-  (event: PrepareEvent): Promise<PreparedPlan | AggregatePlan>;
+  (event: PrepareEvent & { phase?: undefined }, context?: InvocationContext): Promise<PreparedPlan>;
+  (event: PrepareEvent & { phase: 'aggregates' }, context?: InvocationContext): Promise<AggregatePlan>;
+  (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan | AggregatePlan>;
 } {
   const { config, log } = deps;
   const target = warehouseTarget(config.warehouse);
   const bucket = config.landing.bucketName;
 
-  const planAggregates = async (event: PrepareEvent): Promise<AggregatePlan> => {
+  const planAggregates = async (event: PrepareEvent, context?: InvocationContext): Promise<AggregatePlan> => {
     const input = loadInputOf(event.input);
     const previous = event.input['aggregatePlan'] as AggregatePlan | undefined;
     const plannedTable = (event.input['plan'] as { table?: string } | undefined)?.table;
     const scopeInput = { ...input, ...(input.table === undefined && plannedTable ? { table: plannedTable } : {}) };
-    const { pending, existing } = await readAggregateWork(deps.warehouse, config, aggregateScope(config, scopeInput), event.execution);
+    const read = await readAggregateWork(deps.warehouse, config, aggregateScope(config, scopeInput), event.execution, { timeoutMs: waitBudgetMs(context, 300_000) });
     const plan = planAggregateBatch({
       config,
       input: scopeInput,
@@ -76,28 +80,32 @@ export function createPrepareHandler(deps: PrepareDeps): {
       target,
       ...(previous ? { previous } : {}),
       ...(previous?.request ? { finished: joinSteps(previous.steps, undefined, event.input['aggregate'] as DescribedBatch | undefined) } : {}),
-      pending,
-      existing,
+      pending: read.pending,
+      existing: read.existing,
       now: deps.now(),
-      pollSeconds: deps.pollSeconds ?? 2,
     });
     log.info(plan.request ? 'aggregate batch planned' : 'no aggregate batch', { loadId: event.execution, iteration: plan.iteration, reason: plan.reason, statements: plan.request?.Sqls.length });
     for (const b of plan.backfills ?? []) log.warn('a fact table gained columns: their history is empty until a backfill', { command: b });
     return plan;
   };
 
-  const prepare = async (event: PrepareEvent): Promise<PreparedPlan> => {
+  const prepare = async (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan> => {
     const input = loadInputOf(event.input);
     const startedAt = new Date(event.startedAt);
     const now = deps.now();
-    const base = { config, input, loadId: event.execution, startedAt, now, target, pollSeconds: deps.pollSeconds ?? 2 };
+    const base = {
+      config, input, loadId: event.execution, startedAt, now, target, pollSeconds: deps.pollSeconds ?? 2,
+      ...(deps.polling ? { polling: deps.polling } : {}),
+    };
+    // Statement waits stay inside the function's timeout: a wait that runs out is a TransientError (the Retry takes it).
+    const wait = (): { timeoutMs: number } => ({ timeoutMs: waitBudgetMs(context, 300_000) });
 
     let result: PlanResult;
     if (input.aggregateOnly === true) {
       result = planExecution({ ...base, listing: [], state: { partitionLoaded: false } });
     } else {
       const listing = await list(input);
-      const state = await warehouseState(input, listing, now);
+      const state = await warehouseState(input, listing, now, wait);
       result = planExecution({ ...base, listing, state });
     }
     const { plan } = result;
@@ -106,14 +114,15 @@ export function createPrepareHandler(deps: PrepareDeps): {
     if (plan.action === 'load') {
       for (const sql of result.preStatements) {
         log.info('widening a VARCHAR column before the load', { sql });
-        await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`));
+        await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`), wait());
       }
       if (result.manifest) await putManifest(deps.s3, bucket, result.manifest.key, result.manifest.body);
     }
     return { ...plan, startedAt: startedAt.toISOString() };
   };
 
-  const handle = (event: PrepareEvent): Promise<PreparedPlan | AggregatePlan> => (event.phase === 'aggregates' ? planAggregates(event) : prepare(event));
+  const handle = (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan | AggregatePlan> =>
+    event.phase === 'aggregates' ? planAggregates(event, context) : prepare(event, context);
   return handle as ReturnType<typeof createPrepareHandler>;
 
   async function list(input: LoadInput): Promise<ObjectInfo[]> {
@@ -124,12 +133,12 @@ export function createPrepareHandler(deps: PrepareDeps): {
     return listObjects(deps.s3, bucket, listingPrefix(config, input));
   }
 
-  async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date): Promise<WarehouseState> {
+  async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date, wait: () => { timeoutMs: number }): Promise<WarehouseState> {
     // discover's view, unless it saw the partition loaded: an (unforced) top-up needs the file ledger, read now.
     if (input.observed !== undefined && (!input.observed.partitionLoaded || input.force === true)) return observedState(input.observed);
     const choice = choosePartition(config, input, listing, now);
     if (choice.kind === 'wait') return { partitionLoaded: false }; // the plan waits: no read needed yet
-    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }]);
+    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }], wait());
     return stateFor(states.get(choice.table), choice.partition.date);
   }
 }

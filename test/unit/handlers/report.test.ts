@@ -11,6 +11,7 @@ const loadPlan: LoadPlan & { startedAt: string } = {
   reason: 'newer',
   loadId: 'visits-20261120T130000',
   loadWait: { seconds: 2 },
+  aggregateWait: { seconds: 2 },
   table: 'visits',
   partitionDate: '2026-11-20T13:00:00.000Z',
   partitionKey: 'events/visits/2026-11-20T13/',
@@ -113,7 +114,7 @@ describe('report', () => {
   it('reports aggregate-only runs: steps of earlier batches (done) and of the last one', async () => {
     const { handler } = setup();
     const summary = await handler({
-      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, loadWait: { seconds: 2 }, steps: [] },
+      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, loadWait: { seconds: 2 }, aggregateWait: { seconds: 2 }, steps: [] },
       aggregatePlan: { done: [{ kind: 'fact', name: 'visits_hourly', rows: 5, seconds: 1 }], steps: [{ kind: 'fact', name: 'visitors_daily', statement: 2 }] },
       aggregate: { SubStatements: [{}, { ResultRows: 7, Duration: 3_000_000_000 }] },
     });

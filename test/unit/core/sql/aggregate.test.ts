@@ -243,7 +243,7 @@ describe('aggregates on Postgres (PGlite): incremental results equal a full reco
       await runBatch(db, [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit)]);
       const pending = parsePending((await arrays(renderPendingQuery(config, scope))) as never);
       const existing = parseAggregateColumns(await arrays(renderAggregateColumnsQuery(config, scope)));
-      const plan = planAggregateBatch({ config, input: runInput, loadId, target: { Database: 'dev' }, ...(previous ? { previous } : {}), pending, existing, now, pollSeconds: 2 });
+      const plan = planAggregateBatch({ config, input: runInput, loadId, target: { Database: 'dev' }, ...(previous ? { previous } : {}), pending, existing, now });
       plans.push(plan);
       if (!plan.request) return plans;
       await runBatch(db, plan.request.Sqls);
@@ -420,7 +420,6 @@ describe('aggregates on Postgres (PGlite): incremental results equal a full reco
       pending: [],
       existing,
       now: new Date(),
-      pollSeconds: 2,
     });
     expect(plan.request!.Sqls.filter((s) => s.startsWith('ALTER TABLE'))).toEqual([
       'ALTER TABLE "facts"."orders_daily" ADD COLUMN "biggest" INTEGER',
