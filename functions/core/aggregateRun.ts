@@ -31,6 +31,12 @@ export const MAX_LOADS_PER_BATCH = 80;
  * each other's hours. Aggregate-only runs (the sweep, backfills) take all pending work.
  */
 export const STALE_PENDING_MINUTES = 5;
+/**
+ * Stale loads of others a load execution takes at most (the oldest first): when many loads
+ * finish at once on a slow warehouse, work turns stale while its own executions still queue,
+ * and every execution taking all of it would recompute the same hours again and again.
+ */
+export const MAX_STALE_LOADS_PER_LOAD_RUN = 4;
 
 /** `$.aggregatePlan`: the next aggregate batch, if any, and the loop's cursor. */
 export interface AggregatePlan {
@@ -136,7 +142,11 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
         inScope.has(p.aggregate) &&
         (input.aggregateOnly === true || p.loadId === args.loadId || (p.loadedAt !== undefined && p.loadedAt.getTime() <= staleBefore)),
     );
-    const order = [...new Map(rows.map((p) => [p.loadId, p.loadedAt?.getTime() ?? 0])).entries()].sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));
+    let order = [...new Map(rows.map((p) => [p.loadId, p.loadedAt?.getTime() ?? 0])).entries()].sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));
+    if (input.aggregateOnly !== true) {
+      // A load run: its own load, and at most MAX_STALE_LOADS_PER_LOAD_RUN stale ones (the sweep takes the rest).
+      order = [...order.filter(([id]) => id === args.loadId), ...order.filter(([id]) => id !== args.loadId).slice(0, MAX_STALE_LOADS_PER_LOAD_RUN)];
+    }
     const take = new Set(order.slice(0, MAX_LOADS_PER_BATCH).map(([id]) => id));
     const hours = new Map<string, Date[]>();
     loads = new Map();

@@ -197,6 +197,24 @@ describe('Data API limits: 12 aggregates on one table', () => {
   });
 });
 
+describe('planAggregateBatch: whose pending work a run takes', () => {
+  const now = new Date('2026-11-20T20:00:00Z');
+  const pending = Array.from({ length: 10 }, (_, i) => ({
+    aggregate: 'visits_hourly',
+    loadId: `l${i}`,
+    hour: new Date(Date.UTC(2026, 10, 20, i)),
+    loadedAt: new Date(now.getTime() - (60 - i) * 60_000),
+  }));
+  const plan = (input: LoadInput, loadId: string) =>
+    planAggregateBatch({ config, input, loadId, target: { Database: 'dev' }, pending: [...pending, { ...pending[0]!, loadId, loadedAt: now }], existing: new Map(), now });
+  const marked = (sqls: string[]) => [...sqls.find((x) => x.includes('aggregated_loads'))!.matchAll(/'visits_hourly', '(l\w+)'/g)].map((m) => m[1]);
+
+  it('a load run takes its own load and at most 4 stale loads of others, oldest first; the sweep takes them all', () => {
+    expect(marked(plan({ table: 'visits' }, 'lnew').request!.Sqls).sort()).toEqual(['l0', 'l1', 'l2', 'l3', 'lnew']);
+    expect(marked(plan({ table: 'visits', aggregateOnly: true }, 'sweep').request!.Sqls)).toHaveLength(11);
+  });
+});
+
 /** Columns of every aggregate table of `names`, as if the warehouse had them all. */
 function fullTables(names: string[]): Map<string, ExistingColumn[]> {
   return new Map(names.flatMap((name) => aggregateTables(config, name).map((t) => [`${t.schema}.${t.name}`, t.columns.map((c) => ({ name: c.name, type: c.type }))] as const)));
