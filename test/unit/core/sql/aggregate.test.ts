@@ -207,7 +207,7 @@ describe('planAggregateBatch: whose pending work a run takes', () => {
   }));
   const plan = (input: LoadInput, loadId: string) =>
     planAggregateBatch({ config, input, loadId, target: { Database: 'dev' }, pending: [...pending, { ...pending[0]!, loadId, loadedAt: now }], existing: new Map(), now });
-  const marked = (sqls: string[]) => [...sqls.find((x) => x.includes('aggregated_loads'))!.matchAll(/'visits_hourly', '(l\w+)'/g)].map((m) => m[1]);
+  const marked = (sqls: string[]) => [...sqls.find((x) => x.includes('aggregated_loads'))!.matchAll(/'visits_hourly', '(\w+)'/g)].map((m) => m[1]);
 
   it('a load run takes its own load and at most 4 stale loads of others, oldest first; the sweep takes them all', () => {
     expect(marked(plan({ table: 'visits' }, 'lnew').request!.Sqls).sort()).toEqual(['l0', 'l1', 'l2', 'l3', 'lnew']);
