@@ -13,7 +13,7 @@ import { tablePattern } from './keys';
 import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
 import { aggregateScope } from './aggregateRun';
 import { aggregatesFedBy } from './sql/aggregate';
-import { renderManifest } from './sql/copy';
+import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch } from './sql/load';
 import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
@@ -32,6 +32,11 @@ export function listingPrefix(config: ForkliftConfig, input: LoadInput): string 
 /** Where a load's COPY manifest is written: `<manifestPrefix><table>/<loadId>.manifest`. */
 export function manifestKey(config: ForkliftConfig, table: string, loadId: string): string {
   return `${config.landing.manifestPrefix}${table}/${loadId}.manifest`;
+}
+
+/** Where a load's file list (sql/copy.ts renderFileList) is written, next to its manifest. */
+export function fileListKey(config: ForkliftConfig, table: string, loadId: string): string {
+  return `${config.landing.manifestPrefix}${table}/${loadId}.files.jsonl`;
 }
 
 /** The partition a load input names, chosen from a listing, or why it must wait. */
@@ -94,6 +99,8 @@ export interface PlanResult {
   plan: LoadPlan;
   /** The COPY manifest to write before the load batch runs (load plans only). */
   manifest?: { key: string; body: string };
+  /** The file list the load batch COPYs into its file-list temp table (load plans with files only). */
+  fileList?: { key: string; body: string };
   /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
   preStatements: string[];
 }
@@ -166,12 +173,14 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   const changes = planSchemaChanges(table, tableConfig, args.state.columns);
   const key = manifestKey(config, table, loadId);
   const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
+  const listKey = fileListKey(config, table, loadId);
   const load = renderLoadBatch({
     config,
     table,
     loadId,
     partition,
     manifestUrl,
+    fileListUrl: `s3://${config.landing.bucketName}/${listKey}`,
     mode,
     reload: decision.reload,
     force: flags.force,
@@ -194,6 +203,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
+    ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
   };
 }

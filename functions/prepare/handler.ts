@@ -117,6 +117,7 @@ export function createPrepareHandler(deps: PrepareDeps): {
         await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`), wait());
       }
       if (result.manifest) await putManifest(deps.s3, bucket, result.manifest.key, result.manifest.body);
+      if (result.fileList) await putManifest(deps.s3, bucket, result.fileList.key, result.fileList.body);
     }
     return { ...plan, startedAt: startedAt.toISOString() };
   };

@@ -4,6 +4,7 @@
  * statement that fails on AWS fails locally too.
  */
 import { ForkliftError } from '../../functions/core/errors';
+import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
@@ -16,8 +17,8 @@ export class SqlRejectedError extends ForkliftError {
 
 /** What to run for one statement after translation. */
 export type Translated =
-  | { kind: 'sql'; sql: string; params: string[]; before: string[] }
-  | { kind: 'copy'; tokens: Token[] }
+  | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
+  | { kind: 'copy'; tokens: Token[]; after: string[] }
   | { kind: 'noop' };
 
 /** Where the statement runs: inside a BatchExecuteStatement or alone. */
@@ -25,7 +26,11 @@ export interface TranslateContext {
   inBatch: boolean;
   /** Data API `Parameters`, referenced in SQL as `:name`. */
   parameters?: ReadonlyArray<{ name: string; value: string }>;
+  /** A Redshift Serverless workgroup: no STL/STV/SVL views (the SYS views replace them). */
+  serverless?: boolean;
 }
+
+const PROVISIONED_ONLY_VIEW = /^(stl|stv|svl|svcs)_\w+$/i;
 
 /** Functions and system tables Redshift has and Postgres lacks; run at every start. */
 export const INIT_SQL = `
@@ -53,7 +58,13 @@ CREATE TABLE IF NOT EXISTS public.stl_load_errors (
   filename character(256), line_number bigint, colname character(127), type character(10), col_length character(10),
   position integer, raw_line character(1024), raw_field_value character(1024), err_code integer, err_reason character(100)
 );
-`;
+CREATE OR REPLACE VIEW public.sys_load_error_detail AS SELECT
+  userid AS user_id, query::bigint AS query_id, query::bigint AS transaction_id, session AS session_id,
+  CAST('dev' AS character(64)) AS database_name, tbl AS table_id, starttime AS start_time,
+  filename AS file_name, line_number, colname AS column_name, type AS column_type, col_length AS column_length,
+  position, err_code AS error_code, CAST(err_reason AS character(512)) AS error_message
+  FROM public.stl_load_errors;
+${SORT_KEY_INIT_SQL}`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
@@ -63,7 +74,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   const tokens = tokenize(statement);
   const sig = significant(tokens);
   const first = keyword(sig[0]);
-  if (first === 'COPY') return { kind: 'copy', tokens };
+  if (first === 'COPY') return { kind: 'copy', tokens, after: sortKeyRefresh(sig) };
   if (first === 'UNLOAD') throw new SqlRejectedError('UNLOAD is not supported by the local Data API');
   if (first === 'TRUNCATE' && ctx.inBatch) {
     throw new SqlRejectedError('TRUNCATE commits implicitly in Redshift; use DELETE inside a transaction');
@@ -76,14 +87,25 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
       throw new SqlRejectedError('syntax error at or near "CONFLICT" (Redshift has no ON CONFLICT; use MERGE)');
     }
   }
+  if (ctx.serverless) {
+    const view = sig.find((t) => (t.kind === 'word' || t.kind === 'ident') && PROVISIONED_ONLY_VIEW.test(identName(t)));
+    if (view) throw new SqlRejectedError(`relation "${identName(view)}" does not exist`);
+  }
   rejectCatalogMixedWithTables(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
+  const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
+  if (alteredSortKey) {
+    return { kind: 'sql', sql: dropSortKeyIndex(alteredSortKey), params: [], before: [], after: createSortKeyIndex(alteredSortKey) };
+  }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
+  const sortKey = first === 'CREATE' && isDdl ? createTableSortKey(sig) : undefined;
+  const sortKeyAfter = sortKey ? createSortKeyIndex(sortKey) : sortKeyRefresh(sig);
   let out = tokens;
   if (isDdl) {
     rejectPostgresOnlyTypes(sig);
@@ -93,7 +115,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   out = rewriteExpressions(out);
   if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
 }
 
 const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);

@@ -5,7 +5,7 @@
  */
 import { isoSecond } from '../dates';
 import { literal, quoteIdent, timestampLiteral } from '../identifiers';
-import { auditTable } from './audit';
+import { ledgerTable } from './ledger';
 
 /** The guard's temp table. */
 export const GUARD_TABLE = 'forklift_guard';
@@ -32,40 +32,39 @@ const isoText = (expr: string): string => `TO_CHAR(${expr}, 'YYYY-MM-DD') || 'T'
 /**
  * `CREATE TEMP TABLE forklift_guard AS SELECT decision, reason`, after {@link FILES_TABLE}
  * holds this load's files. Forced: always `load`. Otherwise, exactly once per file (the
- * ledger is the source of truth):
- * - append: `skip` when ANY file of this load is in the table's `load_files`; the reason
+ * table's own ledger, ledger.ts, is the source of truth; the shared audit tables are not read,
+ * so loads of different tables never conflict):
+ * - append: `skip` when ANY file of this load is in the table's ledger; the reason
  *   names the file and the load that loaded it;
- * - replace, merge, truncate: `skip` when the partition has a `loaded` row AND every file
- *   of this load is in the partition's `load_files` (a reload with new files runs);
+ * - replace, merge, truncate: `skip` when the partition was loaded AND every file
+ *   of this load is in the partition's ledger (a reload with new files runs);
  * - snapshots (truncate) also skip when a newer partition is loaded.
  */
 export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
   if (args.force) return `${create}CAST('load' AS VARCHAR(8)) AS decision, CAST(NULL AS VARCHAR(1024)) AS reason`;
-  const loads = auditTable(args.auditSchema, 'loads');
-  const table = literal(args.table);
+  const ledger = ledgerTable(args.auditSchema, args.table);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
-  const loadFiles = auditTable(args.auditSchema, 'load_files');
   const files = quoteIdent(FILES_TABLE);
   let blocked: string;
   let blockedReason: string;
   if (args.mode === 'append') {
     blocked =
-      `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${loadFiles} lf ` +
-      `JOIN ${files} f ON f.file_key = lf.file_key WHERE lf.table_name = ${table} AND lf.partition_date = ${date})`;
+      `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${ledger} lf ` +
+      `JOIN ${files} f ON f.file_key = lf.file_key WHERE lf.partition_date = ${date})`;
     blockedReason = `${literal(`${prefix}: file `)} || g.blocked || ${literal('; use --force to reload the partition')}`;
   } else {
-    const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE table_name = ${table} AND partition_date = ${date} AND status = 'loaded')`;
+    const loadedBy = `(SELECT MAX(load_id) FROM ${ledger} WHERE partition_date = ${date})`;
     const unknownFiles =
-      `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${loadFiles} lf ` +
-      `ON lf.file_key = f.file_key AND lf.table_name = ${table} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
+      `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${ledger} lf ` +
+      `ON lf.file_key = f.file_key AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
     blocked = `CASE WHEN ${unknownFiles} = 0 THEN ${loadedBy} ELSE CAST(NULL AS VARCHAR(80)) END`;
     blockedReason = `${literal(`${prefix} is already loaded (by `)} || g.blocked || ${literal('); use --force to reload it')}`;
   }
   const newer =
     args.mode === 'truncate'
-      ? `(SELECT MAX(partition_date) FROM ${loads} WHERE table_name = ${table} AND partition_date > ${date} AND status = 'loaded')`
+      ? `(SELECT MAX(partition_date) FROM ${ledger} WHERE partition_date > ${date})`
       : 'CAST(NULL AS TIMESTAMP)';
   const reason =
     `CASE WHEN g.blocked IS NOT NULL THEN ${blockedReason}` +

@@ -18,7 +18,7 @@ import {
   renderAggregatedLoadsDdl,
   renderPendingQuery,
 } from '../../../../functions/core/sql/aggregate';
-import { renderLoadBatch } from '../../../../functions/core/sql/load';
+import { renderLoadBatch, renderLoadPrerequisites } from '../../../../functions/core/sql/load';
 import type { LoadMode } from '../../../../functions/core/config/schema';
 import type { ExistingColumn, LoadInput } from '../../../../functions/core/types';
 import { expectGolden } from './golden.helpers';
@@ -278,6 +278,7 @@ describe('aggregates on Postgres (PGlite): incremental results equal a full reco
       loadId,
       partition: { table, date, end: new Date(date.getTime() + 3600000), key: `${table}/${hour}/`, files: [] },
       manifestUrl: 's3://landing-bucket/m.json',
+      fileListUrl: 's3://landing-bucket/m.files.jsonl',
       mode: opts.mode ?? config.tables[table]!.mode,
       reload: opts.force ?? false,
       force: opts.force ?? false,
@@ -285,6 +286,7 @@ describe('aggregates on Postgres (PGlite): incremental results equal a full reco
       addColumns: [],
       startedAt: date,
     });
+    await runBatch(db, [...renderAuditDdl(config.warehouse.auditSchema), ...renderLoadPrerequisites(config, table)]);
     await runBatch(db, batch.sqls, staged);
     if (opts.aggregates !== false) await aggregate({ table }, loadId);
   }
