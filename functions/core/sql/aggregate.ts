@@ -25,7 +25,7 @@ import { partitionEnd, truncateDate } from '../dates';
 import { ForkliftError } from '../errors';
 import { identifierProblem, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { ExistingColumn, StepRef } from '../types';
-import { auditTable } from './audit';
+import { auditIdentity, auditTable } from './audit';
 import { renderColumnDefinition, renderCreateSchema, type ColumnSpec, factTableColumns } from './ddl';
 import { parseInformationSchemaType } from './evolve';
 import { relationColumns, relationName, rootTimeColumn } from './relations';
@@ -42,9 +42,9 @@ export const AGGREGATED_LOADS = 'aggregated_loads';
 /** The row-count column of a partials table. */
 const ROWS = 'forklift_rows';
 
-/** The aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
+/** The enabled aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
 export function aggregatesFedBy(config: ForkliftConfig, table: string): string[] {
-  return aggregateOrder(config).filter((a) => rootTable(config, a) === table);
+  return aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled && rootTable(config, a) === table);
 }
 
 /** `"audit"."aggregated_loads"`. */
@@ -87,7 +87,7 @@ export function renderPendingQuery(config: ForkliftConfig, aggregates: readonly 
     if (table === undefined) throw new ForkliftError(`aggregate '${name}' does not lead to a raw table`);
     return (
       `SELECT CAST(${literal(name)} AS VARCHAR(127)) AS aggregate_name, h.load_id, h.hour FROM ${hours} h ` +
-      `WHERE h.table_name = ${literal(table)} AND h.time_column = ${literal(rootTimeColumn(config, name))} ` +
+      `WHERE h.table_name = ${literal(auditIdentity(config, table))} AND h.time_column = ${literal(rootTimeColumn(config, name))} ` +
       `AND NOT EXISTS (SELECT 1 FROM ${aggregatedLoadsTable(audit)} d WHERE d.aggregate_name = ${literal(name)} AND d.load_id = h.load_id)`
     );
   });
