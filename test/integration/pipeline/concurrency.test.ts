@@ -86,14 +86,14 @@ it('3 tables and 2 loads of one table loading at the same time: no abort left un
   expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.cc_b')).toEqual([{ n: 15, ids: 15 }]);
   expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.cc_c')).toEqual([{ n: 18, ids: 18 }]);
   expect(
-    await rows(p(), "SELECT table_name, status, COUNT(*)::int AS n FROM forklift.loads WHERE table_name LIKE 'cc\\_%' GROUP BY 1, 2 ORDER BY 1, 2"),
+    await rows(p(), "SELECT table_name, status, COUNT(*)::int AS n FROM forklift.loads WHERE table_name LIKE 'landing.cc\\_%' GROUP BY 1, 2 ORDER BY 1, 2"),
   ).toEqual([
-    { table_name: 'cc_a', status: 'loaded', n: 2 },
-    { table_name: 'cc_b', status: 'loaded', n: 1 },
-    { table_name: 'cc_b', status: 'skipped', n: 1 },
-    { table_name: 'cc_c', status: 'loaded', n: 1 },
+    { table_name: 'landing.cc_a', status: 'loaded', n: 2 },
+    { table_name: 'landing.cc_b', status: 'loaded', n: 1 },
+    { table_name: 'landing.cc_b', status: 'skipped', n: 1 },
+    { table_name: 'landing.cc_c', status: 'loaded', n: 1 },
   ]);
-  expect(await rows(p(), "SELECT COUNT(*)::int AS n, COUNT(DISTINCT file_key)::int AS files FROM forklift.load_files WHERE table_name LIKE 'cc\\_%'")).toEqual([
+  expect(await rows(p(), "SELECT COUNT(*)::int AS n, COUNT(DISTINCT file_key)::int AS files FROM forklift.load_files WHERE table_name LIKE 'landing.cc\\_%'")).toEqual([
     { n: 12, files: 12 },
   ]);
 }, 180_000);
