@@ -3,6 +3,7 @@
  * from the landing bucket to the alarms. Built from the same validated config the
  * functions run with.
  */
+import { watchedPrefixes } from '../functions/core/keys';
 import { CfnOutput, Duration, Stack, Token, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -63,7 +64,7 @@ export class ForkliftStack extends Stack {
     });
     const fns = this.functions.byName;
 
-    const tablePrefixes = Object.values(config.tables).map((t) => t.prefix);
+    const tablePrefixes = watchedPrefixes(config);
     this.objectEvents = new ObjectEvents(this, 'ObjectEvents', {
       bucket: this.landing.bucket,
       ownedBucket: this.landing.owned,

@@ -12,7 +12,7 @@ import { isoSecond, parseDateArgument } from '../../functions/core/dates';
 import { StatementFailedError } from '../../functions/core/errors';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
+import { applyNewestData, parseWarehouseState, renderNewestDataQuery, renderWarehouseStateBatch, tablesToAdopt, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -101,7 +101,10 @@ async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table
   } catch (err) {
     if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;
   }
-  return stateFor(parseWarehouseState(rows, [table]).get(table), date);
+  const states = parseWarehouseState(rows, [table]);
+  const adopt = tablesToAdopt(config, states);
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt)));
+  return stateFor(states.get(table), date);
 }
 
 function printNumbered(out: (line?: string) => void, sqls: readonly string[]): void {

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { query, type Row, type Warehouse } from '../../functions/adapters/warehouse';
 import { ForkliftError, StatementFailedError } from '../../functions/core/errors';
 import { parseTimestamp } from '../../functions/core/sql/state';
+import { auditOwner } from '../../functions/core/sql/audit';
 import { renderFreshness, renderRecentLoads } from '../../functions/core/sql/status';
 import { dataLagMinutes } from '../../functions/report/handler';
 import type { CommandContext } from '../context';
@@ -36,10 +37,9 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
         throw new ForkliftError(`unknown table '${options.table}'; the config has ${Object.keys(config.tables).map((n) => `'${n}'`).join(', ')}`);
       }
       const out = (line = '') => println(ctx.io.stdout, line);
-      const audit = config.warehouse.auditSchema;
       const tables = options.table !== undefined ? [options.table] : Object.keys(config.tables);
 
-      const loads = await auditRows(target.warehouse, renderRecentLoads(audit, { limit, ...(options.table !== undefined ? { table: options.table } : {}) }));
+      const loads = await auditRows(target.warehouse, renderRecentLoads(config, { limit, ...(options.table !== undefined ? { table: options.table } : {}) }));
       out(`recent loads${options.table !== undefined ? ` of ${options.table}` : ''}:`);
       if (loads.length === 0) out('  none');
       else {
@@ -52,7 +52,7 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
               const f = parseTimestamp(finished ?? null);
               return [
                 formatDate(s),
-                String(table),
+                auditOwner(config, String(table)) ?? String(table),
                 formatDate(parseTimestamp(partition ?? null)),
                 String(status),
                 rows === null ? '-' : String(rows),
@@ -82,7 +82,7 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
       }
 
       out();
-      const fresh = await auditRows(target.warehouse, renderFreshness(audit, tables));
+      const fresh = await auditRows(target.warehouse, renderFreshness(config, tables));
       const newest = new Map<string, Date>();
       for (const [table, partition] of fresh) {
         const d = parseTimestamp(partition ?? null);

@@ -27,7 +27,7 @@ export type KeyMatch =
       /** True for the table's completeness marker file (never loaded). */
       isMarker: boolean;
     }
-  | { kind: 'ignored'; key: string; reason: string }
+  | { kind: 'ignored'; key: string; reason: string; /** Set when the key is a disabled table's. */ table?: string }
   | { kind: 'rejected'; key: string; table: string; reason: string };
 
 /** A partition and the objects that make it up. */
@@ -54,6 +54,11 @@ export interface ExistingColumn {
 export interface WarehouseState {
   /** Newest partition date with a successful load, if any. */
   newestLoaded?: Date;
+  /**
+   * No loaded partition, but the table already holds data (an adopted table): the partition
+   * period of its newest data-date value. Compared like newestLoaded.
+   */
+  newestData?: Date;
   /** True when the partition under consideration already has a successful load. */
   partitionLoaded: boolean;
   /** The file ledger's keys for the partition under consideration (`load_files`); undefined when not read. */
@@ -104,7 +109,7 @@ export interface LoadInput {
    * Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates).
    * When `partitionLoaded` is true (a top-up), Prepare reads the state itself (with the file ledger).
    */
-  observed?: { newestLoaded?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
+  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
 }
 
 /** The Data API connection fields every request carries. */

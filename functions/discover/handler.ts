@@ -153,7 +153,9 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
       }
       const match = matchKey(config, e.key);
       if (match.kind === 'ignored') {
-        log.debug('key ignored', { key: e.key, reason: match.reason });
+        // A disabled table's keys are worth an info line: someone turned it off on purpose, and may wonder.
+        if (match.table !== undefined) log.info('key ignored', { key: e.key, table: match.table, reason: match.reason });
+        else log.debug('key ignored', { key: e.key, reason: match.reason });
         continue;
       }
       if (match.kind === 'rejected') {

@@ -37,7 +37,7 @@ export function createFreshnessHandler(deps: FreshnessDeps): (event?: unknown) =
     const tables = Object.keys(config.tables);
     let rows: Awaited<ReturnType<typeof query>>;
     try {
-      rows = await query(deps.warehouse, renderFreshness(config.warehouse.auditSchema, tables));
+      rows = await query(deps.warehouse, renderFreshness(config, tables));
     } catch (err) {
       // Before the first load the audit table does not exist: every table counts as never loaded.
       if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;

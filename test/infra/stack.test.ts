@@ -9,7 +9,7 @@ import { contextPositiveInteger } from '../../infra/forkliftApp';
 import { FUNCTIONS } from '../../functions/core/metricNames';
 import { DEFINITION_FILE } from '../../infra/loadStateMachine';
 import { pascal } from '../../infra/functions';
-import { allIdentityStatements, EXAMPLE_CONFIG, flatten, list, roleStatements, synth, type Synthesized } from './helpers';
+import { allIdentityStatements, configVariant, EXAMPLE_CONFIG, flatten, list, roleStatements, synth, type Synthesized } from './helpers';
 
 const CLUSTER = 'arn:aws:redshift:eu-west-1:123456789012:cluster:forklift-example';
 const DATA_API_READ = ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'];
@@ -89,6 +89,20 @@ describe('event delivery', () => {
     s.template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: { QueueConfigurations: [notification('events/visits/'), notification('dims/campaigns/')] },
     });
+  });
+
+  test('a flat layout (tables sharing a folder) gets one notification for the folder: S3 refuses overlapping prefixes', () => {
+    const flat = configVariant((doc) => {
+      doc.tables.page = { ...doc.tables.campaigns, prefix: 'flat/', partition: 'page_{date:yyyy-MM-dd}.csv' };
+      doc.tables.page_views = { ...doc.tables.campaigns, prefix: 'flat/', partition: 'page_views_{date:yyyy-MM-dd}.csv' };
+      doc.tables.api_page = { ...doc.tables.campaigns, prefix: 'flat/api_page_', partition: '{date:yyyy-MM-dd}.csv' };
+    });
+    const { template } = synth({ configPath: flat });
+    const [notifications] = Object.values(template.findResources('Custom::S3BucketNotifications'));
+    const prefixes = (notifications!['Properties'].NotificationConfiguration.QueueConfigurations as Array<{ Filter: { Key: { FilterRules: Array<{ Value: string }> } } }>).map(
+      (q) => q.Filter.Key.FilterRules[0]!.Value,
+    );
+    expect(prefixes).toEqual(['events/visits/', 'dims/campaigns/', 'flat/']);
   });
 
   test('queue: SSE, TLS only, visibility ≥ 6 × discover timeout, DLQ after 5 receives kept 14 days', () => {

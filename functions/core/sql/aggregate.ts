@@ -9,7 +9,7 @@ import { partitionEnd, truncateDate } from '../dates';
 import { ForkliftError } from '../errors';
 import { literal, quoteIdent, timestampLiteral } from '../identifiers';
 import type { StepRef } from '../types';
-import { auditTable } from './audit';
+import { auditIdentity, auditTable } from './audit';
 import { renderFactTableDdl } from './ddl';
 import { relationName, rootTimeColumn } from './relations';
 
@@ -30,9 +30,9 @@ export interface AggregateBatch {
   steps: StepRef[];
 }
 
-/** The aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
+/** The enabled aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
 export function aggregatesFedBy(config: ForkliftConfig, table: string): string[] {
-  return aggregateOrder(config).filter((a) => rootTable(config, a) === table);
+  return aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled && rootTable(config, a) === table);
 }
 
 /** Renders the aggregate batch. */
@@ -90,7 +90,7 @@ function bucketRange(config: ForkliftConfig, name: string, a: AggregateConfig, b
   if (rootTable(config, name) !== buckets.table) throw new ForkliftError(`aggregate '${name}' is not fed by table '${buckets.table}'`);
   const hours =
     `FROM ${auditTable(config.warehouse.auditSchema, 'affected_hours')} WHERE load_id = ${literal(buckets.loadId)} ` +
-    `AND table_name = ${literal(buckets.table)} AND time_column = ${literal(rootTimeColumn(config, name))}`;
+    `AND table_name = ${literal(auditIdentity(config, buckets.table))} AND time_column = ${literal(rootTimeColumn(config, name))}`;
   const b = `DATE_TRUNC(${literal(a.grain)}, hour)`;
   return {
     start: `(SELECT MIN(${b}) ${hours})`,

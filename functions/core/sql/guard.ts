@@ -21,6 +21,8 @@ export function guardAllows(): string {
 export interface GuardArgs {
   auditSchema: string;
   table: string;
+  /** The table's schema: with the table, it names the table's ledger (tenants' tables of one name never share it). */
+  schema: string;
   partitionDate: Date;
   /** Effective mode: `truncate` (a snapshot) also skips when a newer partition is loaded. */
   mode: string;
@@ -43,7 +45,7 @@ const isoText = (expr: string): string => `TO_CHAR(${expr}, 'YYYY-MM-DD') || 'T'
 export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
   if (args.force) return `${create}CAST('load' AS VARCHAR(8)) AS decision, CAST(NULL AS VARCHAR(1024)) AS reason`;
-  const ledger = ledgerTable(args.auditSchema, args.table);
+  const ledger = ledgerTable(args.auditSchema, args.schema, args.table);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
   const files = quoteIdent(FILES_TABLE);

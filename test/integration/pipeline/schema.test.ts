@@ -73,7 +73,7 @@ it('an incompatible type change fails the execution before touching data, with a
   expect(await rows(p, 'SELECT * FROM landing.ev_type ORDER BY id')).toEqual(tableBefore);
   const touched = statementsSince(p, mark).filter((s) => /\bev_type\b/.test(s) && /^\s*(COPY|INSERT INTO "?landing|DELETE|ALTER|CREATE TABLE)/i.test(s));
   expect(touched).toEqual([]);
-  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'ev_type' ORDER BY finished_at")).toEqual([
+  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'landing.ev_type' ORDER BY finished_at")).toEqual([
     { load_id: 'ev_type-20261120T100000', status: 'loaded', error: null },
     { load_id: 'ev_type-20261120T110000', status: 'failed', error: expect.stringContaining("column 'v'") },
   ]);

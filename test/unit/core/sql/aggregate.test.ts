@@ -12,6 +12,11 @@ describe('aggregatesFedBy', () => {
     expect(aggregatesFedBy(config, 'visits')).toEqual(ALL);
     expect(aggregatesFedBy(config, 'sales')).toEqual([]);
   });
+
+  it('leaves out a disabled aggregate (enabled: false)', () => {
+    const off = { ...config, aggregates: { ...config.aggregates, visitors_daily: { ...config.aggregates['visitors_daily']!, enabled: false } } };
+    expect(aggregatesFedBy(off, 'visits')).toEqual(ALL.filter((a) => a !== 'visitors_daily'));
+  });
 });
 
 describe('renderAggregateBatch: golden SQL', () => {

@@ -59,7 +59,7 @@ export const config: ForkliftConfig = parseConfig({
       prefix: 'crm/customers/',
       partition: '{date:yyyy-MM-dd}/',
       format: { type: 'parquet' },
-      columns: { customer_id: 'integer', name: 'varchar(100)', updated_at: 'timestamp', deleted: 'boolean' },
+      columns: { customer_id: { type: 'integer', nullable: false }, name: 'varchar(100)', updated_at: 'timestamp', deleted: 'boolean' },
       dataDateColumn: 'updated_at',
       mode: 'merge',
       primaryKey: ['customer_id'],
