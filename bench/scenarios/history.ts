@@ -76,7 +76,7 @@ export const scenario: Scenario = {
       const historyRows = await scalar(p, 'SELECT COUNT(*) FROM events.visits');
       if (historyRows !== HOURS * ROWS_PER_HOUR) throw new Error(`history has ${historyRows} rows`);
       const recompute = (end: number) =>
-        submitAndWait(p, renderAggregateBatch({ config, aggregates, buckets: { kind: 'range', start: hourAt(FIRST), end: hourAt(end) } }).sqls);
+        submitAndWait(p, renderAggregateBatch({ config, work: aggregates.map((aggregate) => ({ aggregate, range: { start: hourAt(FIRST), end: hourAt(end) } })) }).sqls);
       const historyRecompute = await recompute(NEW);
 
       // One new hour through the pipeline.

@@ -164,6 +164,7 @@ export interface LoadPlan {
   loadRequest?: BatchRequest;
   /** 1-based index of the load batch statement that selects the outcome row. */
   outcomeStatement?: number;
-  aggregateRequest?: BatchRequest;
+  /** The aggregates this execution recomputes (PlanAggregates renders their batches after the load). */
+  aggregates?: string[];
   steps: StepRef[];
 }

@@ -293,14 +293,18 @@ describe('IAM', () => {
     ]);
   });
 
-  test('record-failure and freshness: Data API only; report: nothing but its logs', () => {
-    for (const fn of ['RecordFailure', 'Freshness']) {
-      expect(roleStatements(s.template, `Functions${fn}Role`)).toEqual([
-        logs(fn),
-        xray,
-        ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
-      ]);
-    }
+  test('record-failure: Data API only; freshness: Data API and starting the load state machine (the sweep); report: nothing but its logs', () => {
+    expect(roleStatements(s.template, 'FunctionsRecordFailureRole')).toEqual([
+      logs('RecordFailure'),
+      xray,
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
+    expect(roleStatements(s.template, 'FunctionsFreshnessRole')).toEqual([
+      logs('Freshness'),
+      xray,
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
     expect(roleStatements(s.template, 'FunctionsReportRole')).toEqual([logs('Report'), xray]);
   });
 
@@ -383,6 +387,22 @@ describe('alarms', () => {
     });
   });
 
+  test('visits: aggregate work pending for more than an hour (the sweep emits its age every 15 minutes)', () => {
+    expect(alarm('VisitsAggregatesPending')).toMatchObject({
+      Namespace: 'Forklift',
+      MetricName: 'AggregatePendingMinutes',
+      Dimensions: [{ Name: 'Table', Value: 'visits' }, { Name: 'service', Value: 'forklift' }],
+      Statistic: 'Maximum',
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // The sweep starts aggregate-only executions of the load state machine.
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FORKLIFT_STATE_MACHINE_ARN: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } }) },
+      Description: 'Forklift freshness',
+    });
+  });
+
   test.each([
     ['Visits', 'visits'],
     ['Campaigns', 'campaigns'],
@@ -430,7 +450,8 @@ describe('alarms', () => {
     // The example config has no emails.
     s.template.resourceCountIs('AWS::SNS::Subscription', 0);
     const count = Object.keys(s.template.findResources('AWS::CloudWatch::Alarm')).length;
-    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1);
+    // + 1: pending aggregate work of visits (the only table feeding aggregates).
+    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1 + 1);
   });
 });
 

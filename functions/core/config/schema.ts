@@ -106,6 +106,7 @@ const aggregate = z.strictObject({
     .describe('raw SELECT for what the declarative form cannot say; must use {{start}} and {{end}}; its columns are `columns`'),
   columns: z.record(identifier, column).optional().describe('with sql: the fact table columns the SELECT returns, bucket first'),
   sortKey: z.array(identifier).optional().describe('default: bucket'),
+  readOnlyGroups: z.array(identifier).default([]).describe('Redshift groups granted SELECT on the fact table (and default privileges in its schema)'),
 });
 
 const warehouse = z.strictObject({

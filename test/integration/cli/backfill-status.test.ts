@@ -111,7 +111,16 @@ describe('forklift backfill and status', () => {
     expect(run.stdout).toMatch(/quiet\s+-\s+-\s+1h00m\s+NO DATA/);
     expect(run.stdout).toMatch(/clicks\s+-\s+-\s+-\s+NO DATA/);
 
+    expect(run.stdout).toContain('pending aggregate work: none');
+
     const one = await runCli(['status', '--table', 'visits'], { configPath, pipeline });
     expect(one.stdout).not.toMatch(/pings/);
+  });
+
+  it('status shows aggregate work still pending, per aggregate, with its age', async () => {
+    // The aggregate transactions of visits_daily were lost: their done marks are gone.
+    await pipeline.stack.redshiftData.server.query("DELETE FROM forklift.aggregated_loads WHERE aggregate_name = 'visits_daily'");
+    const run = await runCli(['status', '--table', 'visits'], { configPath, pipeline });
+    expect(run.stdout).toMatch(/pending aggregate work:\n\s*aggregate\s+table\s+loads\s+hours\s+oldest load\s+age\n\s*visits_daily\s+visits\s+[1-9]\d*\s+[1-9]/);
   });
 });
