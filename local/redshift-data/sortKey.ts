@@ -16,9 +16,9 @@
  * Zone maps are current as soon as a block is written; a BRIN index only summarizes new pages
  * when asked (autovacuum, which PGlite lacks), and the planner only picks it with the column's
  * correlation statistic. So after every INSERT or COPY into a table with a sort key, the same
- * transaction summarizes the new pages, and gathers the sort-key columns' statistics once the
- * table has rows (sampled lightly: STATISTICS 10, i.e. 3,000 rows; only their correlation
- * matters here, and appends in time order keep it).
+ * transaction summarizes the new pages, and gathers the sort-key columns' statistics when they
+ * are missing or the table grew by more than 10% since (sampled lightly: STATISTICS 10, i.e.
+ * 3,000 rows; only their correlation matters here).
  */
 import { type Token, identName, keyword } from './sqlText';
 
@@ -36,8 +36,10 @@ BEGIN
   GROUP BY i.indexrelid;
   IF idx IS NULL THEN RETURN; END IF;
   PERFORM brin_summarize_new_values(idx);
-  -- Statistics once the table has rows: the correlation of time-ordered appends stays put.
-  IF NOT EXISTS (SELECT 1 FROM pg_statistic WHERE starelid = rel) THEN
+  -- Statistics when missing or when the table grew by more than 10% since they were gathered
+  -- (Redshift's analyze_threshold_percent is 10 too): not after every write, which costs a sample.
+  IF NOT EXISTS (SELECT 1 FROM pg_statistic WHERE starelid = rel)
+     OR pg_relation_size(rel) / current_setting('block_size')::int > 1.1 * (SELECT relpages FROM pg_class WHERE oid = rel) + 8 THEN
     EXECUTE format('ANALYZE %s (%s)', rel, cols);
   END IF;
 END $$;
