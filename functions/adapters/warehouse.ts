@@ -22,6 +22,7 @@ import {
   type TableState,
 } from '../core/sql/state';
 import { isoSecond } from '../core/dates';
+import { renderAuditColumnsQuery, renderAuditDdl, renderAuditEvolution } from '../core/sql/audit';
 import type { LoadInput, WarehouseState, WarehouseTarget } from '../core/types';
 
 /** A value of a result row, converted from the Data API's Field union. */
@@ -265,6 +266,7 @@ export async function readWarehouseState(
   requests: readonly StateRequest[],
   options?: WaitOptions,
 ): Promise<Map<string, TableState>> {
+  await ensureAuditColumns(warehouse, config.warehouse.auditSchema, options);
   const id = await warehouse.batch(renderWarehouseStateBatch(config, requests));
   await warehouse.waitFor(id, options);
   const rows: Row[] = [];
@@ -272,10 +274,37 @@ export async function readWarehouseState(
   return parseWarehouseState(rows, requests.map((r) => r.table));
 }
 
+/** Audit schemas already evolved, per warehouse (once per Lambda container). */
+const evolvedAudit = new WeakMap<Warehouse, Set<string>>();
+
+/**
+ * Audit tables created by an older version get the columns added since (sql/audit.ts), each
+ * ALTER on its own, before the first state read of a container. A concurrent ALTER that won
+ * the race ("already exists") is success.
+ */
+export async function ensureAuditColumns(warehouse: Warehouse, auditSchema: string, options?: WaitOptions): Promise<void> {
+  const done = evolvedAudit.get(warehouse) ?? new Set<string>();
+  evolvedAudit.set(warehouse, done);
+  if (done.has(auditSchema)) return;
+  const ddl = renderAuditDdl(auditSchema);
+  const existing = new Set(
+    (await queryBatch(warehouse, [...ddl, renderAuditColumnsQuery(auditSchema)], ddl.length + 1, options)).map((r) => `${String(r[0])}.${String(r[1])}`),
+  );
+  for (const sql of renderAuditEvolution(auditSchema, existing)) {
+    try {
+      await warehouse.waitFor(await warehouse.execute(sql), options);
+    } catch (err) {
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    }
+  }
+  done.add(auditSchema);
+}
+
 /** The WarehouseState of one partition, from the per-table state of sql/state.ts (a table without an entry: nothing loaded). */
 export function stateFor(table: TableState | undefined, partitionDate: Date): WarehouseState {
   const state: WarehouseState = { partitionLoaded: table?.loadedPartitions.has(isoSecond(partitionDate)) ?? false };
   if (table !== undefined) state.loadedFiles = table.loadedFiles.get(isoSecond(partitionDate)) ?? new Set<string>();
+  if (table !== undefined) state.failedLoads = table.failedLoads.get(isoSecond(partitionDate)) ?? new Set<string>();
   if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
   if (table?.columns !== undefined) state.columns = table.columns;
   return state;

@@ -46,7 +46,7 @@ export function choosePartition(config: ForkliftConfig, input: LoadInput, listin
   const { name, table: tableConfig } = requireTable(config, input.table);
   const date = input.date === undefined ? undefined : parseDateArgument(input.date);
   const wanted = input.files === undefined ? listing : restrictToFiles(listing, input.files, name);
-  const { partitions } = groupPartitions(config, name, wanted);
+  const { partitions } = groupPartitions(config, name, wanted, now);
   if (input.files !== undefined && partitions.length > 1) {
     throw new ForkliftError(
       `table '${name}': the explicit files span ${partitions.length} partitions (${partitions.map((p) => isoSecond(p.date)).join(', ')}); give files of one partition`,

@@ -9,6 +9,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
+  /** The object's ETag without quotes (from the listing or a HEAD): with the key, its identity in the file ledger. */
+  etag?: string;
 }
 
 /** Time granularity of a partition, from the finest date field in its pattern. */
@@ -56,8 +58,14 @@ export interface WarehouseState {
   newestLoaded?: Date;
   /** True when the partition under consideration already has a successful load. */
   partitionLoaded: boolean;
-  /** The file ledger's keys for the partition under consideration (`load_files`); undefined when not read. */
+  /**
+   * The file ledger of the partition under consideration (`load_files`), as file identities
+   * (`fileIdentity`: `key#etag`, or the bare key for rows written before ETags were recorded);
+   * undefined when not read.
+   */
   loadedFiles?: ReadonlySet<string>;
+  /** Load ids of the partition's failed loads (`loads` rows with status `failed`); undefined when not read. */
+  failedLoads?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
 }

@@ -13,7 +13,7 @@ import { auditTable, renderAuditDdl, textFitting } from './audit';
 import { renderCopy } from './copy';
 import { renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
-import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
+import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard, renderSnapshotCheck } from './guard';
 import { PARTITION_COLUMN } from './relations';
 
 /** The staging temp table (`LIKE` the target). */
@@ -70,14 +70,22 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     ...renderRawTableDdl(name, table),
     ...args.addColumns,
     `LOCK ${target}`,
-    `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
+    `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
     ...(partition.files.length
-      ? [`INSERT INTO ${files} (file_key, bytes) VALUES ${partition.files.map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)})`).join(', ')}`]
+      ? [
+          `INSERT INTO ${files} (file_key, bytes, etag) VALUES ${partition.files
+            .map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)}, ${f.etag === undefined ? 'NULL' : literal(f.etag)})`)
+            .join(', ')}`,
+        ]
       : []),
-    renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force }),
+    renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
     `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
   ];
+  // A snapshot smaller than the table's minimum never replaces the table (an empty export is the usual cause).
+  if (args.mode === 'truncate' && !args.force && table.minSnapshotRows > 0) {
+    sqls.push(renderSnapshotCheck({ table: name, partitionDate: partition.date, staging: STAGING_TABLE, minRows: table.minSnapshotRows }));
+  }
 
   const dml = renderModeDml({ ...args, cfg: table, name, target, staging, columns, date, guarded });
   const hours = renderAffectedHours({
@@ -99,16 +107,28 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
       `CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END, ` +
       `${integerLiteral(partition.files.length)}, ` +
       `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END, ` +
-      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g`,
+      // A resubmitted batch whose first submission committed ('done') writes no second row.
+      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
   );
+  const ledger = auditTable(audit, 'load_files');
+  if (args.mode === 'truncate' || args.reload || args.force) {
+    // The ledger is what the table holds: rows of earlier loads that this one replaces leave it
+    // (the table's whole ledger for a snapshot, the partition's otherwise); `loads` keeps the history.
+    const scope = args.mode === 'truncate' ? '' : ` AND partition_date = ${date}`;
+    sqls.push(`DELETE FROM ${ledger} WHERE table_name = ${keyLiterals.table}${scope} AND ${guarded}`);
+  }
   if (partition.files.length) {
     sqls.push(
-      `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes) ` +
-        `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded}`,
+      `INSERT INTO ${ledger} (load_id, table_name, partition_date, file_key, bytes, etag) ` +
+        `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded}`,
     );
   }
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
-  sqls.push(`SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ORDER BY finished_at DESC LIMIT 1`);
+  // The committed row first: a resubmission reports the outcome of the load it repeats.
+  sqls.push(
+    `SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ` +
+      "ORDER BY CASE WHEN status = 'loaded' THEN 0 ELSE 1 END, finished_at DESC LIMIT 1",
+  );
   return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
 }
 
@@ -136,8 +156,12 @@ function renderModeDml(a: ModeArgs): { before: string[]; insert: string; deleted
       return { before: [deleteWhere(where)], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: `t.${where}` }] };
     }
     case 'replace': {
+      // The partition's period AND the rows this partition loaded before (late rows outside the
+      // period): a top-up or a forced reload replaces them, never doubles them.
       const dd = quoteIdent(a.cfg.dataDateColumn);
-      const period = (p: string) => `${p}${dd} >= ${a.date} AND ${p}${dd} < ${timestampLiteral(a.partition.end)}`;
+      const pc = quoteIdent(PARTITION_COLUMN);
+      const period = (p: string) =>
+        `((${p}${dd} >= ${a.date} AND ${p}${dd} < ${timestampLiteral(a.partition.end)}) OR ${p}${pc} = ${a.date})`;
       return { before: [deleteWhere(period(''))], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: period('t.') }] };
     }
     case 'truncate':

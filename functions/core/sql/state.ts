@@ -1,10 +1,12 @@
 /**
  * The warehouse-state read: one batch (audit DDL, then three SELECTs) telling, per
  * table, its columns, its newest loaded partition, which candidate partitions are
- * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
+ * already loaded, which failed, and which files (key and ETag) of them the ledger holds, as rows
+ * tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond } from '../dates';
+import { fileIdentity } from '../decide';
 import { ForkliftError } from '../errors';
 import { literal, timestampLiteral } from '../identifiers';
 import type { ExistingColumn } from '../types';
@@ -82,12 +84,17 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
+    // Failed loads of the candidates (load id in the column_name position): a retry is named after them.
+    branches.push(
+      `SELECT DISTINCT CAST('failed' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), CAST(load_id AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(1).join(', ')}, partition_date ` +
+        `FROM ${loads} WHERE status = 'failed' AND (${candidates.join(' OR ')})`,
+    );
   }
-  // The ledger's files of the candidate partitions: what a top-up compares the listing with.
+  // The ledger's files of the candidate partitions (key and ETag): what a top-up compares the listing with.
   const files =
     "SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
-    `CAST(file_key AS VARCHAR(1024)) AS file_key, ${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, partition_date ` +
-    `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3`;
+    `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
+    `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
   return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files];
 }
 
@@ -99,8 +106,10 @@ export interface TableState {
   newestLoaded?: Date;
   /** isoSecond() of every candidate partition with a `loaded` row. */
   loadedPartitions: Set<string>;
-  /** The ledger's file keys by isoSecond() of candidate partition (only partitions with files). */
+  /** The ledger's file identities (`fileIdentity`: key#etag) by isoSecond() of candidate partition (only partitions with files). */
   loadedFiles: Map<string, Set<string>>;
+  /** Load ids of failed loads by isoSecond() of candidate partition (only partitions with failures). */
+  failedLoads: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
 }
@@ -114,7 +123,7 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
   const out = new Map<string, TableState>();
   const entry = (table: string): TableState => {
     let s = out.get(table);
-    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map() }));
+    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }));
     return s;
   };
   tables.forEach(entry);
@@ -139,7 +148,14 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
       if (d) {
         const key = isoSecond(d);
         const set = s.loadedFiles.get(key) ?? new Set<string>();
-        s.loadedFiles.set(key, set.add(String(columnName)));
+        const etag = dataType === null || dataType === undefined || dataType === '' ? undefined : String(dataType);
+        s.loadedFiles.set(key, set.add(fileIdentity(etag === undefined ? { key: String(columnName) } : { key: String(columnName), etag })));
+      }
+    } else if (kind === 'failed') {
+      const d = parseTimestamp(partitionDate);
+      if (d) {
+        const key = isoSecond(d);
+        s.failedLoads.set(key, (s.failedLoads.get(key) ?? new Set<string>()).add(String(columnName)));
       }
     } else {
       throw new ForkliftError(`unexpected warehouse-state row kind '${String(kind)}'`);

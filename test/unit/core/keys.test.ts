@@ -44,8 +44,9 @@ describe('matchKey', () => {
 
   it('flags the completeness marker, only directly in the partition folder', () => {
     expect(matchKey(withMarker, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: true });
-    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/sub/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
-    expect(matchKey(cfg, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
+    // Elsewhere, or without a marker rule, _SUCCESS is a side file: never loaded as data.
+    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/sub/_SUCCESS')).toMatchObject({ kind: 'ignored' });
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'ignored', reason: expect.stringContaining("'_SUCCESS'") });
   });
 
   it('matches multi-token partitions', () => {
