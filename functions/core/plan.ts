@@ -7,7 +7,7 @@
  */
 import type { ForkliftConfig, TableConfig } from './config/schema';
 import { isoSecond, parseDateArgument } from './dates';
-import { decideLoad, effectiveMode } from './decide';
+import { decideLoad, effectiveMode, fileIdentity, fileLoaded } from './decide';
 import { ForkliftError, PartitionNotFoundError } from './errors';
 import { tablePattern } from './keys';
 import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
@@ -133,7 +133,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     partitionDate: partition.date,
     state: args.state,
     flags,
-    listedKeys: partition.files.map((f) => f.key),
+    listedKeys: partition.files.map(fileIdentity),
   });
   if (decision.action === 'skip') {
     return { plan: { ...base, mode, action: 'skip', reason: decision.reason }, preStatements: [] };
@@ -141,7 +141,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   if (decision.newFilesOnly === true) {
     // An append top-up: the manifest, the ledger rows and the counts are the files the ledger does not hold.
     const loaded = args.state.loadedFiles ?? new Set<string>();
-    partition = { ...partition, files: partition.files.filter((f) => !loaded.has(f.key)) };
+    partition = { ...partition, files: partition.files.filter((f) => !fileLoaded(fileIdentity(f), loaded)) };
     base.files = partition.files.length;
     base.bytes = partition.files.reduce((sum, f) => sum + f.size, 0);
   }
