@@ -30,6 +30,7 @@ const config = testConfig(
     rc_side: hourly('rc/side/'),
     rc_marker: { ...hourly('rc/marker/'), completeness: { marker: '_SUCCESS' } },
     rc_resubmit: hourly('rc/resubmit/'),
+    rc_nul: { ...hourly('rc/nul/'), columns: { id: { type: 'integer', nullable: false }, at: 'timestamp', v: 'integer', s: 'varchar(20)' } },
   },
   { rc_fix_hourly: hourlyCount('rc_fix'), rc_late_hourly: hourlyCount('rc_late'), rc_reput_hourly: hourlyCount('rc_reput') },
 );
@@ -247,5 +248,18 @@ describe('idempotent resubmission', () => {
     expect(outcome[0]![0]).toBe('loaded');
     expect(await rows(p(), `SELECT status FROM forklift.loads WHERE load_id = '${first!.name}'`)).toEqual([{ status: 'loaded' }]);
     await expectAgreesWithRaw('rc_resubmit', 'rc/resubmit/');
+  }, 60_000);
+});
+
+describe('local stack', () => {
+  it('a JSON \\u0000 fails the load with an error naming the file and line, as stl_load_errors does', async () => {
+    const body = `${JSON.stringify({ id: 1, at: at('10'), v: 1, s: 'ok' })}\n${JSON.stringify({ id: 2, at: at('10'), v: 1, s: 'a\u0000b' })}\n`;
+    await putAndSettle([{ key: 'rc/nul/2026-11-20T10/a.json', body }]);
+    const [failed] = await executionsOf(p(), 'rc_nul');
+    expect(failed!.status).toBe('FAILED');
+    expect(await rows(p(), "SELECT error_file, error_line FROM forklift.loads WHERE table_name = 'rc_nul' AND status = 'failed'")).toEqual([
+      { error_file: expect.stringContaining('rc/nul/2026-11-20T10/a.json'), error_line: 2 },
+    ]);
+    expect(failed!.cause).toMatch(/null terminator/);
   }, 60_000);
 });
