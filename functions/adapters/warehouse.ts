@@ -22,7 +22,7 @@ import {
   type TableState,
 } from '../core/sql/state';
 import { isoSecond } from '../core/dates';
-import { renderAuditColumnsQuery, renderAuditDdl, renderAuditEvolution } from '../core/sql/audit';
+import { AUDIT_ADDED_COLUMNS, renderAuditColumnsQuery, renderAuditDdl, renderAuditEvolution } from '../core/sql/audit';
 import type { LoadInput, WarehouseState, WarehouseTarget } from '../core/types';
 
 /** A value of a result row, converted from the Data API's Field union. */
@@ -266,26 +266,33 @@ export async function readWarehouseState(
   requests: readonly StateRequest[],
   options?: WaitOptions,
 ): Promise<Map<string, TableState>> {
-  await ensureAuditColumns(warehouse, config.warehouse.auditSchema, options);
-  const id = await warehouse.batch(renderWarehouseStateBatch(config, requests));
-  await warehouse.waitFor(id, options);
+  const sqls = renderWarehouseStateBatch(config, requests);
+  let id = await warehouse.batch(sqls);
+  try {
+    await warehouse.waitFor(id, options);
+  } catch (err) {
+    // Audit tables of an older version lack a column added since: evolve them once, read again.
+    if (!(err instanceof StatementFailedError) || !missingAuditColumn(err.message)) throw err;
+    await ensureAuditColumns(warehouse, config.warehouse.auditSchema, options);
+    id = await warehouse.batch(sqls);
+    await warehouse.waitFor(id, options);
+  }
   const rows: Row[] = [];
   for (const statement of STATE_SELECT_STATEMENTS) rows.push(...(await warehouse.results(`${id}:${statement}`)));
   return parseWarehouseState(rows, requests.map((r) => r.table));
 }
 
-/** Audit schemas already evolved, per warehouse (once per Lambda container). */
-const evolvedAudit = new WeakMap<Warehouse, Set<string>>();
+/** True when a statement failed on a column the audit tables gained after their first release. */
+export function missingAuditColumn(message: string): boolean {
+  return AUDIT_ADDED_COLUMNS.some((c) => new RegExp(`column "?${c.column}"? (of relation "?${c.table}"? )?does not exist`, 'i').test(message));
+}
 
 /**
  * Audit tables created by an older version get the columns added since (sql/audit.ts), each
- * ALTER on its own, before the first state read of a container. A concurrent ALTER that won
- * the race ("already exists") is success.
+ * ALTER on its own. The state read calls it when it fails on such a column (no cost otherwise).
+ * A concurrent ALTER that won the race ("already exists") is success.
  */
 export async function ensureAuditColumns(warehouse: Warehouse, auditSchema: string, options?: WaitOptions): Promise<void> {
-  const done = evolvedAudit.get(warehouse) ?? new Set<string>();
-  evolvedAudit.set(warehouse, done);
-  if (done.has(auditSchema)) return;
   const ddl = renderAuditDdl(auditSchema);
   const existing = new Set(
     (await queryBatch(warehouse, [...ddl, renderAuditColumnsQuery(auditSchema)], ddl.length + 1, options)).map((r) => `${String(r[0])}.${String(r[1])}`),
@@ -297,7 +304,6 @@ export async function ensureAuditColumns(warehouse: Warehouse, auditSchema: stri
       if (!/already exists/i.test((err as Error).message)) throw err;
     }
   }
-  done.add(auditSchema);
 }
 
 /** The WarehouseState of one partition, from the per-table state of sql/state.ts (a table without an entry: nothing loaded). */

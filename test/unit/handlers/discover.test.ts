@@ -1,6 +1,7 @@
 import {
   BatchExecuteStatementCommand,
   DescribeStatementCommand,
+  ExecuteStatementCommand,
   GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
@@ -65,23 +66,19 @@ function mockListing(): void {
   }));
 }
 
-/** The audit columns check (once per warehouse: the first batch) finds `load_files.etag`: nothing to evolve. */
-const AUDIT_COLUMNS = [[{ stringValue: 'load_files' }, { stringValue: 'etag' }]];
-const isAuditCheck = (id: string | undefined): boolean => id?.startsWith('audit-1') === true;
-
 /** The warehouse mock: state read returns `rows`. */
 function mockWarehouse(rows: Array<Array<Record<string, unknown>>> = []): void {
-  rsd.on(BatchExecuteStatementCommand).resolvesOnce({ Id: 'audit-1' }).resolves({ Id: 'state-1' });
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'state-1' });
   rsd.on(DescribeStatementCommand).resolves({ Id: 'state-1', Status: 'FINISHED' });
-  rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({ Records: (isAuditCheck(input.Id) ? AUDIT_COLUMNS : rows) as never }));
+  rsd.on(GetStatementResultCommand).resolves({ Records: rows as never });
 }
 
 /** The warehouse mock by statement: the loads ledger (statement 6) and the file ledger (statement 7). */
 function mockLedger(loads: unknown[][], files: unknown[][]): void {
-  rsd.on(BatchExecuteStatementCommand).resolvesOnce({ Id: 'audit-1' }).resolves({ Id: 'state-1' });
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'state-1' });
   rsd.on(DescribeStatementCommand).resolves({ Id: 'state-1', Status: 'FINISHED' });
   rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
-    Records: (isAuditCheck(input.Id) ? AUDIT_COLUMNS : input.Id === 'state-1:6' ? loads : input.Id === 'state-1:7' ? files : []) as never,
+    Records: (input.Id === 'state-1:6' ? loads : input.Id === 'state-1:7' ? files : []) as never,
   }));
 }
 
@@ -122,8 +119,7 @@ describe('discover', () => {
     const result = await handler(event(records));
 
     expect(result.batchItemFailures).toEqual([]);
-    // The audit-columns check (once per container), then ONE state read for the whole batch.
-    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(2);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(10);
     const starts = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(10);
@@ -307,6 +303,24 @@ describe('discover', () => {
       ]),
     );
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2']);
+  });
+
+  it('audit tables of an older version (no load_files.etag): the state read fails once, the column is added on its own, the read runs again', async () => {
+    mockListing();
+    let reads = 0;
+    rsd.on(BatchExecuteStatementCommand).callsFake((input: { Sqls?: string[] }) => ({ Id: input.Sqls?.some((q) => q.includes("'failed'")) ? `state-${++reads}` : 'columns' }));
+    rsd.on(DescribeStatementCommand).callsFake((input: { Id?: string }) =>
+      input.Id === 'state-1' ? { Id: 'state-1', Status: 'FAILED', Error: 'ERROR: column "etag" does not exist' } : { Id: input.Id, Status: 'FINISHED' },
+    );
+    rsd.on(GetStatementResultCommand).resolves({ Records: [] });
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'alter' });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).toEqual(['ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)']);
+    expect(reads).toBe(2);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
   it('fails every partition record when the state read fails', async () => {

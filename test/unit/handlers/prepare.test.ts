@@ -26,12 +26,6 @@ function setup() {
   return createPrepareHandler({ config, s3: new S3Client({ region: 'us-east-1' }), warehouse, log: recordingLog(), now: () => now });
 }
 
-/** The audit-columns check (the first batch of a warehouse) finds `load_files.etag`: nothing to evolve. */
-const AUDIT_COLUMNS = [[{ stringValue: 'load_files' }, { stringValue: 'etag' }]];
-function mockAuditCheck(): void {
-  rsd.on(BatchExecuteStatementCommand).resolvesOnce({ Id: 'audit' }).resolves({ Id: 's1' });
-}
-
 function mockListing(): void {
   s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
     IsTruncated: false,
@@ -64,30 +58,28 @@ describe('prepare', () => {
 
   it('reads the warehouse once on a manual run, then skips with the rules\' reason', async () => {
     mockListing();
-    mockAuditCheck();
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
     rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
     const nulls = Array.from({ length: 6 }, () => ({ isNull: true }));
-    rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
-      Records: input.Id?.startsWith('audit') ? AUDIT_COLUMNS : [[{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls, { stringValue: '2026-11-20 14:00:00' }]],
-    }));
+    rsd.on(GetStatementResultCommand).resolves({
+      Records: [[{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls, { stringValue: '2026-11-20 14:00:00' }]],
+    });
     const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13' }));
     expect(plan.action).toBe('skip');
     expect(plan.reason).toMatch(/older than the newest loaded partition 2026-11-20T14:00:00Z/);
-    // the audit-columns check (once per warehouse), then the state read
-    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(2);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
   it('a top-up (discover saw the partition loaded): reads the file ledger and writes a manifest of the new files only', async () => {
     mockListing();
-    mockAuditCheck();
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
     rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
     const nulls = (n: number) => Array.from({ length: n }, () => ({ isNull: true }));
     const hour = { stringValue: '2026-11-20 13:00:00' };
     rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
-      Records: input.Id?.startsWith('audit')
-        ? AUDIT_COLUMNS
-        : input.Id === 's1:6'
+      Records:
+        input.Id === 's1:6'
           ? [[{ stringValue: 'loaded' }, { stringValue: 'visits' }, ...nulls(6), hour], [{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls(6), hour]]
           : input.Id === 's1:7'
             ? [[{ stringValue: 'file' }, { stringValue: 'visits' }, { stringValue: 'events/visits/2026-11-20T13/part-0.json.gz' }, ...nulls(5), hour]]
@@ -95,7 +87,7 @@ describe('prepare', () => {
     }));
     const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed: { partitionLoaded: true } }));
     expect(plan).toMatchObject({ action: 'load', files: 1, reason: expect.stringContaining('1 new file arrived for partition 2026-11-20T13:00:00Z') });
-    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(2);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
     const manifest = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { entries: Array<{ url: string }> };
     expect(manifest.entries.map((e) => e.url)).toEqual(['s3://' + config.landing.bucketName + '/events/visits/2026-11-20T13/part-1.json.gz']);
     expect(plan.loadRequest!.Sqls.join('\n')).not.toContain('part-0.json.gz');
