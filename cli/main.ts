@@ -1,11 +1,12 @@
 /**
- * The `forklift` CLI: validate, plan, reload, backfill, status, against the local stack
+ * The `forklift` CLI: init, validate, plan, reload, backfill, status, against the local stack
  * (`--local`) or AWS (`--outputs` / `--state-machine-arn`). `buildProgram` takes the
  * writers (tests capture them) and optional overrides (an injected target, a clock);
  * `main` returns the exit code: 0 ok, 1 a run failed, 2 usage or config problems.
  */
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill';
+import { registerInit } from './commands/init';
 import { registerPlan } from './commands/plan';
 import { registerReload } from './commands/reload';
 import { registerStatus } from './commands/status';
@@ -46,6 +47,7 @@ export function buildProgram(io: Io, overrides: CliOverrides = {}): Program {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(text) });
   const ctx = createContext(io, () => program.opts<GlobalOptions>(), overrides);
+  registerInit(program, ctx, done);
   registerValidate(program, ctx, done);
   registerPlan(program, ctx, done);
   registerReload(program, ctx, done);

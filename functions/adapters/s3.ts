@@ -17,8 +17,8 @@ export function unquoteEtag(etag: string | undefined): string | undefined {
   return bare ? bare : undefined;
 }
 
-/** Every object under `prefix`, following continuation tokens to the end. */
-export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<ObjectInfo[]> {
+/** Every object under `prefix`, following continuation tokens to the end; `onPage` hears the running count. */
+export async function listObjects(client: S3Client, bucket: string, prefix: string, onPage?: (listed: number) => void): Promise<ObjectInfo[]> {
   const objects: ObjectInfo[] = [];
   let token: string | undefined;
   do {
@@ -33,6 +33,7 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
       objects.push(object);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    onPage?.(objects.length);
   } while (token);
   return objects;
 }

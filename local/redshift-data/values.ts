@@ -61,6 +61,8 @@ export function typeLabel(c: ColumnInfo): string {
 /** Raw input (text, JSON or Parquet value) → Postgres text for the column, or null; throws ValueProblem. */
 export function convertValue(raw: unknown, c: ColumnInfo, o: ValueOptions): string | null {
   let value = normalize(raw);
+  // A typed timestamp of a columnar file (Parquet) needs no TIMEFORMAT: it is an instant, rendered as ISO 8601.
+  const typedTime = Object.prototype.toString.call(raw) === '[object Date]';
   const isChar = c.dataType === 'character varying' || c.dataType === 'character' || c.dataType === 'text';
   if (value !== null && o.blanksAsNull && value.length > 0 && value.trim() === '') value = null;
   if (value !== null && value === '' && (o.emptyAsNull || !isChar)) value = null;
@@ -83,10 +85,10 @@ export function convertValue(raw: unknown, c: ColumnInfo, o: ValueOptions): stri
     case 'text':
       return checkString(value, c.maxLength, o.truncateColumns);
     case 'date':
-      return parseDateTime(value, o.dateFormat, 'date');
+      return parseDateTime(value, typedTime ? 'auto' : o.dateFormat, 'date');
     case 'timestamp without time zone':
     case 'timestamp with time zone':
-      return parseDateTime(value, o.timeFormat, 'timestamp');
+      return parseDateTime(value, typedTime ? 'auto' : o.timeFormat, 'timestamp');
     default:
       return value;
   }
@@ -96,7 +98,8 @@ function normalize(raw: unknown): string | null {
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'string') return raw;
   if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') return String(raw);
-  if (raw instanceof Date) return raw.toISOString();
+  // Tag, not instanceof: Parquet Dates come from a worker thread (another realm under jest's VM context).
+  if (Object.prototype.toString.call(raw) === '[object Date]') return (raw as Date).toISOString();
   if (raw instanceof Uint8Array) return Buffer.from(raw).toString('utf8');
   return JSON.stringify(raw, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
