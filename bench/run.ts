@@ -11,9 +11,10 @@ import { scenario as burst } from './scenarios/burst-1000';
 import { scenario as concurrency } from './scenarios/concurrency-no-stuck-state';
 import { scenario as lateHour } from './scenarios/late-hour';
 import { scenario as normalLoad } from './scenarios/normal-load';
+import { scenario as polling } from './scenarios/polling';
 import { scenario as soak } from './scenarios/soak';
 
-const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, soak];
+const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, soak];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

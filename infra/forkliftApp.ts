@@ -4,6 +4,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ForkliftError } from '../functions/core/errors';
 import type { FunctionName } from '../functions/core/metricNames';
 import { configPathFrom, readPipelineConfig } from './config';
 import { ForkliftStack } from './stack';
@@ -28,6 +29,8 @@ export interface ForkliftAppOptions {
   readonly env?: { account?: string; region?: string };
   /** Test-only: entry files other than functions/<name>/handler.ts. */
   readonly functionEntries?: Partial<Record<FunctionName, string>>;
+  /** discover's reserved concurrency; omitted = none. */
+  readonly discoverReservedConcurrency?: number;
 }
 
 /** The app and its one stack. */
@@ -51,6 +54,7 @@ export function createForkliftApp(options: ForkliftAppOptions): ForkliftApp {
     ...(options.workgroupArn !== undefined ? { workgroupArn: options.workgroupArn } : {}),
     ...(options.env ? { env: options.env } : {}),
     ...(options.functionEntries ? { functionEntries: options.functionEntries } : {}),
+    ...(options.discoverReservedConcurrency !== undefined ? { discoverReservedConcurrency: options.discoverReservedConcurrency } : {}),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
@@ -62,9 +66,19 @@ export function contextString(app: App, key: string): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+/** Reads a context value as a positive integer; anything else is a clear error naming the key. */
+export function contextPositiveInteger(app: App, key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === '') return undefined;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ForkliftError(`context ${key}: expected a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /**
  * Builds the stack from the app's context, as `cdk` and scripts/synth.ts pass it: `config`
- * (or env FORKLIFT_CONFIG; default forklift.config.yaml), `stackName`, `tracing`, `workgroupArn`.
+ * (or env FORKLIFT_CONFIG; default forklift.config.yaml), `stackName`, `tracing`, `workgroupArn`,
+ * `discoverReservedConcurrency` (default none).
  */
 export function createForkliftAppFromContext(app: App, env: NodeJS.ProcessEnv = process.env): ForkliftApp {
   const stackName = contextString(app, 'stackName');
@@ -72,12 +86,14 @@ export function createForkliftAppFromContext(app: App, env: NodeJS.ProcessEnv = 
   const account = env['CDK_DEFAULT_ACCOUNT'];
   const region = env['CDK_DEFAULT_REGION'];
   const tracing: unknown = app.node.tryGetContext('tracing');
+  const discoverReservedConcurrency = contextPositiveInteger(app, 'discoverReservedConcurrency');
   return createForkliftApp({
     app,
     configPath: configPathFrom(app.node.tryGetContext('config'), env),
     tracing: tracing !== false && tracing !== 'false',
     ...(stackName ? { stackName } : {}),
     ...(workgroupArn ? { workgroupArn } : {}),
+    ...(discoverReservedConcurrency !== undefined ? { discoverReservedConcurrency } : {}),
     ...(account || region ? { env: { ...(account ? { account } : {}), ...(region ? { region } : {}) } } : {}),
   });
 }

@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { FUNCTION_SETTINGS as SHARED_SETTINGS } from '../functions/core/functionSettings';
 import { EnvVar, FUNCTIONS, METRIC_NAMESPACE, SERVICE_NAME, type FunctionName } from '../functions/core/metricNames';
 
 /** The repository root (entries, package-lock.json). */
@@ -23,17 +24,17 @@ export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** esbuild target matching {@link RUNTIME}. */
 export const BUNDLE_TARGET = 'node24';
 
-/** Timeout and memory of each function. discover is also the SQS consumer: the queue's visibility timeout derives from it. */
-export const FUNCTION_SETTINGS: Record<FunctionName, { timeout: Duration; memoryMiB: number }> = {
-  discover: { timeout: Duration.seconds(60), memoryMiB: 512 },
-  prepare: { timeout: Duration.seconds(120), memoryMiB: 512 },
-  report: { timeout: Duration.seconds(60), memoryMiB: 256 },
-  'record-failure': { timeout: Duration.seconds(60), memoryMiB: 256 },
-  freshness: { timeout: Duration.seconds(60), memoryMiB: 256 },
-};
+/**
+ * Timeout and memory of each function, from functions/core/functionSettings.ts (the local
+ * stack enforces the same timeouts). discover is also the SQS consumer: the queue's
+ * visibility timeout derives from it.
+ */
+export const FUNCTION_SETTINGS = Object.fromEntries(
+  FUNCTIONS.map((name) => [name, { timeout: Duration.seconds(SHARED_SETTINGS[name].timeoutSeconds), memoryMiB: SHARED_SETTINGS[name].memoryMiB }]),
+) as Record<FunctionName, { timeout: Duration; memoryMiB: number }>;
 
-/** discover's reserved concurrency: at most this many batches talk to Redshift at once. */
-export const DISCOVER_RESERVED_CONCURRENCY = 5;
+/** At most this many discover batches talk to Redshift at once (the SQS event source's maximum concurrency). */
+export const DISCOVER_MAX_CONCURRENCY = 5;
 
 /** Days each function's log group keeps its logs. */
 export const FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
@@ -51,6 +52,11 @@ export interface FunctionsProps {
   readonly tracing: boolean;
   /** Test-only: other entry files per function (defaults to functions/<name>/handler.ts). */
   readonly entries?: Partial<Record<FunctionName, string>>;
+  /**
+   * discover's reserved concurrency; omitted = none. Reserving N needs an account concurrency
+   * quota of at least 100 + N (new accounts may have 10), so it is opt-in.
+   */
+  readonly discoverReservedConcurrency?: number;
 }
 
 /** The functions by name, each with its own role and log group. */
@@ -83,7 +89,9 @@ export class Functions extends Construct {
         memorySize: settings.memoryMiB,
         role,
         logGroup,
-        ...(name === 'discover' ? { reservedConcurrentExecutions: DISCOVER_RESERVED_CONCURRENCY } : {}),
+        ...(name === 'discover' && props.discoverReservedConcurrency !== undefined
+          ? { reservedConcurrentExecutions: props.discoverReservedConcurrency }
+          : {}),
         tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         description: `Forklift ${name}`,
         projectRoot: PROJECT_ROOT,

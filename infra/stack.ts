@@ -13,7 +13,7 @@ import { EnvVar, type FunctionName } from '../functions/core/metricNames';
 import { Alarms } from './alarms';
 import { Dashboard } from './dashboard';
 import { ObjectEvents } from './events';
-import { DISCOVER_RESERVED_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
+import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
 import { Landing } from './landing';
 import { LoadStateMachine } from './loadStateMachine';
 import { acknowledgeBucketNotificationsHandler, acknowledgePrefixWildcards, acknowledgeStarResource } from './nag';
@@ -34,6 +34,8 @@ export interface ForkliftStackProps extends StackProps {
   readonly workgroupArn?: string;
   /** Test-only: entry files other than functions/<name>/handler.ts. */
   readonly functionEntries?: Partial<Record<FunctionName, string>>;
+  /** discover's reserved concurrency (context `discoverReservedConcurrency`); omitted = none (needs quota >= 100 + N). */
+  readonly discoverReservedConcurrency?: number;
 }
 
 /** The deployed pipeline. */
@@ -57,6 +59,7 @@ export class ForkliftStack extends Stack {
       configDocument: props.configDocument,
       tracing,
       ...(props.functionEntries ? { entries: props.functionEntries } : {}),
+      ...(props.discoverReservedConcurrency !== undefined ? { discoverReservedConcurrency: props.discoverReservedConcurrency } : {}),
     });
     const fns = this.functions.byName;
 
@@ -67,7 +70,7 @@ export class ForkliftStack extends Stack {
       prefixes: tablePrefixes,
       discover: fns.discover,
       discoverTimeout: FUNCTION_SETTINGS.discover.timeout,
-      maxConcurrency: DISCOVER_RESERVED_CONCURRENCY,
+      maxConcurrency: DISCOVER_MAX_CONCURRENCY,
     });
 
     this.load = new LoadStateMachine(this, 'LoadStateMachine', {

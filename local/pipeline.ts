@@ -19,7 +19,13 @@ import { createRecordFailureHandler } from '../functions/record-failure/handler'
 import { createReportHandler } from '../functions/report/handler';
 import type { RuntimeDeps } from '../functions/runtime/env';
 import { recordingMetrics, type Log, type MetricsSink } from '../functions/runtime/observability';
+import { FUNCTION_SETTINGS } from '../functions/core/functionSettings';
+import type { FunctionName } from '../functions/core/metricNames';
+import type { PollingOptions } from '../functions/core/submission';
+import type { LocalFaults } from './faults';
 import { startLocalStack, type LocalStack } from './stack';
+import type { LambdaHandler } from './stepfunctions/server';
+import { invokeWithTimeout } from './stepfunctions/tasks';
 
 /** The state machine file: the one CDK deploys. */
 export const LOAD_DEFINITION_FILE = join(__dirname, '..', 'statemachines', 'load.asl.json');
@@ -54,6 +60,12 @@ export interface LocalPipelineOptions {
   log?: Log;
   metrics?: MetricsSink;
   now?: () => Date;
+  /** Expected statement durations and bounds of the state machine's polling schedule (Prepare's `polling`). */
+  polling?: PollingOptions;
+  /** Seconds per function instead of the deployed timeouts (functions/core/functionSettings.ts), e.g. to provoke a timeout. */
+  functionTimeouts?: Partial<Record<FunctionName, number>>;
+  /** Faults to inject (throttles, errors, stopped executions): see local/faults.ts. */
+  faults?: LocalFaults;
 }
 
 /** One finished (or running) execution, as `npm start` and tests read it. */
@@ -109,9 +121,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     ],
     waitScale: options.waitScale ?? 0.05,
     retryScale: 0.01,
+    ...(options.faults ? { faults: options.faults } : {}),
   });
   const stateMachineArn = stack.stepFunctions.stateMachineArns[LOAD_STATE_MACHINE]!;
   const metrics = options.metrics ?? recordingMetrics();
+  const timeoutOf = (name: FunctionName): number => options.functionTimeouts?.[name] ?? FUNCTION_SETTINGS[name].timeoutSeconds;
   const deps: RuntimeDeps = {
     config,
     s3: stack.s3.client,
@@ -124,10 +138,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     now: options.now ?? (() => new Date()),
   };
   const server = stack.stepFunctions.server;
-  server.registerLambda(localFunctionArn('prepare'), createPrepareHandler(deps) as (e: unknown) => Promise<unknown>);
-  server.registerLambda(localFunctionArn('report'), createReportHandler(deps) as (e: unknown) => Promise<unknown>);
-  server.registerLambda(localFunctionArn('record-failure'), createRecordFailureHandler(deps) as (e: unknown) => Promise<unknown>);
-  const discover = createDiscoverHandler(deps);
+  // Each function's configured timeout (functions/core/functionSettings.ts, as deployed) is enforced.
+  const prepare = createPrepareHandler({ ...deps, ...(options.polling ? { polling: options.polling } : {}) });
+  server.registerLambda(localFunctionArn('prepare'), prepare as LambdaHandler, { timeoutSeconds: timeoutOf('prepare') });
+  server.registerLambda(localFunctionArn('report'), createReportHandler(deps) as LambdaHandler, { timeoutSeconds: timeoutOf('report') });
+  server.registerLambda(localFunctionArn('record-failure'), createRecordFailureHandler(deps) as LambdaHandler, {
+    timeoutSeconds: timeoutOf('record-failure'),
+  });
+  const discoverHandler = createDiscoverHandler(deps);
+  const discoverFunction = { handler: discoverHandler as LambdaHandler, timeoutSeconds: timeoutOf('discover') };
+  const discover = (event: SQSEvent) =>
+    invokeWithTimeout(discoverFunction, 'forklift-discover', event) as Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
   const freshness = createFreshnessHandler(deps);
 
   const queue = new SqsBatcher(

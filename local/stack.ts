@@ -9,6 +9,7 @@ import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ForkliftError } from '../functions/core/errors';
+import { FaultInjector, type LocalFaults } from './faults';
 import { startRedshiftDataServer, type RedshiftDataServer } from './redshift-data/server';
 import { localS3ClientConfig, startLocalS3, type LocalS3, type ObjectCreatedListener } from './s3';
 import { startStepFunctionsServer, type LambdaHandler, type LocalStepFunctionsServer } from './stepfunctions/server';
@@ -36,6 +37,8 @@ export interface LocalStackOptions {
   waitScale?: number;
   /** Scales Retry intervals; omitted = real intervals. */
   retryScale?: number;
+  /** Faults to inject by option (local/faults.ts): throttled or failed calls, stopped executions. */
+  faults?: LocalFaults;
 }
 
 /** The services a client config can be asked for. */
@@ -57,6 +60,8 @@ export interface LocalStack {
   stepFunctions: { endpoint: string; client: SFNClient; server: LocalStepFunctionsServer; stateMachineArns: Record<string, string> };
   /** The SDK client config reaching one local service (S3 includes forcePathStyle and s3rver's key). */
   clientConfig(service: LocalService): LocalClientConfig;
+  /** The faults injected so far (empty without the `faults` option). */
+  faults: FaultInjector;
   /** Stops every service, then removes the temp data dir if the stack created it. */
   stop(): Promise<void>;
 }
@@ -96,6 +101,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'forklift-local-')));
   const stoppers: Array<() => Promise<void>> = [];
+  const faults = new FaultInjector(options.faults);
   const stopAll = async (): Promise<void> => {
     const errors: unknown[] = [];
     for (const stop of stoppers.splice(0).reverse()) {
@@ -123,6 +129,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.ports?.s3 !== undefined) s3Options.port = options.ports.s3;
     const s3: LocalS3 = await startLocalS3(s3Options);
     stoppers.push(() => s3.stop());
+    faults.attach(s3.client, 's3');
 
     const dataOptions: Parameters<typeof startRedshiftDataServer>[0] = { s3: s3.client, dataDir: warehouseDir };
     if (options.ports?.redshiftData !== undefined) dataOptions.port = options.ports.redshiftData;
@@ -130,18 +137,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => redshiftDataServer.stop());
     const redshiftDataClient = new RedshiftDataClient(localAwsClientConfig(redshiftDataServer.endpoint));
     stoppers.push(async () => redshiftDataClient.destroy());
+    faults.attach(redshiftDataClient, 'redshiftData');
 
+    // The state machine's aws-sdk tasks have their own client: on AWS, Step Functions is its own caller.
+    const stateMachineDataClient = new RedshiftDataClient(localAwsClientConfig(redshiftDataServer.endpoint));
+    stoppers.push(async () => stateMachineDataClient.destroy());
+    faults.attach(stateMachineDataClient, 'redshiftData', 'stateMachine');
     const sfnOptions: Parameters<typeof startStepFunctionsServer>[0] = {
       lambdas: options.lambdas ?? {},
-      sdkClients: { redshiftdata: redshiftDataClient },
+      sdkClients: { redshiftdata: stateMachineDataClient },
     };
     if (options.ports?.stepFunctions !== undefined) sfnOptions.port = options.ports.stepFunctions;
     if (options.waitScale !== undefined) sfnOptions.waitScale = options.waitScale;
     if (options.retryScale !== undefined) sfnOptions.retryScale = options.retryScale;
+    if (options.faults?.stopAtState) sfnOptions.stopAtState = options.faults.stopAtState;
     const sfnServer = await startStepFunctionsServer(sfnOptions);
     stoppers.push(() => sfnServer.stop());
     const sfnClient = new SFNClient(localAwsClientConfig(sfnServer.endpoint));
     stoppers.push(async () => sfnClient.destroy());
+    faults.attach(sfnClient, 'stepFunctions');
 
     const stateMachineArns: Record<string, string> = {};
     for (const { name, definition } of definitions) {
@@ -163,6 +177,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const config = configs[service];
         return { ...config, credentials: { ...config.credentials } };
       },
+      faults,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -7,7 +7,7 @@ import { IdentifierError } from './errors';
 
 /** Lowercase because Redshift folds unquoted names to lowercase: one spelling, no surprises. */
 const IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
-const MAX_IDENTIFIER_BYTES = 127;
+export const MAX_IDENTIFIER_BYTES = 127;
 
 /** Redshift reserved words (docs: "Reserved words"); a column named `user` must be refused, not quoted around. */
 export const RESERVED_WORDS: ReadonlySet<string> = new Set(

@@ -12,9 +12,10 @@ import { ForkliftError, PartitionNotFoundError } from './errors';
 import { tablePattern } from './keys';
 import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
 import { aggregatesFedBy, renderAggregateBatch } from './sql/aggregate';
-import { renderManifest } from './sql/copy';
+import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch } from './sql/load';
+import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
 /** Seconds between DescribeStatement polls on AWS (the local runner shortens Waits). */
@@ -30,6 +31,11 @@ export function listingPrefix(config: ForkliftConfig, input: LoadInput): string 
 /** Where a load's COPY manifest is written: `<manifestPrefix><table>/<loadId>.manifest`. */
 export function manifestKey(config: ForkliftConfig, table: string, loadId: string): string {
   return `${config.landing.manifestPrefix}${table}/${loadId}.manifest`;
+}
+
+/** Where a load's file list (sql/copy.ts renderFileList) is written, next to its manifest. */
+export function fileListKey(config: ForkliftConfig, table: string, loadId: string): string {
+  return `${config.landing.manifestPrefix}${table}/${loadId}.files.jsonl`;
 }
 
 /** The partition a load input names, chosen from a listing, or why it must wait. */
@@ -83,6 +89,8 @@ export interface PlanLoadArgs {
   state: WarehouseState;
   target: WarehouseTarget;
   pollSeconds?: number;
+  /** Expected durations and bounds of the polling schedule (core/submission.ts). */
+  polling?: PollingOptions;
 }
 
 /** A plan and the side effects Prepare performs before returning it. */
@@ -90,17 +98,29 @@ export interface PlanResult {
   plan: LoadPlan;
   /** The COPY manifest to write before the load batch runs (load plans only). */
   manifest?: { key: string; body: string };
+  /** The file list the load batch COPYs into its file-list temp table (load plans with files only). */
+  fileList?: { key: string; body: string };
   /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
   preStatements: string[];
 }
 
 /**
- * First waits of the state machine's two polling loops; each further poll waits
- * `pollSeconds` longer (linear back-off), so a statement queued behind others
- * costs few state transitions.
+ * The state machine's two polling loops: each follows a schedule that starts at the batch's
+ * expected duration (from the bytes it loads) and backs off geometrically (core/submission.ts),
+ * so completion is noticed soon after it happens and a long statement costs few transitions.
+ * Also the submission attempts the conflict resubmission counts.
  */
-function pollWaits(pollSeconds: number): Pick<LoadPlan, 'loadWait' | 'aggregateWait'> {
-  return { loadWait: { seconds: pollSeconds }, aggregateWait: { seconds: pollSeconds } };
+function pollWaits(pollSeconds: number, loadBytes: number, polling: PollingOptions = {}): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
+  const options = { minSeconds: pollSeconds, ...polling };
+  const loadPolls = pollSchedule(expectedSeconds(loadBytes, options), options);
+  const aggregatePolls = pollSchedule(expectedSeconds(0, options), options);
+  return {
+    loadWait: { seconds: loadPolls[0]!, index: 0 },
+    aggregateWait: { seconds: aggregatePolls[0]!, index: 0 },
+    loadPolls,
+    aggregatePolls,
+    attempts: { load: 1, aggregate: 1, wait: 0 },
+  };
 }
 
 /** Plan a load: wait, skip (with the rules' reason) or load (+ aggregates fed by the table). */
@@ -116,7 +136,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
-    ...pollWaits(pollSeconds),
+    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {
@@ -152,12 +172,14 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   const changes = planSchemaChanges(table, tableConfig, args.state.columns);
   const key = manifestKey(config, table, loadId);
   const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
+  const listKey = fileListKey(config, table, loadId);
   const load = renderLoadBatch({
     config,
     table,
     loadId,
     partition,
     manifestUrl,
+    fileListUrl: `s3://${config.landing.bucketName}/${listKey}`,
     mode,
     reload: decision.reload,
     force: flags.force,
@@ -170,19 +192,20 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     action: 'load',
     reason,
     mode,
-    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId },
+    loadRequest: { ...target, Sqls: load.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'load', 1) },
     outcomeStatement: load.outcomeStatement,
     steps: [...load.steps],
   };
   const fed = aggregatesFedBy(config, table);
   if (fed.length > 0) {
     const aggregate = renderAggregateBatch({ config, aggregates: fed, buckets: { kind: 'load', loadId, table } });
-    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500) };
+    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500), ClientToken: clientToken(loadId, 'aggregate', 1) };
     plan.steps.push(...aggregate.steps);
   }
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
+    ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
   };
 }
@@ -194,6 +217,7 @@ export interface PlanAggregateArgs {
   loadId: string;
   target: WarehouseTarget;
   pollSeconds?: number;
+  polling?: PollingOptions;
 }
 
 /** Plan an aggregate-only run: recompute `aggregates` (default: every one fed by `table`) over [start, end). */
@@ -227,8 +251,8 @@ export function planAggregate(args: PlanAggregateArgs): PlanResult {
     reason: `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)})`,
     loadId,
     pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
-    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS),
-    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId },
+    ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS, 0, args.polling),
+    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'aggregate', 1) },
     steps: [...batch.steps],
   };
   if (input.table !== undefined) plan.table = input.table;

@@ -128,6 +128,8 @@ export interface WarehouseTarget {
 export interface BatchRequest extends WarehouseTarget {
   Sqls: string[];
   StatementName?: string;
+  /** Idempotency token of the first submission (core/submission.ts `clientToken`). */
+  ClientToken?: string;
 }
 
 /** Which statement of a batch did which step, so Report can say (kind, name, rows, seconds). */
@@ -150,12 +152,18 @@ export interface LoadPlan {
   bytes?: number;
   mode?: string;
   waitSeconds?: number;
-  /** Back-off step of the polling loops (seconds). */
+  /** Shortest wait of the polling loops (seconds). */
   pollSeconds: number;
-  /** Current wait of the load polling loop; the state machine adds pollSeconds after each unfinished poll. */
-  loadWait: { seconds: number };
+  /** Current wait of the load polling loop (`index` into `loadPolls`); the state machine steps it after each unfinished poll. */
+  loadWait: { seconds: number; index?: number };
   /** Current wait of the aggregate polling loop. */
-  aggregateWait: { seconds: number };
+  aggregateWait: { seconds: number; index?: number };
+  /** The load loop's waits (core/submission.ts `pollSchedule`), from the expected duration of the batch. */
+  loadPolls?: number[];
+  /** The aggregate loop's waits. */
+  aggregatePolls?: number[];
+  /** Submission attempts of each batch (a serialization conflict resubmits with a new ClientToken), and the wait before the next. */
+  attempts?: { load: number; aggregate: number; wait: number };
   loadRequest?: BatchRequest;
   /** 1-based index of the load batch statement that selects the outcome row. */
   outcomeStatement?: number;

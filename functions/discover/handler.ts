@@ -22,6 +22,7 @@ import { describeExecution, runningExecutionNames, startExecution } from '../ada
 import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
+import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
 import { decodeEventKey, matchKey, tableForKey } from '../core/keys';
 import { MetricName } from '../core/metricNames';
 import { busyExecution, nameTaken, planPartitionStart } from '../core/discovery';
@@ -103,6 +104,9 @@ export function parseBody(body: string): ObjectEvent[] | undefined {
   return undefined;
 }
 
+/** Time kept back to handle one partition (list, decide, start) and to answer with the batch failures. */
+const PARTITION_RESERVE_MS = 10_000;
+
 /** One (table, partition) of a batch and the SQS messages that mentioned it. */
 interface SeenPartition {
   table: string;
@@ -112,16 +116,16 @@ interface SeenPartition {
 }
 
 /** Build the discover handler. */
-export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse> {
   const { config, log, metrics } = deps;
 
-  return async (event) => {
+  return async (event, context) => {
     const failed = new Set<string>();
     const seen = new Map<string, SeenPartition>();
     try {
       for (const record of event.Records) collect(record, failed, seen);
       metrics.add(MetricName.PartitionsDiscovered, 'Count', seen.size);
-      if (seen.size > 0) await handlePartitions([...seen.values()], failed);
+      if (seen.size > 0) await handlePartitions([...seen.values()], failed, context);
     } finally {
       metrics.flush();
     }
@@ -172,7 +176,7 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
     metrics.add(MetricName.KeysRejected, 'Count', 1, table ?? 'unknown');
   }
 
-  async function handlePartitions(partitions: SeenPartition[], failed: Set<string>): Promise<void> {
+  async function handlePartitions(partitions: SeenPartition[], failed: Set<string>, context: InvocationContext | undefined): Promise<void> {
     const byTable = new Map<string, Date[]>();
     for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
     let states;
@@ -185,6 +189,8 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
         deps.warehouse,
         config,
         [...byTable].map(([table, candidates]) => ({ table, candidates })),
+        // The state read waits inside the function's timeout (leaving time to answer).
+        { timeoutMs: waitBudgetMs(context, 300_000, PARTITION_RESERVE_MS) },
       );
     } catch (err) {
       log.error('warehouse state (or running executions) read failed; the batch will be redelivered', { error: describe(err) });
@@ -192,6 +198,12 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent) => 
       return;
     }
     await forEachLimited(partitions, deps.concurrency ?? 8, async (p) => {
+      // Out of time: leave the rest to a redelivery rather than let the timeout fail the whole batch.
+      if (context !== undefined && context.getRemainingTimeInMillis() < PARTITION_RESERVE_MS) {
+        log.info('out of time for this batch; the partition\'s events will be redelivered', { table: p.table, partition: isoSecond(p.date) });
+        p.messageIds.forEach((id) => failed.add(id));
+        return;
+      }
       try {
         const outcome = await handlePartition(p, stateFor(states.get(p.table), p.date), running, checkedAt);
         if (outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));

@@ -10,6 +10,8 @@ import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
+import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
+import type { PollingOptions } from '../core/submission';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
@@ -32,8 +34,10 @@ export interface PrepareDeps {
   warehouse: Warehouse;
   log: Log;
   now: () => Date;
-  /** Seconds between status polls in the state machine (default 2). */
+  /** Shortest wait between status polls in the state machine (default 2). */
   pollSeconds?: number;
+  /** Expected durations and bounds of the state machine's polling schedule (core/submission.ts). */
+  polling?: PollingOptions;
 }
 
 /** `$.plan`, with the execution's start time for Report's LoadSeconds. */
@@ -49,23 +53,28 @@ export function loadInputOf(state: Record<string, unknown>): LoadInput {
 }
 
 /** Build the Prepare handler. */
-export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) => Promise<PreparedPlan> {
+export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent, context?: InvocationContext) => Promise<PreparedPlan> {
   const { config, log } = deps;
   const target = warehouseTarget(config.warehouse);
   const bucket = config.landing.bucketName;
 
-  return async (event) => {
+  return async (event, context) => {
     const input = loadInputOf(event.input);
     const startedAt = new Date(event.startedAt);
     const now = deps.now();
-    const base = { config, input, loadId: event.execution, startedAt, now, target, pollSeconds: deps.pollSeconds ?? 2 };
+    const base = {
+      config, input, loadId: event.execution, startedAt, now, target, pollSeconds: deps.pollSeconds ?? 2,
+      ...(deps.polling ? { polling: deps.polling } : {}),
+    };
+    // Statement waits stay inside the function's timeout: a wait that runs out is a TransientError (the Retry takes it).
+    const wait = (): { timeoutMs: number } => ({ timeoutMs: waitBudgetMs(context, 300_000) });
 
     let result: PlanResult;
     if (input.aggregateOnly === true) {
       result = planExecution({ ...base, listing: [], state: { partitionLoaded: false } });
     } else {
       const listing = await list(input);
-      const state = await warehouseState(input, listing, now);
+      const state = await warehouseState(input, listing, now, wait);
       result = planExecution({ ...base, listing, state });
     }
     const { plan } = result;
@@ -74,9 +83,10 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) =
     if (plan.action === 'load') {
       for (const sql of result.preStatements) {
         log.info('widening a VARCHAR column before the load', { sql });
-        await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`));
+        await deps.warehouse.waitFor(await deps.warehouse.execute(sql, `${plan.loadId}-widen`), wait());
       }
       if (result.manifest) await putManifest(deps.s3, bucket, result.manifest.key, result.manifest.body);
+      if (result.fileList) await putManifest(deps.s3, bucket, result.fileList.key, result.fileList.body);
     }
     return { ...plan, startedAt: startedAt.toISOString() };
   };
@@ -89,12 +99,12 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent) =
     return listObjects(deps.s3, bucket, listingPrefix(config, input));
   }
 
-  async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date): Promise<WarehouseState> {
+  async function warehouseState(input: LoadInput, listing: ObjectInfo[], now: Date, wait: () => { timeoutMs: number }): Promise<WarehouseState> {
     // discover's view, unless it saw the partition loaded: an (unforced) top-up needs the file ledger, read now.
     if (input.observed !== undefined && (!input.observed.partitionLoaded || input.force === true)) return observedState(input.observed);
     const choice = choosePartition(config, input, listing, now);
     if (choice.kind === 'wait') return { partitionLoaded: false }; // the plan waits: no read needed yet
-    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }]);
+    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }], wait());
     return stateFor(states.get(choice.table), choice.partition.date);
   }
 }

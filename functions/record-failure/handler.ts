@@ -1,7 +1,7 @@
 /**
  * RecordFailure: every Catch of the load state machine ends here. Writes ONE `failed`
  * row to the audit `loads` table (with the COPY error's file, line, column and reason
- * from stl_load_errors when the load's COPY rejected a row) and returns the typed error
+ * from sys_load_error_detail when the load's COPY rejected a row) and returns the typed error
  * name and a readable cause for the Fail state's ErrorPath/CausePath.
  */
 import { type Warehouse } from '../adapters/warehouse';
@@ -56,7 +56,7 @@ export function classifyError(error: RecordFailureEvent['error']): { name: strin
   } catch {
     // not JSON: the Data API's error text or a Step Functions message
   }
-  const copy = name === 'CopyError' || /stl_load_errors/i.test(message);
+  const copy = name === 'CopyError' || /stl_load_errors|sys_load_error_detail/i.test(message);
   if (copy) name = 'CopyError';
   if (!message) message = name;
   return { name, message, copy };

@@ -26,6 +26,8 @@ export interface CopyContext {
   statementId: string;
   /** Rows for stl_load_errors, written by the executor after rollback. */
   loadErrors: LoadErrorRow[];
+  /** Serverless names `sys_load_error_detail` in its COPY errors (it has no STL views). */
+  serverless?: boolean;
 }
 
 interface Target {
@@ -65,7 +67,7 @@ export async function runCopy(ctx: CopyContext, tokens: Token[]): Promise<number
       for await (const rec of records) {
         const row = convertRow(rec, target, options, source, ctx);
         if (row === undefined) {
-          if (++rejected > cmd.maxError) throw loadFailure(target, ctx.loadErrors.at(-1) as LoadErrorRow);
+          if (++rejected > cmd.maxError) throw loadFailure(target, ctx.loadErrors.at(-1) as LoadErrorRow, ctx.serverless === true);
           continue;
         }
         lines.push(row);
@@ -77,7 +79,7 @@ export async function runCopy(ctx: CopyContext, tokens: Token[]): Promise<number
         e instanceof RecordProblem ? e : new RecordProblem((e as Error).message, 1, '', 1216);
       const row = errorRow(ctx, target, source, problem.line, problem.raw, '', '', 0, problem.errCode, problem.reason, '');
       ctx.loadErrors.push(row);
-      throw loadFailure(target, row);
+      throw loadFailure(target, row, ctx.serverless === true);
     }
     if (lines.length > 0) chunks.push(lines.join(''));
   }
@@ -238,11 +240,11 @@ function errorRow(
 }
 
 /** The CopyError for a rejected row, with Redshift's message text. */
-function loadFailure(target: Target, row: LoadErrorRow): CopyError {
+function loadFailure(target: Target, row: LoadErrorRow, serverless: boolean): CopyError {
   const err = new CopyError({ file: row.filename, line: row.lineNumber, column: row.colname, reason: row.errReason, rawLine: row.rawLine });
   const value = row.colname ? `, Value '${row.rawFieldValue}', Pos ${row.position}, Type: ${row.type}` : '';
   err.message =
-    `Load into table '${target.table}' failed. Check 'stl_load_errors' system table for details. ` +
+    `Load into table '${target.table}' failed. Check '${serverless ? 'sys_load_error_detail' : 'stl_load_errors'}' system table for details. ` +
     `[file ${row.filename}, line ${row.lineNumber}, column ${row.colname || '-'}: ${row.errReason}${value}]`;
   return err;
 }

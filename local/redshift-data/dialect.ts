@@ -25,7 +25,11 @@ export interface TranslateContext {
   inBatch: boolean;
   /** Data API `Parameters`, referenced in SQL as `:name`. */
   parameters?: ReadonlyArray<{ name: string; value: string }>;
+  /** A Redshift Serverless workgroup: no STL/STV/SVL views (the SYS views replace them). */
+  serverless?: boolean;
 }
+
+const PROVISIONED_ONLY_VIEW = /^(stl|stv|svl|svcs)_\w+$/i;
 
 /** Functions and system tables Redshift has and Postgres lacks; run at every start. */
 export const INIT_SQL = `
@@ -53,6 +57,12 @@ CREATE TABLE IF NOT EXISTS public.stl_load_errors (
   filename character(256), line_number bigint, colname character(127), type character(10), col_length character(10),
   position integer, raw_line character(1024), raw_field_value character(1024), err_code integer, err_reason character(100)
 );
+CREATE OR REPLACE VIEW public.sys_load_error_detail AS SELECT
+  userid AS user_id, query::bigint AS query_id, query::bigint AS transaction_id, session AS session_id,
+  CAST('dev' AS character(64)) AS database_name, tbl AS table_id, starttime AS start_time,
+  filename AS file_name, line_number, colname AS column_name, type AS column_type, col_length AS column_length,
+  position, err_code AS error_code, CAST(err_reason AS character(512)) AS error_message
+  FROM public.stl_load_errors;
 `;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
@@ -75,6 +85,10 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     if (k === 'ON' && keyword(sig[i + 1]) === 'CONFLICT') {
       throw new SqlRejectedError('syntax error at or near "CONFLICT" (Redshift has no ON CONFLICT; use MERGE)');
     }
+  }
+  if (ctx.serverless) {
+    const view = sig.find((t) => (t.kind === 'word' || t.kind === 'ident') && PROVISIONED_ONLY_VIEW.test(identName(t)));
+    if (view) throw new SqlRejectedError(`relation "${identName(view)}" does not exist`);
   }
   rejectCatalogMixedWithTables(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');

@@ -12,6 +12,7 @@ import { TEXT_PARSERS, toResultSet } from './results';
 import { splitStatements } from './sqlText';
 import type { StatementRecord, StatementStore, SubStatement } from './statements';
 import { type LoadErrorRow, recordLoadErrors } from './loadErrors';
+import { type TransactionState, resolveRelations, statementAccess } from './isolation';
 
 /** What the executor needs from the server. */
 export interface ExecutorEnv {
@@ -40,6 +41,9 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
   let inTransaction = false;
   let current: SubStatement | undefined;
   try {
+    const firstStatement = splitStatements(only.sql)[0] ?? '';
+    const lockFirst = await resolveRelations(db, statementAccess(firstStatement).locks);
+    const txn = store.isolation.begin(record.submittedAt, lockFirst.map((r) => r.key));
     if (!autocommit) {
       await db.exec('BEGIN');
       inTransaction = true;
@@ -50,7 +54,7 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
       current = sub;
       const subStarted = process.hrtime.bigint();
       store.setSubStatus(record, sub, 'STARTED');
-      await runSub(env, record, sub, loadErrors);
+      await runSub(env, record, sub, loadErrors, txn);
       sub.durationNs = Number(process.hrtime.bigint() - subStarted);
       store.setSubStatus(record, sub, 'FINISHED');
       current = undefined;
@@ -59,6 +63,7 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
     if (record.cancelRequested) throw new Aborted();
     if (inTransaction) await db.exec('COMMIT');
     inTransaction = false;
+    store.isolation.commit(txn, store.oldestPendingSubmission(record));
     record.durationNs = Number(process.hrtime.bigint() - started);
     store.setStatus(record, 'FINISHED');
   } catch (e) {
@@ -77,18 +82,36 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
   }
 }
 
-async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStatement, loadErrors: LoadErrorRow[]): Promise<void> {
+/** Adds the statement's table accesses to the transaction (may throw the 1023 error); returns what to check after it runs. */
+async function trackAccess(env: ExecutorEnv, txn: TransactionState, statement: string): Promise<() => Promise<void>> {
+  const access = statementAccess(statement);
+  const [reads, writes, locks, existing] = await Promise.all([
+    resolveRelations(env.db, access.reads),
+    resolveRelations(env.db, access.writes),
+    resolveRelations(env.db, access.locks),
+    resolveRelations(env.db, access.creates ? [access.creates] : []),
+  ]);
+  env.store.isolation.access(txn, reads, writes, locks);
+  if (!access.creates || existing.length > 0) return async () => undefined;
+  const created = access.creates;
+  // A table this statement creates is written by this transaction.
+  return async () => env.store.isolation.access(txn, [], await resolveRelations(env.db, [created]), []);
+}
+
+async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStatement, loadErrors: LoadErrorRow[], txn: TransactionState): Promise<void> {
   const statements = splitStatements(sub.sql);
   if (statements.length === 0) throw new Error('ERROR: empty SQL statement');
   for (const statement of statements) {
-    const t = translate(statement, { inBatch: record.isBatch, ...(record.parameters ? { parameters: record.parameters } : {}) });
+    const afterwards = await trackAccess(env, txn, statement);
+    const serverless = record.target.workgroupName !== undefined;
+    const t = translate(statement, { inBatch: record.isBatch, serverless, ...(record.parameters ? { parameters: record.parameters } : {}) });
     sub.hasResultSet = false;
     delete sub.result;
     if (t.kind === 'noop') {
       sub.resultRows = -1;
     } else if (t.kind === 'copy') {
       const loaded = await runCopy(
-        { db: env.db, s3: env.s3, queryNumber: sub.queryNumber, statementId: sub.id, loadErrors },
+        { db: env.db, s3: env.s3, queryNumber: sub.queryNumber, statementId: sub.id, loadErrors, serverless },
         t.tokens,
       );
       await env.db.query("SELECT set_config('forklift.last_copy_count', $1, false)", [String(loaded)]);
@@ -105,6 +128,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
         sub.resultRows = RESULT_COUNT_COMMANDS.has(command) ? (res.affectedRows ?? res.rowCount ?? 0) : -1;
       }
     }
+    await afterwards();
   }
 }
 

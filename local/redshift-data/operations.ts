@@ -103,23 +103,32 @@ export function createOperations(store: StatementStore, options: OperationOption
     if (!found) throw notFound(id);
     return found;
   };
+  /** ClientToken idempotency: a request repeating a token gets the statement it created, which does not run again. */
+  const byToken = new Map<string, StatementRecord>();
+  const submitOnce = (input: Input, create: (t: StatementTarget) => StatementRecord): Record<string, unknown> => {
+    const token = str(input, 'ClientToken');
+    const t = target(input);
+    const seen = token === undefined ? undefined : byToken.get(token);
+    if (seen) return submission(seen, seen.target);
+    admit();
+    const record = create(t);
+    if (token !== undefined) {
+      record.clientToken = token;
+      byToken.set(token, record);
+    }
+    return submission(record, t);
+  };
   return {
     ExecuteStatement(input) {
       const sql = checkSql(input.Sql, 'Sql');
-      const t = target(input);
-      admit();
-      const record = store.submit([sql], false, t, parameters(input));
-      return submission(record, t);
+      return submitOnce(input, (t) => store.submit([sql], false, t, parameters(input)));
     },
     BatchExecuteStatement(input) {
       const sqls = input.Sqls;
       if (!Array.isArray(sqls) || sqls.length === 0) throw validation('Sqls must be a non-empty list');
       if (sqls.length > 40) throw validation('Sqls can hold at most 40 statements');
       sqls.forEach((s, i) => checkSql(s, `Sqls[${i}]`));
-      const t = target(input);
-      admit();
-      const record = store.submit(sqls as string[], true, t);
-      return submission(record, t);
+      return submitOnce(input, (t) => store.submit(sqls as string[], true, t));
     },
     DescribeStatement(input) {
       const { record, sub } = findRecord(input);

@@ -56,6 +56,8 @@ export interface RedshiftDataServer {
   pause(): void;
   /** Releases the queue. */
   resume(): void;
+  /** Keeps submissions matching `predicate` queued while later ones run, until the returned function is called. */
+  hold(predicate: (record: StatementRecord) => boolean): () => void;
   /** Adds a status-change listener; returns its remover. */
   onStatement(listener: StatementListener): () => void;
   /** Waits for queued work, closes HTTP, then PGlite (unless it was passed in). */
@@ -102,6 +104,7 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
     },
     pause: () => store.pause(),
     resume: () => store.resume(),
+    hold: (predicate) => store.hold(predicate),
     onStatement: (listener) => store.onChange(listener),
     async stop() {
       if (stopped) return;

@@ -1,8 +1,11 @@
 /**
- * Statement records and the single FIFO queue that runs them one at a time
- * (PGlite has one connection; serializing statements also serializes work per table).
+ * Statement records and the queue that runs them one at a time on PGlite (one
+ * connection), in submission order. Each submission is a session of its own: its
+ * transaction's logical lifetime starts at submission, so submissions that wait in the
+ * queue overlap the running one (isolation.ts checks their conflicts as Redshift does).
  */
 import { randomUUID } from 'node:crypto';
+import { IsolationTracker } from './isolation';
 import type { ResultSet } from './results';
 
 /** Data API statement statuses. */
@@ -46,6 +49,10 @@ export interface StatementRecord {
   durationNs: number;
   subStatements: SubStatement[];
   cancelRequested: boolean;
+  /** Logical time of the submission (isolation.ts). */
+  submittedAt: number;
+  /** ClientToken of the request, when one was given. */
+  clientToken?: string;
 }
 
 /** Runs one record to completion, setting its statuses. */
@@ -59,6 +66,9 @@ export class StatementStore {
   private readonly records = new Map<string, StatementRecord>();
   private readonly queue: StatementRecord[] = [];
   private readonly listeners: StatementListener[] = [];
+  private readonly holds: Array<(record: StatementRecord) => boolean> = [];
+  /** Serializable isolation bookkeeping: logical clock and committed transactions. */
+  readonly isolation = new IsolationTracker();
   private running: Promise<void> | undefined;
   private gate: { promise: Promise<void>; open: () => void } | undefined;
   private queryCounter = 1000;
@@ -78,6 +88,7 @@ export class StatementStore {
       updatedAt: now,
       durationNs: 0,
       cancelRequested: false,
+      submittedAt: this.isolation.tick(),
       subStatements: sqls.map((sql, i) => ({
         id: isBatch ? `${id}:${i + 1}` : id,
         sql,
@@ -173,6 +184,29 @@ export class StatementStore {
     gate?.open();
   }
 
+  /**
+   * Keeps submissions matching `predicate` queued (SUBMITTED) while later ones run, until the
+   * returned release is called: lets a test make transactions overlap deterministically.
+   */
+  hold(predicate: (record: StatementRecord) => boolean): () => void {
+    this.holds.push(predicate);
+    return () => {
+      const at = this.holds.indexOf(predicate);
+      if (at >= 0) this.holds.splice(at, 1);
+      this.kick();
+    };
+  }
+
+  /** The earliest submission time of the records still queued or running, other than `except`. */
+  oldestPendingSubmission(except?: StatementRecord): number | undefined {
+    let oldest: number | undefined;
+    for (const r of this.records.values()) {
+      if (r === except || (r.status !== 'SUBMITTED' && r.status !== 'STARTED')) continue;
+      if (oldest === undefined || r.submittedAt < oldest) oldest = r.submittedAt;
+    }
+    return oldest;
+  }
+
   /** Resolves when the queue is not paused; the runner awaits this between statements. */
   async whenOpen(): Promise<void> {
     while (this.gate) await this.gate.promise;
@@ -193,18 +227,28 @@ export class StatementStore {
     }
   }
 
+  private isHeld(record: StatementRecord): boolean {
+    return this.holds.some((h) => h(record));
+  }
+
+  /** The first queued record that is not held. */
+  private takeNext(): StatementRecord | undefined {
+    const at = this.queue.findIndex((r) => !this.isHeld(r));
+    return at < 0 ? undefined : this.queue.splice(at, 1)[0];
+  }
+
   private kick(): void {
     if (this.running) return;
     this.running = (async () => {
       await new Promise((resolve) => setImmediate(resolve));
-      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+      for (let next = this.takeNext(); next; next = this.takeNext()) {
         await this.whenOpen();
         if (next.status !== 'SUBMITTED') continue;
         await this.runner(next);
       }
     })().finally(() => {
       this.running = undefined;
-      if (this.queue.length > 0) this.kick();
+      if (this.queue.some((r) => !this.isHeld(r))) this.kick();
     });
   }
 }

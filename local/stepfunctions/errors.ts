@@ -25,3 +25,25 @@ export class TaskError extends Error {
     this.name = error;
   }
 }
+
+/** Step Functions' payload quota: a state's input or output, or a Task's result, of at most 256 KiB (UTF-8). */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * `States.DataLimitExceeded`: a terminal error that `States.ALL` does not catch and no Retry
+ * repeats (Developer Guide, "Error handling"). aws-local-stepfunctions reads `isCatchable` and
+ * `isRetryable` off the thrown error. (AWS lets a Catch that names it explicitly catch it; the
+ * library cannot tell the two apart, so locally nothing catches it.)
+ */
+export class DataLimitExceededError extends TaskError {
+  readonly isCatchable = false;
+  readonly isRetryable = false;
+  constructor(cause: string) {
+    super('States.DataLimitExceeded', cause);
+  }
+}
+
+/** The UTF-8 size of a JSON value as Step Functions counts payloads. */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}

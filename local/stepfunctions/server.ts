@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { SfnServiceError, TaskError } from './errors';
+import { DataLimitExceededError, PAYLOAD_LIMIT_BYTES, SfnServiceError, TaskError, payloadBytes } from './errors';
 import { ExecutionHistory, type ExecutionStats, type LibraryEvent } from './history';
 import { LOCAL_ACCOUNT, executionArn as makeExecutionArn, nameProblem, stateMachineArn as makeStateMachineArn } from './names';
 import {
@@ -19,26 +19,42 @@ import {
   taskStates,
   walkStates,
   type Json,
+  type LambdaFunction,
   type LambdaHandler,
   type ParsedResource,
   type SdkClient,
 } from './tasks';
 
-export type { LambdaHandler, SdkClient } from './tasks';
+export type { LambdaContext, LambdaFunction, LambdaHandler, SdkClient } from './tasks';
 export type { ExecutionStats, TaskCall } from './history';
 
 /** Options of {@link startStepFunctionsServer}. */
 export interface StepFunctionsServerOptions {
   /** Port on 127.0.0.1; 0 or omitted lets the OS pick. */
   port?: number;
-  /** In-process Lambda handlers by function name or ARN. */
-  lambdas?: Record<string, LambdaHandler>;
+  /** In-process Lambda handlers (or handlers with their timeout) by function name or ARN. */
+  lambdas?: Record<string, LambdaHandler | LambdaFunction>;
   /** SDK clients for `arn:aws:states:::aws-sdk:<service>:<action>` tasks, by service key. */
   sdkClients?: { redshiftdata?: SdkClient };
   /** Scales Wait states with `Seconds` (0 = no waiting, 0.01 = 1%); omitted = real durations. */
   waitScale?: number;
   /** Scales Retry intervals the same way (backoff is then ignored); omitted = real intervals. */
   retryScale?: number;
+  /**
+   * Fault injection: stop (abort) an execution as it enters the named state, as StopExecution
+   * would. `times` (default 1) counts per rule across executions; `error`/`cause` go to the
+   * ExecutionAborted event.
+   */
+  stopAtState?: StopAtStateRule[];
+}
+
+/** One `stopAtState` rule. */
+export interface StopAtStateRule {
+  state: string;
+  /** How many executions this rule stops (default 1). */
+  times?: number;
+  error?: string;
+  cause?: string;
 }
 
 /** A state machine to register in code. */
@@ -55,8 +71,8 @@ export interface LocalStepFunctionsServer {
   readonly endpoint: string;
   /** Registers (or replaces) a state machine; returns its ARN. */
   registerStateMachine(registration: StateMachineRegistration): string;
-  /** Registers an in-process Lambda handler by function name or ARN. */
-  registerLambda(nameOrArn: string, handler: LambdaHandler): void;
+  /** Registers an in-process Lambda handler by function name or ARN; a `timeoutSeconds` is enforced as Lambda does. */
+  registerLambda(nameOrArn: string, handler: LambdaHandler, options?: { timeoutSeconds?: number }): void;
   /** Sets the SDK client used for `arn:aws:states:::aws-sdk:<service>:*` tasks. */
   setSdkClient(service: 'redshiftdata', client: SdkClient): void;
   /** The execution's history in the GetExecutionHistory shape. */
@@ -104,7 +120,10 @@ const DEFAULT_ROLE = `arn:aws:iam::${LOCAL_ACCOUNT}:role/forklift-local-states`;
 
 /** Starts the endpoint on 127.0.0.1. */
 export async function startStepFunctionsServer(options: StepFunctionsServerOptions = {}): Promise<LocalStepFunctionsServer> {
-  const lambdas = new Map<string, LambdaHandler>(Object.entries(options.lambdas ?? {}));
+  const lambdas = new Map<string, LambdaFunction>(
+    Object.entries(options.lambdas ?? {}).map(([name, fn]) => [name, typeof fn === 'function' ? { handler: fn } : fn]),
+  );
+  const stopRules = (options.stopAtState ?? []).map((rule) => ({ ...rule, left: rule.times ?? 1 }));
   const sdkClients = new Map<string, SdkClient>(Object.entries(options.sdkClients ?? {}).filter((e): e is [string, SdkClient] => e[1] !== undefined));
   const machines = new Map<string, RegisteredStateMachine>();
   const executions = new Map<string, ExecutionRecord>();
@@ -172,9 +191,17 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       handlers[stateName] = async (taskInput) => {
         // Let the library's StateEntered event reach the history before this Task's events.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        // Stopped meanwhile (StopExecution, a stopAtState fault): the Task never starts.
+        if (record.status !== 'RUNNING') return new Promise<Json>(() => undefined);
         const call = history.taskStarted(stateName, parsed, taskInput);
         try {
+          if (payloadBytes(taskInput) > PAYLOAD_LIMIT_BYTES) {
+            throw new DataLimitExceededError(`The state/task '${stateName}' has an input with a size exceeding the maximum number of bytes service limit.`);
+          }
           const output = await invokeResource(parsed, taskInput, { lambdas, sdkClients });
+          if (payloadBytes(output) > PAYLOAD_LIMIT_BYTES) {
+            throw new DataLimitExceededError(`The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+          }
           history.taskSucceeded(call, parsed, output);
           return output;
         } catch (error) {
@@ -198,7 +225,25 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     });
     record.abort = run.abort;
     const consumed = (async () => {
-      for await (const event of run.eventLogs) history.fromLibrary(event as unknown as LibraryEvent);
+      for await (const raw of run.eventLogs) {
+        const event = raw as unknown as LibraryEvent;
+        history.fromLibrary(event);
+        if (record.status !== 'RUNNING' || !event.state) continue;
+        if (event.type === 'StateEntered') {
+          const rule = stopRules.find((r) => r.state === event.state?.name && r.left > 0);
+          if (rule) {
+            rule.left -= 1;
+            stopExecution(record, rule.error ?? 'Forklift.FaultInjected', rule.cause ?? `stopped on entering ${rule.state} (stopAtState fault)`);
+          }
+        } else if (event.type === 'StateExited' && payloadBytes(event.state.output) > PAYLOAD_LIMIT_BYTES) {
+          // A state's output (after ResultPath/OutputPath) past the quota fails the execution: uncatchable.
+          failExecution(
+            record,
+            'States.DataLimitExceeded',
+            `The state/task '${event.state.name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+          );
+        }
+      }
     })();
     record.done = run.result.then(
       (output) => ({ ok: true as const, output }),
@@ -293,15 +338,7 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     },
     StopExecution: (input) => {
       const record = getExecution(input.executionArn);
-      if (record.status === 'RUNNING') {
-        record.status = 'ABORTED';
-        record.stopDate = new Date();
-        if (typeof input.error === 'string') record.error = input.error;
-        if (typeof input.cause === 'string') record.cause = input.cause;
-        record.history.aborted(record.error, record.cause);
-        record.history.close();
-        record.abort();
-      }
+      stopExecution(record, typeof input.error === 'string' ? input.error : undefined, typeof input.cause === 'string' ? input.cause : undefined);
       return { stopDate: record.stopDate ?? new Date() };
     },
     GetExecutionHistory: (input) => {
@@ -324,8 +361,8 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
   return {
     endpoint: `http://127.0.0.1:${port}`,
     registerStateMachine: (registration) => register(registration).arn,
-    registerLambda: (nameOrArn, handler) => {
-      lambdas.set(nameOrArn, handler);
+    registerLambda: (nameOrArn, handler, registration) => {
+      lambdas.set(nameOrArn, registration?.timeoutSeconds === undefined ? { handler } : { handler, timeoutSeconds: registration.timeoutSeconds });
     },
     setSdkClient: (service, client) => {
       sdkClients.set(service, client);
@@ -341,6 +378,30 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+/** StopExecution: the execution ends ABORTED with an ExecutionAborted event. */
+function stopExecution(record: ExecutionRecord, error: string | undefined, cause: string | undefined): void {
+  if (record.status !== 'RUNNING') return;
+  record.status = 'ABORTED';
+  record.stopDate = new Date();
+  if (error !== undefined) record.error = error;
+  if (cause !== undefined) record.cause = cause;
+  record.history.aborted(record.error, record.cause);
+  record.history.close();
+  record.abort();
+}
+
+/** An execution failed by the runner itself (a quota the library does not enforce). */
+function failExecution(record: ExecutionRecord, error: string, cause: string): void {
+  if (record.status !== 'RUNNING') return;
+  record.status = 'FAILED';
+  record.stopDate = new Date();
+  record.error = error;
+  record.cause = cause;
+  record.history.fromLibrary({ type: 'ExecutionFailed', timestamp: Date.now(), Error: error, Cause: cause });
+  record.history.close();
+  record.abort();
 }
 
 function describe(record: ExecutionRecord): Record<string, unknown> {

@@ -3,12 +3,28 @@
  * `arn:aws:states:::aws-sdk:<service>:<action>` calls the real AWS SDK v3 client of that service,
  * Lambda ARNs and `arn:aws:states:::lambda:invoke` call in-process handlers.
  */
+import { randomUUID } from 'node:crypto';
 import * as RedshiftDataSdk from '@aws-sdk/client-redshift-data';
 import { TaskError } from './errors';
 import { LOCAL_REGION } from './names';
 
-/** An in-process Lambda handler: receives the event, returns the payload (or throws). */
-export type LambdaHandler = (event: unknown) => Promise<unknown>;
+/** The part of the Lambda context the local runner hands a handler. */
+export interface LambdaContext {
+  functionName: string;
+  awsRequestId: string;
+  /** Milliseconds left before the function's configured timeout (a large number when it has none). */
+  getRemainingTimeInMillis(): number;
+}
+
+/** An in-process Lambda handler: receives the event (and a context), returns the payload (or throws). */
+export type LambdaHandler = (event: unknown, context: LambdaContext) => Promise<unknown>;
+
+/** A registered function: its handler and, as configured on AWS, its timeout. */
+export interface LambdaFunction {
+  handler: LambdaHandler;
+  /** Enforced like Lambda: past it the invocation fails with `Lambda.Unknown` (omitted = no limit). */
+  timeoutSeconds?: number;
+}
 
 /** A JSON value as tasks exchange them. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -104,7 +120,7 @@ export function taskStates(definition: unknown): Map<string, string> {
 
 /** What a task invocation needs from its surroundings. */
 export interface TaskDependencies {
-  lambdas: ReadonlyMap<string, LambdaHandler>;
+  lambdas: ReadonlyMap<string, LambdaFunction>;
   sdkClients: ReadonlyMap<string, SdkClient>;
 }
 
@@ -133,7 +149,7 @@ export async function invokeResource(parsed: ParsedResource, input: Json, deps: 
 }
 
 /** Finds a registered handler by the exact key, or by the function name inside an ARN. */
-export function findLambda(lambdas: ReadonlyMap<string, LambdaHandler>, nameOrArn: string): LambdaHandler | undefined {
+export function findLambda(lambdas: ReadonlyMap<string, LambdaFunction>, nameOrArn: string): LambdaFunction | undefined {
   const exact = lambdas.get(nameOrArn);
   if (exact) return exact;
   const name = functionName(nameOrArn);
@@ -149,8 +165,8 @@ function functionName(nameOrArn: string): string {
 }
 
 async function invokeLambda(nameOrArn: string, event: Json, deps: TaskDependencies): Promise<Json> {
-  const handler = findLambda(deps.lambdas, nameOrArn);
-  if (!handler) {
+  const fn = findLambda(deps.lambdas, nameOrArn);
+  if (!fn) {
     throw new TaskError(
       'Lambda.ResourceNotFoundException',
       `Function not found: ${nameOrArn} (register it with registerLambda or the lambdas option)`,
@@ -159,13 +175,51 @@ async function invokeLambda(nameOrArn: string, event: Json, deps: TaskDependenci
   let result: unknown;
   try {
     // The JSON round trip is the Lambda boundary: handlers never share objects with the runner.
-    result = await handler(roundTrip(event));
+    result = await invokeWithTimeout(fn, functionName(nameOrArn), roundTrip(event));
   } catch (error) {
+    if (error instanceof TaskError) throw error;
     const errorType = error instanceof Error ? error.name : 'Error';
     const errorMessage = error instanceof Error ? error.message : String(error);
     throw new TaskError(errorType, JSON.stringify({ errorType, errorMessage }));
   }
   return roundTrip(result);
+}
+
+/**
+ * Calls a handler as Lambda does: with a context whose remaining time counts down from the
+ * function's timeout, and failing the invocation when the timeout passes. Step Functions reports
+ * a function timeout as `Lambda.Unknown` (Developer Guide, "Handle Lambda service exceptions":
+ * unhandled errors, out-of-memory errors and function timeouts), which `States.TaskFailed` and
+ * `States.ALL` match. Unlike Lambda, the handler's promise cannot be killed: it runs on, unheard.
+ */
+export async function invokeWithTimeout(fn: LambdaFunction, name: string, event: unknown): Promise<unknown> {
+  const requestId = randomUUID();
+  const started = Date.now();
+  const timeoutMs = fn.timeoutSeconds === undefined ? undefined : fn.timeoutSeconds * 1000;
+  const context: LambdaContext = {
+    functionName: name,
+    awsRequestId: requestId,
+    getRemainingTimeInMillis: () => (timeoutMs === undefined ? 900_000 : Math.max(0, timeoutMs - (Date.now() - started))),
+  };
+  if (timeoutMs === undefined) return fn.handler(event, context);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(lambdaTimeout(requestId, fn.timeoutSeconds ?? 0)), timeoutMs);
+  });
+  try {
+    return await Promise.race([fn.handler(event, context), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The error Step Functions reports for a function that ran past its timeout. */
+export function lambdaTimeout(requestId: string, timeoutSeconds: number): TaskError {
+  const payload = { errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${timeoutSeconds.toFixed(2)} seconds` };
+  return new TaskError(
+    'Lambda.Unknown',
+    `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`,
+  );
 }
 
 async function invokeSdk(serviceKey: string, action: string, input: Json, deps: TaskDependencies): Promise<Json> {
@@ -183,7 +237,7 @@ async function invokeSdk(serviceKey: string, action: string, input: Json, deps: 
   try {
     output = await client.send(new (Command as new (input: unknown) => unknown)(input ?? {}));
   } catch (error) {
-    throw sdkTaskError(service.errorPrefix, error);
+    throw sdkTaskError(service.errorPrefix, error, service.commands);
   }
   const { $metadata: _ignored, ...rest } = (output ?? {}) as Record<string, unknown>;
   return pascalCaseKeys(roundTrip(rest));
@@ -202,15 +256,24 @@ export function pascalCaseKeys(value: Json): Json {
   );
 }
 
-/** `RedshiftData.ValidationException` with a cause shaped like Step Functions writes it. */
-function sdkTaskError(prefix: string, error: unknown): TaskError {
+/**
+ * The error name Step Functions gives an SDK integration failure: `<Service>.<Exception>` for an
+ * exception the service's API model declares (`RedshiftData.ValidationException`), and the
+ * generic `<Service>.<Service>Exception` for one it does not model, such as the Data API's
+ * `ThrottlingException` (its model has no such shape; the service answers it anyway). A request
+ * that never got an answer is `<Service>.SdkClientException`. The cause reads as AWS writes it.
+ */
+function sdkTaskError(prefix: string, error: unknown, modeled: Record<string, unknown>): TaskError {
   if (!(error instanceof Error)) return new TaskError(`${prefix}.SdkClientException`, String(error));
   const meta = (error as { $metadata?: { httpStatusCode?: number; requestId?: string } }).$metadata;
   const isService = (error as { $fault?: unknown }).$fault !== undefined && meta?.httpStatusCode !== undefined;
   if (!isService) return new TaskError(`${prefix}.SdkClientException`, error.message);
+  const shape = modeled[error.name];
+  const isModeled = typeof shape === 'function' && error instanceof (shape as new (...args: never[]) => unknown);
+  const name = isModeled ? error.name : `${prefix}Exception`;
   return new TaskError(
-    `${prefix}.${error.name}`,
-    `${error.message} (Service: ${prefix}, Status Code: ${meta?.httpStatusCode}, Request ID: ${meta?.requestId ?? ''})`,
+    `${prefix}.${name}`,
+    `${error.message} (Service: ${prefix}, Status Code: ${meta?.httpStatusCode}, Error Code: ${error.name}, Request ID: ${meta?.requestId ?? ''})`,
   );
 }
 

@@ -3,7 +3,9 @@ import { loadConfigFile } from '../../functions/core/config/load';
 import { readConfig } from '../../functions/runtime/env';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { contextPositiveInteger } from '../../infra/forkliftApp';
 import { FUNCTIONS } from '../../functions/core/metricNames';
 import { DEFINITION_FILE } from '../../infra/loadStateMachine';
 import { pascal } from '../../infra/functions';
@@ -150,12 +152,26 @@ describe('functions', () => {
     s.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  test('discover: reserved concurrency 5 and the state machine ARN', () => {
+  test('discover: the state machine ARN, and no reserved concurrency by default (it needs a quota >= 105)', () => {
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Forklift discover',
-      ReservedConcurrentExecutions: 5,
+      ReservedConcurrentExecutions: Match.absent(),
       Environment: { Variables: Match.objectLike({ FORKLIFT_STATE_MACHINE_ARN: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } }) },
     });
+  });
+
+  test('discover: reserved concurrency when the deployer asks for it (context discoverReservedConcurrency)', () => {
+    const reserved = synth({ discoverReservedConcurrency: 5 });
+    reserved.template.hasResourceProperties('AWS::Lambda::Function', { Description: 'Forklift discover', ReservedConcurrentExecutions: 5 });
+    for (const name of FUNCTIONS.filter((n) => n !== 'discover')) {
+      reserved.template.hasResourceProperties('AWS::Lambda::Function', { Description: `Forklift ${name}`, ReservedConcurrentExecutions: Match.absent() });
+    }
+  });
+
+  test('a context discoverReservedConcurrency that is not a positive integer is refused by name', () => {
+    const app = new App({ context: { discoverReservedConcurrency: 'five' } });
+    expect(() => contextPositiveInteger(app, 'discoverReservedConcurrency')).toThrow(/context discoverReservedConcurrency: expected a positive integer, got "five"/);
+    expect(contextPositiveInteger(new App({ context: { discoverReservedConcurrency: '7' } }), 'discoverReservedConcurrency')).toBe(7);
   });
 
   test('each bundle holds the validated config document as forklift.config.json, readable by the runtime', () => {

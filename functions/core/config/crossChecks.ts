@@ -6,6 +6,7 @@ import type { ConfigIssue } from '../errors';
 import { compilePartitionPattern } from '../dates';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
 import type { AggregateConfig, ForkliftConfig } from './schema';
+import { encodingIssues, loadBatchIssues } from '../sql/limits';
 
 /** Column name → type of a table or of an aggregate's fact table. */
 export type ColumnTypes = Map<string, ColumnType>;
@@ -18,6 +19,8 @@ export function crossCheck(config: ForkliftConfig): ConfigIssue[] {
     ...checkPartitionPatterns(config),
     ...checkPrefixes(config),
     ...checkAggregates(config),
+    ...loadBatchIssues(config),
+    ...encodingIssues(config),
   ];
 }
 

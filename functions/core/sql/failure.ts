@@ -1,8 +1,9 @@
 /**
  * The audit row of a failed load (status `failed`): one INSERT ... SELECT. With a
  * COPY lookup it takes the file, line, column and reason from Redshift's
- * `stl_load_errors` (the newest error under the partition's prefix since the
- * execution started) and still writes the row when there is none. The SELECT
+ * `sys_load_error_detail` (the newest error under the partition's prefix since the
+ * execution started) and still writes the row when there is none. The SYS view exists on
+ * provisioned clusters and on Serverless; Serverless has no `stl_*` views. The SELECT
  * after it reads back what was recorded.
  */
 import type { FailureRecord } from './audit';
@@ -25,7 +26,7 @@ export function renderFailureRecord(auditSchema: string, f: FailureRecord, looku
   const opt = <T>(v: T | undefined, render: (x: T) => string): string => (v === undefined ? 'NULL' : render(v));
   const loads = auditTable(auditSchema, 'loads');
   const reason = textFitting(f.error, 1024);
-  // Without a lookup, or when stl_load_errors has no row, the error fields are the ones the caller knows.
+  // Without a lookup, or when sys_load_error_detail has no row, the error fields are the ones the caller knows.
   const known = {
     file: opt(f.errorFile, (k) => textFitting(k, 1024)),
     line: opt(f.errorLine, integerLiteral),
@@ -33,15 +34,15 @@ export function renderFailureRecord(auditSchema: string, f: FailureRecord, looku
   };
   const fromError = lookup
     ? {
-        reason: `CASE WHEN e.err_reason IS NULL THEN ${reason} ELSE LEFT('COPY failed: ' || TRIM(e.err_reason), 1024) END`,
-        file: `COALESCE(LEFT(TRIM(e.filename), 1024), ${known.file})`,
+        reason: `CASE WHEN e.error_message IS NULL THEN ${reason} ELSE LEFT('COPY failed: ' || TRIM(e.error_message), 1024) END`,
+        file: `COALESCE(LEFT(TRIM(e.file_name), 1024), ${known.file})`,
         line: `COALESCE(CAST(e.line_number AS INTEGER), ${known.line})`,
-        column: `COALESCE(LEFT(TRIM(e.colname), 127), ${known.column})`,
+        column: `COALESCE(LEFT(TRIM(e.column_name), 127), ${known.column})`,
         join:
-          ' LEFT JOIN (SELECT filename, line_number, colname, err_reason FROM stl_load_errors ' +
-          `WHERE LEFT(TRIM(filename), ${integerLiteral(lookup.filePrefix.length)}) = ${textFitting(lookup.filePrefix, 1024)}` +
-          (lookup.since ? ` AND starttime >= ${timestampLiteral(lookup.since)}` : '') +
-          ' ORDER BY starttime DESC LIMIT 1) AS e ON 1 = 1',
+          ' LEFT JOIN (SELECT file_name, line_number, column_name, error_message FROM sys_load_error_detail ' +
+          `WHERE LEFT(TRIM(file_name), ${integerLiteral(lookup.filePrefix.length)}) = ${textFitting(lookup.filePrefix, 1024)}` +
+          (lookup.since ? ` AND start_time >= ${timestampLiteral(lookup.since)}` : '') +
+          ' ORDER BY start_time DESC LIMIT 1) AS e ON 1 = 1',
       }
     : { reason, ...known, join: '' };
   return [

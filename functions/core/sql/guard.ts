@@ -5,7 +5,7 @@
  */
 import { isoSecond } from '../dates';
 import { integerLiteral, literal, quoteIdent, timestampLiteral } from '../identifiers';
-import { auditTable } from './audit';
+import { ledgerTable } from './ledger';
 
 /** The guard's temp table. */
 export const GUARD_TABLE = 'forklift_guard';
@@ -31,33 +31,32 @@ export interface GuardArgs {
   reload?: boolean;
 }
 
+const isoText = (expr: string): string => `TO_CHAR(${expr}, 'YYYY-MM-DD') || 'T' || TO_CHAR(${expr}, 'HH24:MI:SS') || 'Z'`;
+
 /** The ledger holds this version of a listed file: same key, and the same ETag unless either is unknown. */
 const sameFile = (lf: string, f: string): string =>
   `${lf}.file_key = ${f}.file_key AND (${lf}.etag IS NULL OR ${f}.etag IS NULL OR ${lf}.etag = ${f}.etag)`;
 
-const isoText = (expr: string): string => `TO_CHAR(${expr}, 'YYYY-MM-DD') || 'T' || TO_CHAR(${expr}, 'HH24:MI:SS') || 'Z'`;
-
 /**
  * `CREATE TEMP TABLE forklift_guard AS SELECT decision, reason`, after {@link FILES_TABLE}
- * holds this load's files. First, a batch resubmitted after its first submission committed
- * (accepted, then answered with an error) finds its own `loaded` row: `done` (nothing runs
- * again, the outcome stays `loaded`, the aggregates still run). Then, forced: `load`.
- * Otherwise, exactly once per file version (the ledger is the source of truth: key and ETag):
- * - append (not a reload): `skip` when ANY file of this load is in the partition's
- *   `load_files`; the reason names the file and the load that loaded it;
- * - replace, merge, truncate, and append reloads: `skip` when the partition has a `loaded`
- *   row AND every file of this load is in the partition's `load_files` (new or changed files run);
+ * holds this load's files (the table's own ledger, ledger.ts, is the source of truth; the
+ * shared audit tables are not read, so loads of different tables never conflict). First, a
+ * batch resubmitted after its first submission committed finds its own ledger row: `done`
+ * (nothing runs again, the outcome stays `loaded`, the aggregates still run). Then, forced:
+ * `load`. Otherwise, exactly once per file version (key and ETag):
+ * - append (not a reload): `skip` when ANY file of this load is in the table's ledger; the
+ *   reason names the file and the load that loaded it;
+ * - replace, merge, truncate, and append reloads: `skip` when the partition was loaded AND
+ *   every file of this load is in the partition's ledger (new or changed files run);
  * - snapshots (truncate) also skip when a newer partition is loaded.
  */
 export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
-  const loads = auditTable(args.auditSchema, 'loads');
-  const table = literal(args.table);
+  const ledger = ledgerTable(args.auditSchema, args.table);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
-  const loadFiles = auditTable(args.auditSchema, 'load_files');
   const files = quoteIdent(FILES_TABLE);
-  const done = `(SELECT MAX(load_id) FROM ${loads} WHERE load_id = ${literal(args.loadId)} AND status = 'loaded')`;
+  const done = `(SELECT MAX(load_id) FROM ${ledger} WHERE load_id = ${literal(args.loadId)})`;
   let blocked: string;
   let blockedReason: string;
   if (args.force) {
@@ -65,20 +64,20 @@ export function renderGuard(args: GuardArgs): string {
     blockedReason = 'NULL';
   } else if (args.mode === 'append' && args.reload !== true) {
     blocked =
-      `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${loadFiles} lf ` +
-      `JOIN ${files} f ON ${sameFile('lf', 'f')} WHERE lf.table_name = ${table} AND lf.partition_date = ${date})`;
+      `(SELECT MIN(lf.file_key || ' is already loaded (by ' || lf.load_id || ')') FROM ${ledger} lf ` +
+      `JOIN ${files} f ON ${sameFile('lf', 'f')} WHERE lf.partition_date = ${date})`;
     blockedReason = `${literal(`${prefix}: file `)} || g.blocked || ${literal('; use --force to reload the partition')}`;
   } else {
-    const loadedBy = `(SELECT MAX(load_id) FROM ${loads} WHERE table_name = ${table} AND partition_date = ${date} AND status = 'loaded')`;
+    const loadedBy = `(SELECT MAX(load_id) FROM ${ledger} WHERE partition_date = ${date})`;
     const unknownFiles =
-      `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${loadFiles} lf ` +
-      `ON ${sameFile('lf', 'f')} AND lf.table_name = ${table} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
+      `(SELECT COUNT(*) FROM ${files} f LEFT JOIN ${ledger} lf ` +
+      `ON ${sameFile('lf', 'f')} AND lf.partition_date = ${date} WHERE lf.file_key IS NULL)`;
     blocked = `CASE WHEN ${unknownFiles} = 0 THEN ${loadedBy} ELSE CAST(NULL AS VARCHAR(80)) END`;
     blockedReason = `${literal(`${prefix} is already loaded (by `)} || g.blocked || ${literal('); use --force to reload it')}`;
   }
   const newer =
     args.mode === 'truncate' && !args.force
-      ? `(SELECT MAX(partition_date) FROM ${loads} WHERE table_name = ${table} AND partition_date > ${date} AND status = 'loaded')`
+      ? `(SELECT MAX(partition_date) FROM ${ledger} WHERE partition_date > ${date})`
       : 'CAST(NULL AS TIMESTAMP)';
   const reason =
     `CASE WHEN g.done IS NOT NULL THEN ${literal(`${prefix}: this load (`)} || g.done || ${literal(') already committed; its outcome stands')}` +

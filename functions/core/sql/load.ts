@@ -1,19 +1,25 @@
 /**
- * The load batch: one BatchExecuteStatement (one transaction) that creates what is
- * missing, locks the target, re-checks (the guard), stages the partition with one
- * COPY, records affected hours, applies the mode, writes the audit rows and grants,
- * and ends with the outcome row. Order: ARCHITECTURE.md, "One load = one transaction".
+ * The load batch: one BatchExecuteStatement (one transaction) that LOCKs the target and
+ * its ledger FIRST (Redshift's serializable isolation: a LOCK after other statements does
+ * not serialize; ARCHITECTURE.md, "Concurrency on Redshift"), re-checks (the guard, reading
+ * only the table's ledger), stages the partition with one COPY, records affected hours,
+ * applies the mode, writes the audit rows blindly (no read of the shared audit tables) and
+ * grants, and ends with the outcome row. The table, its schema and its ledger exist before
+ * (renderLoadPrerequisites, run by the warehouse-state read that precedes every load).
+ * Order: ARCHITECTURE.md, "One load = one transaction".
  */
 import type { ForkliftConfig, LoadMode, TableConfig } from '../config/schema';
 import { ForkliftError } from '../errors';
 import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
-import { auditTable, renderAuditDdl, textFitting } from './audit';
-import { renderCopy } from './copy';
-import { renderRawTableDdl } from './ddl';
+import { auditTable, textFitting } from './audit';
+import { renderCopy, renderFileListCopy } from './copy';
+import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
 import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard, renderSnapshotCheck } from './guard';
+import { ledgerTable, renderLedgerDdl } from './ledger';
+import { assertFitsBatch } from './limits';
 import { PARTITION_COLUMN } from './relations';
 
 /** The staging temp table (`LIKE` the target). */
@@ -30,6 +36,8 @@ export interface LoadBatchArgs {
   partition: Partition;
   /** `s3://bucket/key` of the COPY manifest. */
   manifestUrl: string;
+  /** `s3://bucket/key` of the file list (copy.ts renderFileList), COPYed into the file-list temp table. */
+  fileListUrl: string;
   /** The effective mode (`truncate` when the run's truncate flag is set). */
   mode: LoadMode;
   /** True when rows of this partition may already be in the table (decideLoad). */
@@ -51,6 +59,17 @@ export interface LoadBatch {
   steps: StepRef[];
 }
 
+/**
+ * What a load batch needs to exist before its first statement (the LOCK): the audit tables,
+ * the table's schema, the table and its ledger, all IF NOT EXISTS. The warehouse-state read
+ * (state.ts) runs them, and every load is planned from one.
+ */
+export function renderLoadPrerequisites(config: ForkliftConfig, name: string): string[] {
+  const table = config.tables[name];
+  if (!table) throw new ForkliftError(`unknown table '${name}'`);
+  return [...renderRawTableDdl(name, table), renderLedgerDdl(config.warehouse.auditSchema, name)];
+}
+
 /** Renders the load batch. Throws ForkliftError for an unknown table, IdentifierError for a hostile key or id. */
 export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const { config, table: name, partition } = args;
@@ -65,21 +84,19 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const guarded = guardAllows();
   const files = quoteIdent(FILES_TABLE);
 
+  const ledger = ledgerTable(audit, name);
   const sqls: string[] = [
-    ...renderAuditDdl(audit),
-    ...renderRawTableDdl(name, table),
+    `LOCK ${target}, ${ledger}`,
     ...args.addColumns,
-    `LOCK ${target}`,
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
-    ...(partition.files.length
-      ? [
-          `INSERT INTO ${files} (file_key, bytes, etag) VALUES ${partition.files
-            .map((f) => `(${literal(f.key)}, ${integerLiteral(f.size)}, ${f.etag === undefined ? 'NULL' : literal(f.etag)})`)
-            .join(', ')}`,
-        ]
-      : []),
+    ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
     renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
-    `CREATE TEMP TABLE ${staging} (LIKE ${target})`,
+    // The config's columns only, not `LIKE` the target: a columnar (Parquet) COPY needs the table's column
+    // count to equal the file's, and the target also has `_forklift_partition` (and maybe columns outside the config).
+    `CREATE TEMP TABLE ${staging} (${rawTableColumns(table)
+      .filter((c) => c.name !== PARTITION_COLUMN)
+      .map((c) => renderColumnDefinition({ ...c, encoding: undefined }))
+      .join(', ')})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
   ];
   // A snapshot smaller than the table's minimum never replaces the table (an empty export is the usual cause).
@@ -100,35 +117,37 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const insertStatement = sqls.length;
 
   const keyLiterals = { id: literal(args.loadId), table: literal(name) };
+  // The outcome, from this load's temp tables only: the loads row and the final SELECT share it.
+  // A resubmitted batch whose first submission committed ('done') reports that load: loaded.
+  const outcome = {
+    status: `CAST(CASE WHEN g.decision IN ('load', 'done') THEN 'loaded' ELSE 'skipped' END AS VARCHAR(16))`,
+    reason: `CAST(CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END AS VARCHAR(1024))`,
+    rows: `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END`,
+  };
   sqls.push(
     `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
-      `CASE WHEN g.decision = 'load' THEN 'loaded' ELSE 'skipped' END, ` +
-      `CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END, ` +
-      `${integerLiteral(partition.files.length)}, ` +
-      `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END, ` +
-      // A resubmitted batch whose first submission committed ('done') writes no second row.
+      `${outcome.status}, ${outcome.reason}, ${integerLiteral(partition.files.length)}, ${outcome.rows}, ` +
       `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
   );
-  const ledger = auditTable(audit, 'load_files');
-  if (args.mode === 'truncate' || args.reload || args.force) {
-    // The ledger is what the table holds: rows of earlier loads that this one replaces leave it
-    // (the table's whole ledger for a snapshot, the partition's otherwise); `loads` keeps the history.
-    const scope = args.mode === 'truncate' ? '' : ` AND partition_date = ${date}`;
-    sqls.push(`DELETE FROM ${ledger} WHERE table_name = ${keyLiterals.table}${scope} AND ${guarded}`);
-  }
   if (partition.files.length) {
     sqls.push(
-      `INSERT INTO ${ledger} (load_id, table_name, partition_date, file_key, bytes, etag) ` +
+      `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes, etag) ` +
         `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded}`,
     );
   }
-  sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
-  // The committed row first: a resubmission reports the outcome of the load it repeats.
+  if (args.reload || args.force) {
+    // The table's ledger is what the table holds: the partition's earlier rows go with the rows this load replaces.
+    sqls.push(`DELETE FROM ${ledger} WHERE partition_date = ${date} AND ${guarded}`);
+  }
   sqls.push(
-    `SELECT status, reason, rows_loaded FROM ${auditTable(audit, 'loads')} WHERE load_id = ${keyLiterals.id} ` +
-      "ORDER BY CASE WHEN status = 'loaded' THEN 0 ELSE 1 END, finished_at DESC LIMIT 1",
+    `INSERT INTO ${ledger} (load_id, partition_date, file_key, bytes, etag) ` +
+      `SELECT ${keyLiterals.id}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded} ` +
+      `UNION ALL SELECT ${keyLiterals.id}, ${date}, CAST(NULL AS VARCHAR(1024)), CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(128)) FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision = 'load'`,
   );
+  sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
+  sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
+  assertFitsBatch(sqls, `the load batch of table '${name}'${args.addColumns.length ? ` (adding ${args.addColumns.length} columns)` : ''}`);
   return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
 }
 

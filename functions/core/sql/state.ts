@@ -1,8 +1,7 @@
 /**
  * The warehouse-state read: one batch (audit DDL, then three SELECTs) telling, per
  * table, its columns, its newest loaded partition, which candidate partitions are
- * already loaded, which failed, and which files (key and ETag) of them the ledger holds, as rows
- * tagged by a `kind` column.
+ * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond } from '../dates';
@@ -12,6 +11,7 @@ import { literal, timestampLiteral } from '../identifiers';
 import type { ExistingColumn } from '../types';
 import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
+import { renderLoadPrerequisites } from './load';
 
 /**
  * 1-based indexes of the three SELECTs in the batch of {@link renderWarehouseStateBatch}:
@@ -51,7 +51,12 @@ const NAMED_NULL_COLUMNS = STATE_COLUMNS.slice(2, 8)
   .join(', ');
 const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
 
-/** The batch: audit DDL IF NOT EXISTS, then the three SELECTs at {@link STATE_SELECT_STATEMENTS}. */
+/**
+ * The batch: audit DDL IF NOT EXISTS, the three SELECTs at {@link STATE_SELECT_STATEMENTS}, then
+ * each table's load prerequisites IF NOT EXISTS (schema, table, ledger: the load batch LOCKs the
+ * table and its ledger as its first statement, so they must exist before any load; a table
+ * created here has exactly the config's columns, as the SELECT's "no such table" implies).
+ */
 export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
   if (requests.length === 0) throw new ForkliftError('a warehouse-state read needs at least one table');
   const audit = config.warehouse.auditSchema;
@@ -95,7 +100,8 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     "SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
     `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
     `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
-  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files];
+  const prerequisites = [...new Set(requests.map((r) => r.table))].flatMap((t) => renderLoadPrerequisites(config, t));
+  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, ...new Set(prerequisites)];
 }
 
 /** A value of a result row, as the Data API adapter returns it. */

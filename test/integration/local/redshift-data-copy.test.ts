@@ -117,7 +117,7 @@ test('COPY with a manifest; a missing mandatory entry fails the load', async () 
   ]);
 });
 
-test('a bad row fails the whole batch, names file, line and column, and is recorded in stl_load_errors', async () => {
+test('a bad row fails the whole batch, names file, line and column, and is recorded in stl_load_errors / sys_load_error_detail', async () => {
   const good = Array.from({ length: 16 }, (_, i) => JSON.stringify({ visit_id: i + 1, campaign_id: i }));
   const body = [...good, JSON.stringify({ visit_id: 17, campaign_id: 'x1' })].join('\n');
   await s3.put('bad/visits.json.gz', gzipSync(body));
@@ -129,13 +129,25 @@ test('a bad row fails the whole batch, names file, line and column, and is recor
   ]);
   expect(d.Status).toBe('FAILED');
   expect(d.Error).toBe(
-    "Load into table 'visits' failed. Check 'stl_load_errors' system table for details. " +
+    // A Serverless workgroup (TARGET) names its SYS view: it has no STL views.
+    "Load into table 'visits' failed. Check 'sys_load_error_detail' system table for details. " +
       "[file s3://landing/bad/visits.json.gz, line 17, column campaign_id: Invalid digit, Value 'x1', Pos 0, Type: Integer]",
   );
   expect(await server.query('SELECT visit_id::int AS v FROM visits')).toEqual([{ v: 100 }]);
-  const errs = await run(
-    "SELECT trim(filename) AS f, line_number, trim(colname) AS c, trim(raw_field_value) AS v, err_code, trim(err_reason) AS r FROM stl_load_errors WHERE trim(filename) LIKE '%bad/visits%'",
+  const sys = await run(
+    "SELECT trim(file_name) AS f, line_number, trim(column_name) AS c, error_code, trim(error_message) AS r FROM sys_load_error_detail WHERE trim(file_name) LIKE '%bad/visits%'",
   );
+  expect((await client.send(new GetStatementResultCommand({ Id: sys.Id }))).Records).toEqual([
+    [{ stringValue: 's3://landing/bad/visits.json.gz' }, { longValue: 17 }, { stringValue: 'campaign_id' }, { longValue: 1207 }, { stringValue: 'Invalid digit' }],
+  ]);
+  const provisioned = { Database: 'dev', ClusterIdentifier: 'forklift', DbUser: 'forklift' };
+  const { Id: stlId } = await client.send(
+    new ExecuteStatementCommand({
+      ...provisioned,
+      Sql: "SELECT trim(filename) AS f, line_number, trim(colname) AS c, trim(raw_field_value) AS v, err_code, trim(err_reason) AS r FROM stl_load_errors WHERE trim(filename) LIKE '%bad/visits%'",
+    }),
+  );
+  const errs = await waitDone(client, stlId as string);
   const res = await client.send(new GetStatementResultCommand({ Id: errs.Id }));
   expect(res.Records).toEqual([
     [

@@ -144,4 +144,5 @@ export function jsonLines(records: Array<Record<string, unknown>>): string {
 export function statementsSince(p: LocalPipeline, mark: number): string[] {
   return p.stack.redshiftData.server.stats.statements.slice(mark);
 }
-export const isCopy = (sql: string): boolean => /^\s*COPY\s/i.test(sql);
+/** A COPY of data: not the load's file-list COPY into its `forklift_files` temp table (sql/copy.ts renderFileListCopy). */
+export const isCopy = (sql: string): boolean => /^\s*COPY\s/i.test(sql) && !/^\s*COPY\s+"forklift_files"/i.test(sql);

@@ -51,7 +51,7 @@ describe('classifyError', () => {
 });
 
 describe('record-failure', () => {
-  it('records a COPY failure with file, line and column from stl_load_errors and returns a readable cause', async () => {
+  it('records a COPY failure with file, line and column from sys_load_error_detail and returns a readable cause', async () => {
     rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'f1' });
     rsd.on(DescribeStatementCommand).resolves({ Id: 'f1', Status: 'FINISHED' });
     rsd.on(GetStatementResultCommand, { Id: 'f1:6' }).resolves({
@@ -80,7 +80,7 @@ describe('record-failure', () => {
     });
     const sqls = rsd.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input.Sqls!;
     const insert = sqls.find((s) => s.startsWith('INSERT INTO "forklift"."loads"'))!;
-    expect(insert).toContain('FROM stl_load_errors');
+    expect(insert).toContain('FROM sys_load_error_detail');
     expect(insert).toContain("'s3://forklift-landing-example/events/visits/2026-11-20T13/'");
     expect(insert).toContain("'visits-20261120T130000'");
     expect(sqls).toHaveLength(6);
@@ -103,8 +103,8 @@ describe('record-failure', () => {
     const sqls = rsd.commandCalls(BatchExecuteStatementCommand)[0]!.args[0].input.Sqls!;
     const insert = sqls.find((sql) => sql.startsWith('INSERT INTO "forklift"."loads"'));
     expect(insert).toMatch(/ SELECT .*'failed'/);
-    // Not a COPY failure: no stl_load_errors lookup.
-    expect(insert).not.toContain('stl_load_errors');
+    // Not a COPY failure: no sys_load_error_detail lookup.
+    expect(insert).not.toContain('sys_load_error_detail');
   });
 
   it('still returns the error when the audit write fails', async () => {

@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { aggregatesFedBy, renderAggregateBatch } from '../../../../functions/core/sql/aggregate';
-import { renderLoadBatch } from '../../../../functions/core/sql/load';
+import { renderAuditDdl } from '../../../../functions/core/sql/audit';
+import { renderLoadBatch, renderLoadPrerequisites } from '../../../../functions/core/sql/load';
 import { expectGolden } from './golden.helpers';
 import { config, openWarehouse, rows, runBatch, type FixtureRow } from './sql.helpers';
 
@@ -67,6 +68,7 @@ describe('aggregates on Postgres (PGlite)', () => {
       loadId,
       partition: { table: 'visits', date, end: new Date(date.getTime() + 3600000), key: `events/visits/${hour}/`, files: [] },
       manifestUrl: 's3://landing-bucket/m.json',
+      fileListUrl: 's3://landing-bucket/m.files.jsonl',
       mode: 'append',
       reload: extra.force ?? false,
       force: extra.force ?? false,
@@ -74,6 +76,7 @@ describe('aggregates on Postgres (PGlite)', () => {
       addColumns: [],
       startedAt: date,
     });
+    await runBatch(db, [...renderAuditDdl(config.warehouse.auditSchema), ...renderLoadPrerequisites(config, 'visits')]);
     await runBatch(db, batch.sqls, staged);
     await runBatch(db, renderAggregateBatch({ config, aggregates: aggregatesFedBy(config, 'visits'), buckets: { kind: 'load', loadId, table: 'visits' } }).sqls);
   }

@@ -1,7 +1,8 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { LoadMode } from '../../../../functions/core/config/schema';
 import { IdentifierError } from '../../../../functions/core/errors';
-import { renderLoadBatch, type LoadBatchArgs } from '../../../../functions/core/sql/load';
+import { renderAuditDdl } from '../../../../functions/core/sql/audit';
+import { renderLoadBatch, renderLoadPrerequisites, type LoadBatchArgs } from '../../../../functions/core/sql/load';
 import type { Partition } from '../../../../functions/core/types';
 import { expectGolden } from './golden.helpers';
 import { config, openWarehouse, rows, runBatch, type FixtureRow } from './sql.helpers';
@@ -29,6 +30,7 @@ function args(table: string, mode: LoadMode, over: Partial<LoadBatchArgs> = {}):
     loadId: `${table}-${p.date.toISOString().slice(0, 19).replace(/[-:]/g, '')}`,
     partition: p,
     manifestUrl: 's3://landing-bucket/_forklift/manifests/x.json',
+    fileListUrl: 's3://landing-bucket/_forklift/manifests/x.files.jsonl',
     mode,
     reload: false,
     force: false,
@@ -52,14 +54,38 @@ describe('renderLoadBatch: golden SQL', () => {
     const insert = batch.sqls[batch.steps[0]!.statement - 1]!;
     expect(insert.startsWith(`INSERT INTO "${config.tables[table]!.schema}"."${table}"`)).toBe(true);
     expect(batch.outcomeStatement).toBe(batch.sqls.length);
-    expect(batch.sqls[batch.outcomeStatement - 1]).toMatch(/^SELECT status, reason, rows_loaded FROM "forklift"\."loads" WHERE load_id = /);
+    expect(batch.sqls[batch.outcomeStatement - 1]).toMatch(/^SELECT .* FROM "forklift_guard" g$/);
   });
 
-  it('puts new columns after the CREATE TABLE and before the LOCK', () => {
+  it('LOCKs the target and its ledger as its FIRST statement; new columns come right after the LOCK', () => {
     const add = 'ALTER TABLE "events"."visits" ADD COLUMN "referrer" VARCHAR(200)';
     const { sqls } = renderLoadBatch(args('visits', 'append', { addColumns: [add] }));
-    expect(sqls.indexOf(add)).toBe(sqls.findIndex((s) => s.startsWith('CREATE TABLE IF NOT EXISTS "events"')) + 1);
-    expect(sqls[sqls.indexOf(add) + 1]).toBe('LOCK "events"."visits"');
+    expect(sqls.slice(0, 2)).toEqual(['LOCK "events"."visits", "forklift"."ledger__visits"', add]);
+  });
+
+  it('reads no shared audit table (loads of different tables never conflict on Redshift): writes to them are blind', () => {
+    const { sqls } = renderLoadBatch(args('visits', 'append'));
+    const shared = /"forklift"\."(loads|load_files|affected_hours)"/;
+    for (const sql of sqls) {
+      const read = sql.replace(/^INSERT INTO "forklift"\."(loads|load_files|affected_hours)"/, '');
+      expect([sql, shared.test(read)]).toEqual([sql, false]);
+    }
+  });
+
+  it('stages into the config columns only (a Parquet COPY needs the table to have exactly the file\'s columns)', () => {
+    const { sqls } = renderLoadBatch(args('customers', 'merge'));
+    expect(sqls.find((s) => s.startsWith('CREATE TEMP TABLE "forklift_staging"'))).toBe(
+      'CREATE TEMP TABLE "forklift_staging" ("customer_id" INTEGER, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN)',
+    );
+  });
+
+  it('the batch has the same size whatever the number of files: the file list is COPYed from S3', () => {
+    const many = partition('visits');
+    many.files = Array.from({ length: 2000 }, (_, i) => ({ key: `${many.key}${'x'.repeat(100)}-${i}.json.gz`, size: i, lastModified: new Date(0) }));
+    const small = renderLoadBatch(args('visits', 'append'));
+    const big = renderLoadBatch(args('visits', 'append', { partition: many }));
+    expect(big.sqls.length).toBe(small.sqls.length);
+    expect(Math.max(...big.sqls.map((s) => Buffer.byteLength(s)))).toBeLessThan(100 * 1024);
   });
 
   it('escapes a quote in a partition key and refuses a backslash', () => {
@@ -80,6 +106,12 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     await db.close();
   });
 
+  /** Runs a load's prerequisites (as the warehouse-state read does), then its batch with its partition's files as the file list. */
+  const runLoad = async (a: LoadBatchArgs, staged: FixtureRow[]) => {
+    await runBatch(db, [...renderAuditDdl(config.warehouse.auditSchema), ...renderLoadPrerequisites(config, a.table)]);
+    return runBatch(db, renderLoadBatch(a).sqls, staged, a.partition.files);
+  };
+
   const visit = (id: string, at: string, visitor = 'v1', campaign = 1): FixtureRow => ({
     visit_id: `'${id}'`,
     visitor_id: `'${visitor}'`,
@@ -91,9 +123,9 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
 
   it('appends once: the second run of the same partition is skipped by the guard; a forced reload does not duplicate', async () => {
     const staged = [visit('a', '2026-11-20 13:05:00'), visit('b', '2026-11-20 13:55:00', 'v2')];
-    const first = await runBatch(db, renderLoadBatch(args('visits', 'append')).sqls, staged);
+    const first = await runLoad(args('visits', 'append'), staged);
     expect(first).toEqual([{ status: 'loaded', reason: "table 'visits': loading", rows_loaded: 2 }]);
-    const second = await runBatch(db, renderLoadBatch(args('visits', 'append', { loadId: 'visits-again' })).sqls, staged);
+    const second = await runLoad(args('visits', 'append', { loadId: 'visits-again' }), staged);
     expect(second).toEqual([
       {
         status: 'skipped',
@@ -106,11 +138,10 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.load_files WHERE load_id = 'visits-again'")).toEqual([{ n: 0 }]);
     expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.affected_hours WHERE load_id = 'visits-again'")).toEqual([{ n: 0 }]);
 
-    const forced = await runBatch(
-      db,
-      renderLoadBatch(args('visits', 'append', { loadId: 'visits-forced', force: true, reload: true })).sqls,
-      [visit('a', '2026-11-20 13:05:00'), visit('c', '2026-11-20 13:10:00', 'v3')],
-    );
+    const forced = await runLoad(args('visits', 'append', { loadId: 'visits-forced', force: true, reload: true }), [
+      visit('a', '2026-11-20 13:05:00'),
+      visit('c', '2026-11-20 13:10:00', 'v3'),
+    ]);
     expect(forced).toEqual([{ status: 'loaded', reason: "table 'visits': loading", rows_loaded: 2 }]);
     expect(await rows(db, 'SELECT visit_id, _forklift_partition::text AS p FROM events.visits ORDER BY 1')).toEqual([
       { visit_id: 'a', p: '2026-11-20 13:00:00' },
@@ -129,17 +160,17 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
 
   it('a skipped load changes nothing and keeps the previous rows', async () => {
     const before = await rows(db, 'SELECT count(*)::int AS n FROM events.visits');
-    await runBatch(db, renderLoadBatch(args('visits', 'append', { loadId: 'visits-third' })).sqls, [visit('z', '2026-11-20 13:30:00')]);
+    await runLoad(args('visits', 'append', { loadId: 'visits-third' }), [visit('z', '2026-11-20 13:30:00')]);
     expect(await rows(db, 'SELECT count(*)::int AS n FROM events.visits')).toEqual(before);
   });
 
   it('append, exactly once per file: a top-up of new files loads; a load with any file of the ledger is skipped, naming it', async () => {
     const p = partition('visits', '2026-11-20T16:00:00Z', '2026-11-20T17:00:00Z');
     const file = (name: string, size = 5) => ({ key: `${p.key}${name}`, size, lastModified: new Date(0) });
-    const first = await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: p, loadId: 'v16' })).sqls, [visit('f1', '2026-11-20 16:05:00')]);
+    const first = await runLoad(args('visits', 'append', { partition: p, loadId: 'v16' }), [visit('f1', '2026-11-20 16:05:00')]);
     expect(first[0]).toMatchObject({ status: 'loaded' });
     const topUp = { ...p, files: [file('c.json.gz'), file('d.json.gz')] };
-    const second = await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: topUp, loadId: 'v16-topup' })).sqls, [visit('f2', '2026-11-20 16:10:00')]);
+    const second = await runLoad(args('visits', 'append', { partition: topUp, loadId: 'v16-topup' }), [visit('f2', '2026-11-20 16:10:00')]);
     expect(second[0]).toMatchObject({ status: 'loaded', rows_loaded: 1 });
     expect(await rows(db, "SELECT file_key FROM forklift.load_files WHERE load_id = 'v16-topup' ORDER BY 1")).toEqual([
       { file_key: 'p/visits/2026-11-20T16/c.json.gz' },
@@ -147,7 +178,7 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     ]);
     // A racing top-up planned from a stale ledger: d is new, c is not → skipped as a whole, nothing duplicated.
     const stale = { ...p, files: [file('c.json.gz'), file('e.json.gz')] };
-    expect(await runBatch(db, renderLoadBatch(args('visits', 'append', { partition: stale, loadId: 'v16-stale' })).sqls, [visit('f2', '2026-11-20 16:10:00')])).toEqual([
+    expect(await runLoad(args('visits', 'append', { partition: stale, loadId: 'v16-stale' }), [visit('f2', '2026-11-20 16:10:00')])).toEqual([
       {
         status: 'skipped',
         reason: "table 'visits': partition 2026-11-20T16:00:00Z: file p/visits/2026-11-20T16/c.json.gz is already loaded (by v16-topup); use --force to reload the partition",
@@ -160,27 +191,27 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
   it('replace deletes only the partition period', async () => {
     const sale = (id: number, at: string): FixtureRow => ({ sale_id: String(id), sold_at: `'${at}'`, amount: '5.00' });
     const day = (d: string) => partition('sales', `${d}T00:00:00Z`, new Date(Date.parse(`${d}T00:00:00Z`) + 86400000).toISOString());
-    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-19'), loadId: 's19' })).sqls, [sale(1, '2026-11-19 23:59:59')]);
-    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20' })).sqls, [
+    await runLoad(args('sales', 'replace', { partition: day('2026-11-19'), loadId: 's19' }), [sale(1, '2026-11-19 23:59:59')]);
+    await runLoad(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20' }), [
       sale(2, '2026-11-20 00:00:00'),
       sale(3, '2026-11-20 12:00:00'),
     ]);
-    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-21'), loadId: 's21' })).sqls, [sale(4, '2026-11-21 00:00:00')]);
-    const reload = renderLoadBatch(args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20-again', force: true, reload: true }));
-    expect(await runBatch(db, reload.sqls, [sale(5, '2026-11-20 08:00:00')])).toEqual([{ status: 'loaded', reason: "table 'sales': loading", rows_loaded: 1 }]);
+    await runLoad(args('sales', 'replace', { partition: day('2026-11-21'), loadId: 's21' }), [sale(4, '2026-11-21 00:00:00')]);
+    const reload = args('sales', 'replace', { partition: day('2026-11-20'), loadId: 's20-again', force: true, reload: true });
+    expect(await runLoad(reload, [sale(5, '2026-11-20 08:00:00')])).toEqual([{ status: 'loaded', reason: "table 'sales': loading", rows_loaded: 1 }]);
     expect(await rows(db, 'SELECT sale_id::int AS id FROM events.sales ORDER BY 1')).toEqual([{ id: 1 }, { id: 4 }, { id: 5 }]);
   });
 
   it('replace, merge, truncate: a load of the same files is skipped; a reload with a new file runs', async () => {
     const sale = (id: number, at: string): FixtureRow => ({ sale_id: String(id), sold_at: `'${at}'`, amount: '5.00' });
     const day = partition('sales', '2026-11-25T00:00:00Z', '2026-11-26T00:00:00Z');
-    await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day, loadId: 's25' })).sqls, [sale(31, '2026-11-25 01:00:00')]);
-    const same = await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: day, loadId: 's25-same', reload: true })).sqls, [sale(32, '2026-11-25 02:00:00')]);
+    await runLoad(args('sales', 'replace', { partition: day, loadId: 's25' }), [sale(31, '2026-11-25 01:00:00')]);
+    const same = await runLoad(args('sales', 'replace', { partition: day, loadId: 's25-same', reload: true }), [sale(32, '2026-11-25 02:00:00')]);
     expect(same).toEqual([
       { status: 'skipped', reason: "table 'sales': partition 2026-11-25T00:00:00Z is already loaded (by s25); use --force to reload it", rows_loaded: 0 },
     ]);
     const more = { ...day, files: [...day.files, { key: `${day.key}c.json.gz`, size: 1, lastModified: new Date(0) }] };
-    const topUp = await runBatch(db, renderLoadBatch(args('sales', 'replace', { partition: more, loadId: 's25-more', reload: true })).sqls, [
+    const topUp = await runLoad(args('sales', 'replace', { partition: more, loadId: 's25-more', reload: true }), [
       sale(31, '2026-11-25 01:00:00'),
       sale(33, '2026-11-25 03:00:00'),
     ]);
@@ -191,9 +222,9 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
   it('truncate replaces the table, and an older snapshot is skipped by the guard', async () => {
     const c = (id: number, name: string): FixtureRow => ({ campaign_id: String(id), name: `'${name}'`, updated_at: "'2026-11-20 00:00:00'" });
     const snap = (d: string) => partition('campaigns', d, d, `dims/campaigns/campaigns_${d}.csv`);
-    await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-20T00:00:00Z'), loadId: 'c1' })).sqls, [c(1, 'a'), c(2, 'b')]);
-    await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-21T00:00:00Z'), loadId: 'c2' })).sqls, [c(3, 'c')]);
-    const older = await runBatch(db, renderLoadBatch(args('campaigns', 'truncate', { partition: snap('2026-11-19T00:00:00Z'), loadId: 'c0' })).sqls, [c(9, 'old')]);
+    await runLoad(args('campaigns', 'truncate', { partition: snap('2026-11-20T00:00:00Z'), loadId: 'c1' }), [c(1, 'a'), c(2, 'b')]);
+    await runLoad(args('campaigns', 'truncate', { partition: snap('2026-11-21T00:00:00Z'), loadId: 'c2' }), [c(3, 'c')]);
+    const older = await runLoad(args('campaigns', 'truncate', { partition: snap('2026-11-19T00:00:00Z'), loadId: 'c0' }), [c(9, 'old')]);
     expect(older).toEqual([
       {
         status: 'skipped',
@@ -213,12 +244,12 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
       deleted: String(deleted),
     });
     const day = (d: string, id: string) => ({ partition: partition('customers', `${d}T00:00:00Z`, `${d}T23:59:59Z`), loadId: id });
-    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-11-20', 'm1'))).sqls, [
+    await runLoad(args('customers', 'merge', day('2026-11-20', 'm1')), [
       cu(1, 'ann', '2026-11-20 01:00:00'),
       cu(2, 'bob', '2026-11-20 01:00:00'),
       cu(3, 'cid', '2026-11-20 01:00:00'),
     ]);
-    const second = await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-11-21', 'm2'))).sqls, [
+    const second = await runLoad(args('customers', 'merge', day('2026-11-21', 'm2')), [
       cu(1, 'ann v2', '2026-11-21 01:00:00'),
       cu(1, 'ann v3', '2026-11-21 02:00:00'),
       cu(2, 'bob', '2026-11-21 01:00:00', true),
@@ -234,8 +265,8 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
   });
 
   it('rolls back everything when a statement fails (no loads row, no rows)', async () => {
-    const batch = renderLoadBatch(args('visits', 'append', { partition: partition('visits', '2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z'), loadId: 'bad' }));
-    await expect(runBatch(db, batch.sqls, [{ visit_id: "'x'", visitor_id: 'NULL', campaign_id: '1', visited_at: "'2026-11-20 15:00:00'" }])).rejects.toThrow();
+    const bad = args('visits', 'append', { partition: partition('visits', '2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z'), loadId: 'bad' });
+    await expect(runLoad(bad, [{ visit_id: "'x'", visitor_id: 'NULL', campaign_id: '1', visited_at: "'2026-11-20 15:00:00'" }])).rejects.toThrow();
     expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.loads WHERE load_id = 'bad'")).toEqual([{ n: 0 }]);
   });
 });

@@ -139,11 +139,21 @@ export type FixtureRow = Record<string, string>;
  * Runs a batch as one transaction (BEGIN ... COMMIT, ROLLBACK on error); a COPY
  * becomes INSERTs of `staged` into its table. Returns the last statement's rows.
  */
-export async function runBatch(db: PGlite, sqls: readonly string[], staged: FixtureRow[] = []): Promise<Array<Record<string, unknown>>> {
+export async function runBatch(
+  db: PGlite,
+  sqls: readonly string[],
+  staged: FixtureRow[] = [],
+  files: ReadonlyArray<{ key: string; size: number }> = [],
+): Promise<Array<Record<string, unknown>>> {
   let last: Array<Record<string, unknown>> = [];
   await db.exec('BEGIN');
   try {
     for (const sql of sqls) {
+      // The load's file list (a COPY of the JSON lines Prepare writes): `files`.
+      if (/^COPY "forklift_files" \(file_key, bytes, etag\) FROM/.test(sql)) {
+        for (const f of files) await db.query('INSERT INTO forklift_files (file_key, bytes, etag) VALUES ($1, $2, $3)', [f.key, f.size, (f as { etag?: string }).etag ?? null]);
+        continue;
+      }
       const copy = /^COPY ("[a-z_]+") \(([^)]*)\) FROM/.exec(sql);
       if (copy) {
         for (const row of staged) {

@@ -18,10 +18,17 @@ describe('warehouse-state batch', () => {
     { table: 'campaigns', candidates: [] },
   ];
 
-  it('renders audit DDL, then the catalog SELECT apart from the ledger and file SELECTs (golden)', () => {
+  it('renders audit DDL, then the catalog SELECT apart from the ledger and file SELECTs, then each table\'s load prerequisites (golden)', () => {
     const sqls = renderWarehouseStateBatch(config, requests);
     expect([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT]).toEqual([5, 6, 7]);
-    expect(sqls).toHaveLength(STATE_FILES_STATEMENT);
+    expect(sqls.slice(STATE_FILES_STATEMENT).map((s) => s.split(' (')[0])).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS "events"',
+      'CREATE TABLE IF NOT EXISTS "events"."visits"',
+      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__visits"',
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE TABLE IF NOT EXISTS "public"."campaigns"',
+      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__campaigns"',
+    ]);
     expect(sqls[STATE_FILES_STATEMENT - 1]).toContain('"forklift"."load_files"');
     expect(sqls[STATE_FILES_STATEMENT - 1]).not.toContain('information_schema');
     // without candidate partitions the file SELECT still runs (fixed statement indexes) and returns nothing
@@ -85,6 +92,7 @@ describe('warehouse-state batch', () => {
         ...(await runBatch(db, [sqls[STATE_LEDGER_STATEMENT - 1]!])),
         ...(await runBatch(db, [sqls[STATE_FILES_STATEMENT - 1]!])),
       ];
+      await runBatch(db, sqls.slice(STATE_FILES_STATEMENT)); // the load prerequisites, after the SELECTs
       const records = result.map((r) => Object.values(r).map((v): StateValue => (Object.prototype.toString.call(v) === '[object Date]' ? (v as Date).toISOString() : (v as StateValue))));
       return parseWarehouseState(records, ['visits', 'campaigns']);
     };
@@ -103,6 +111,7 @@ describe('warehouse-state batch', () => {
         loadId: 'v13',
         partition: { table: 'visits', date, end: d('2026-11-20T14:00:00Z'), key: 'events/visits/2026-11-20T13/', files: [{ key: 'events/visits/2026-11-20T13/a.json', size: 3, lastModified: date }] },
         manifestUrl: 's3://landing-bucket/m.json',
+        fileListUrl: 's3://landing-bucket/m.files.jsonl',
         mode: 'append',
         reload: false,
         force: false,
@@ -110,7 +119,9 @@ describe('warehouse-state batch', () => {
         addColumns: [],
         startedAt: date,
       });
-      await runBatch(db, load.sqls, [{ visit_id: "'a'", visitor_id: "'v'", campaign_id: '1', visited_at: "'2026-11-20 13:01:00'" }]);
+      await runBatch(db, load.sqls, [{ visit_id: "'a'", visitor_id: "'v'", campaign_id: '1', visited_at: "'2026-11-20 13:01:00'" }], [
+        { key: 'events/visits/2026-11-20T13/a.json', size: 3 },
+      ]);
       const visits = (await read()).get('visits')!;
       expect(visits.newestLoaded).toEqual(date);
       expect(visits.loadedPartitions).toEqual(new Set(['2026-11-20T13:00:00Z']));

@@ -1,0 +1,37 @@
+/**
+ * Timeout and memory of each Lambda function: one source read by the CDK stack
+ * (infra/functions.ts) and by the local stack, which enforces the same timeouts on the
+ * handlers it invokes and hands them the same `getRemainingTimeInMillis()`.
+ */
+import type { FunctionName } from './metricNames';
+
+/** One function's settings. */
+export interface FunctionSettings {
+  /** Lambda timeout (seconds). */
+  readonly timeoutSeconds: number;
+  readonly memoryMiB: number;
+}
+
+/** discover is also the SQS consumer: the queue's visibility timeout derives from its timeout. */
+export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>> = {
+  discover: { timeoutSeconds: 60, memoryMiB: 512 },
+  prepare: { timeoutSeconds: 120, memoryMiB: 512 },
+  report: { timeoutSeconds: 60, memoryMiB: 256 },
+  'record-failure': { timeoutSeconds: 60, memoryMiB: 256 },
+  freshness: { timeoutSeconds: 60, memoryMiB: 256 },
+};
+
+/** The part of the Lambda context handlers use to budget their waits. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * How long a handler may still wait on something (a statement to finish), leaving
+ * `reserveMs` to map the result and return: the remaining invocation time minus the
+ * reserve, never below zero. Without a context (a direct call), `fallbackMs`.
+ */
+export function waitBudgetMs(context: InvocationContext | undefined, fallbackMs: number, reserveMs = 5_000): number {
+  if (context === undefined) return fallbackMs;
+  return Math.max(0, Math.min(fallbackMs, context.getRemainingTimeInMillis() - reserveMs));
+}

@@ -1,0 +1,112 @@
+/**
+ * A fault at each step of the load state machine, injected by option (local/faults.ts), never by
+ * editing code: every execution ends (nothing left RUNNING), and every failure is audited as a
+ * `failed` row of its load. Healing what a failure after the commit leaves behind (stale
+ * aggregates) is the recovery and aggregate work's; this proves the failure is recorded.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CancelStatementCommand } from '@aws-sdk/client-redshift-data';
+import { parse } from 'yaml';
+import type { ConfigInput } from '../../../functions/core/config/schema';
+import type { FunctionName } from '../../../functions/core/metricNames';
+import type { LocalFaults } from '../../../local/faults';
+import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
+import { generateSample } from '../../../local/sample';
+import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, rows, testConfig } from './helpers';
+
+const example = parse(readFileSync(join(__dirname, '../../../forklift.config.yaml'), 'utf8')) as ConfigInput;
+const config = testConfig({ visits: example.tables!['visits']!, campaigns: example.tables!['campaigns']! }, example.aggregates);
+const hour = generateSample({ now: new Date('2026-11-20T13:30:00Z'), days: 1, filesPerPartition: 2, visitsPerHour: 40, campaigns: 4 }).filter((o) =>
+  o.key.startsWith('events/visits/2026-11-20T12/'),
+);
+
+/** The state machine's own Data API calls, in order for one load: which call of which action a step makes. */
+const sm = (action: string, nth: number): LocalFaults => ({ calls: [{ service: 'redshiftData', caller: 'stateMachine', action, kind: 'reject', nth: [nth] }] });
+
+async function withPipeline<T>(
+  options: { faults?: LocalFaults; functionTimeouts?: Partial<Record<FunctionName, number>> },
+  body: (p: LocalPipeline) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'forklift-faults-'));
+  const p = await startLocalPipeline({ config, dataDir: dir, waitScale: TEST_WAIT_SCALE, batchWindowMs: TEST_BATCH_WINDOW_MS, ...options });
+  try {
+    return await body(p);
+  } finally {
+    await p.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadOneHour(p: LocalPipeline): Promise<{ status: string; name: string; error?: string }> {
+  await p.put(hour);
+  await p.settle();
+  const executions = await p.executions();
+  expect(executions).toHaveLength(1);
+  return executions[0]!;
+}
+
+const failedRows = (p: LocalPipeline, loadId: string) =>
+  rows(p, `SELECT status, error FROM forklift.loads WHERE load_id = '${loadId}' AND status = 'failed'`);
+
+const STEPS: Array<[string, { faults?: LocalFaults; functionTimeouts?: Partial<Record<FunctionName, number>> }]> = [
+  ['Prepare (runs past its Lambda timeout)', { functionTimeouts: { prepare: 0.001 } }],
+  ['SubmitLoad', { faults: sm('BatchExecuteStatement', 1) }],
+  ['DescribeLoad', { faults: sm('DescribeStatement', 1) }],
+  ['LoadFinished (after the commit)', { faults: sm('DescribeStatement', 2) }],
+  ['GetLoadOutcome (after the commit)', { faults: sm('GetStatementResult', 1) }],
+  ['SubmitAggregates', { faults: sm('BatchExecuteStatement', 2) }],
+  ['DescribeAggregates', { faults: sm('DescribeStatement', 3) }],
+  ['AggregatesFinished', { faults: sm('DescribeStatement', 4) }],
+];
+
+describe('a fault at each step ends the execution with its failure audited', () => {
+  it.each(STEPS)('%s', async (_step, options) => {
+    await withPipeline(options, async (p) => {
+      const execution = await loadOneHour(p);
+      expect(execution.status).toBe('FAILED');
+      expect(p.stack.faults.injected.length + (options.functionTimeouts ? 1 : 0)).toBeGreaterThan(0);
+      const audited = await failedRows(p, execution.name);
+      expect(audited).toHaveLength(1);
+      expect(execution.error).not.toBe('States.Runtime');
+    });
+  }, 120_000);
+});
+
+it('a throttled Data API (every other state machine call for a while) still loads: Retry absorbs it, nothing is recorded failed', async () => {
+  await withPipeline(
+    { faults: { calls: [{ service: 'redshiftData', caller: 'stateMachine', kind: 'throttle', nth: [1, 3, 5, 7, 9], times: 5 }] } },
+    async (p) => {
+      const execution = await loadOneHour(p);
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(p.stack.faults.injected.length).toBeGreaterThan(0);
+      expect(await failedRows(p, execution.name)).toEqual([]);
+    },
+  );
+}, 120_000);
+
+it('stopAtState: an execution stopped as it enters GetLoadOutcome ends ABORTED, not running', async () => {
+  await withPipeline({ faults: { stopAtState: [{ state: 'GetLoadOutcome' }] } }, async (p) => {
+    const execution = await loadOneHour(p);
+    expect(execution).toMatchObject({ status: 'ABORTED', error: 'Forklift.FaultInjected' });
+  });
+}, 120_000);
+
+it('a load statement cancelled while it runs (ABORTED) is audited as failed', async () => {
+  await withPipeline({}, async (p) => {
+    const server = p.stack.redshiftData.server;
+    const remove = server.onStatement((record) => {
+      // The load batch (it COPYs) as soon as it is submitted: cancel it before it runs.
+      if (record.status === 'SUBMITTED' && record.subStatements.some((s) => /^\s*COPY\b/i.test(s.sql))) {
+        server.pause();
+        void p.stack.redshiftData.client.send(new CancelStatementCommand({ Id: record.id })).finally(() => server.resume());
+      }
+    });
+    const execution = await loadOneHour(p);
+    remove();
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'StatementAborted' });
+    expect(await failedRows(p, execution.name)).toHaveLength(1);
+  });
+}, 120_000);
