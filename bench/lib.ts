@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DescribeStatementCommand, ExecuteStatementCommand, BatchExecuteStatementCommand } from '@aws-sdk/client-redshift-data';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
@@ -101,6 +102,8 @@ export function visitsPartition(options: {
   firstId: number;
   seed?: number;
   gzip?: boolean;
+  /** Draw visitor ids uniformly from this many (default: a skewed draw from 5,000, so few distinct). */
+  visitors?: number;
 }): Array<{ key: string; body: Buffer }> {
   const rnd = random((options.seed ?? 11) ^ options.firstId);
   const rowsHour = (options.rowsHour ?? options.partitionHour).getTime();
@@ -109,7 +112,7 @@ export function visitsPartition(options: {
     const id = options.firstId + i;
     const row = {
       visit_id: `v-${String(id).padStart(12, '0')}`,
-      visitor_id: `u-${String(Math.floor(rnd() * rnd() * 5000)).padStart(8, '0')}`,
+      visitor_id: `u-${String(options.visitors === undefined ? Math.floor(rnd() * rnd() * 5000) : Math.floor(rnd() * options.visitors)).padStart(8, '0')}`,
       campaign_id: 1 + Math.floor(rnd() * rnd() * 8),
       visited_at: new Date(rowsHour + Math.floor(rnd() * HOUR)).toISOString(),
       duration_ms: Math.floor(rnd() * 120_000),
@@ -211,3 +214,60 @@ export function median(values: number[]): number {
 }
 
 export const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
+
+/** The example visits table's columns, for bare-COPY target tables. */
+const VISITS_COLUMNS =
+  'visit_id VARCHAR(36) NOT NULL, visitor_id VARCHAR(36) NOT NULL, campaign_id INTEGER NOT NULL, ' +
+  'visited_at TIMESTAMP NOT NULL, duration_ms INTEGER, revenue DECIMAL(12,2)';
+
+/**
+ * A bare COPY of `objects` (copies put under bench/<name>/, which no table's prefix matches)
+ * into a fresh table bench.<name> with the visits columns: one ExecuteStatement through the
+ * RedshiftDataClient, `COPY … MANIFEST FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto'` (the
+ * pipeline's COPY options), polled every 5 ms. Checks the row count.
+ */
+export async function bareCopy(
+  p: LocalPipeline,
+  name: string,
+  objects: Array<{ key: string; body: Buffer }>,
+  expectedRows: number,
+  options: { sortKey?: boolean } = {},
+): Promise<{ wallMs: number; durationMs: number }> {
+  const bucket = p.config.landing.bucketName;
+  const server = p.stack.redshiftData.server;
+  const copies = objects.map((o) => ({ key: `bench/${name}/${o.key}`, body: o.body }));
+  await p.put(copies);
+  const manifestKey = `bench/${name}.manifest`;
+  const manifest = { entries: copies.map((o) => ({ url: `s3://${bucket}/${o.key}`, mandatory: true })) };
+  await p.stack.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: manifestKey, Body: JSON.stringify(manifest) }));
+  await p.settle();
+  await server.execute('CREATE SCHEMA IF NOT EXISTS bench');
+  // The same physical design as the pipeline's table (SORTKEY → the local stack's BRIN index), unless told otherwise.
+  await submitAndWait(p, [`CREATE TABLE bench.${name} (${VISITS_COLUMNS})${options.sortKey === false ? '' : ' SORTKEY (visited_at)'}`]);
+  const result = await submitAndWait(p, [
+    `COPY bench.${name} FROM 's3://${bucket}/${manifestKey}' IAM_ROLE '${p.config.warehouse.copyRoleArn}' MANIFEST FORMAT AS JSON 'auto' GZIP TIMEFORMAT 'auto'`,
+  ]);
+  const n = await scalar(p, `SELECT COUNT(*) FROM bench.${name}`);
+  if (n !== expectedRows) throw new Error(`bare COPY into bench.${name} loaded ${n} rows, expected ${expectedRows}`);
+  return { wallMs: result.wallMs, durationMs: result.durationMs };
+}
+
+/** Sums of a set of finished Data API submissions, by kind (load batch = has a COPY; aggregate batch = writes a fact table). */
+export function batchTimes(records: StatementRecord[], aggregates: string[]): Figures {
+  const ms = (ns: number) => ns / 1e6;
+  const loads = records.filter((r) => r.subStatements.some((s) => isCopy(s.sql)));
+  const aggs = records.filter((r) => !loads.includes(r) && r.subStatements.some((s) => aggregates.some((a) => s.sql.includes(`"${a}`) && /^\s*(INSERT|DELETE)/i.test(s.sql))));
+  const out: Figures = {
+    load_batches: loads.length,
+    load_batches_ms: round(ms(loads.reduce((n, r) => n + r.durationNs, 0))),
+    pipeline_copies_ms: round(ms(loads.flatMap((r) => r.subStatements).filter((s) => isCopy(s.sql)).reduce((n, s) => n + s.durationNs, 0))),
+    aggregate_batches: aggs.length,
+    aggregate_batches_ms: round(ms(aggs.reduce((n, r) => n + r.durationNs, 0))),
+  };
+  for (const a of aggregates) {
+    // Prefix: an aggregate's helper tables (`"<name>_…"`) count towards it.
+    const subs = aggs.flatMap((r) => r.subStatements).filter((s) => s.sql.includes(`"${a}`));
+    out[`aggregate_${a}_ms`] = round(ms(subs.reduce((n, s) => n + s.durationNs, 0)));
+  }
+  return out;
+}

@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { median, type Figures, type Scenario } from './lib';
 import { scenario as burst } from './scenarios/burst-1000';
 import { scenario as concurrency } from './scenarios/concurrency-no-stuck-state';
+import { scenario as history } from './scenarios/history';
 import { scenario as lateHour } from './scenarios/late-hour';
+import { scenario as latency } from './scenarios/latency';
 import { scenario as normalLoad } from './scenarios/normal-load';
 import { scenario as polling } from './scenarios/polling';
+import { scenario as scale } from './scenarios/scale';
 import { scenario as soak } from './scenarios/soak';
 
-const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, soak];
+const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, scale, history, latency, soak];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

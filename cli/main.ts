@@ -1,13 +1,15 @@
 /**
- * The `forklift` CLI: init, validate, plan, reload, backfill, status, against the local stack
+ * The `forklift` CLI: init, validate, plan, reload, backfill, status, query, against the local stack
  * (`--local`) or AWS (`--outputs` / `--state-machine-arn`). `buildProgram` takes the
  * writers (tests capture them) and optional overrides (an injected target, a clock);
  * `main` returns the exit code: 0 ok, 1 a run failed, 2 usage or config problems.
  */
+import './sdkWarning'; // first: before any AWS SDK client exists
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill';
 import { registerInit } from './commands/init';
 import { registerPlan } from './commands/plan';
+import { registerQuery } from './commands/query';
 import { registerReload } from './commands/reload';
 import { registerStatus } from './commands/status';
 import { registerValidate } from './commands/validate';
@@ -39,7 +41,7 @@ export function buildProgram(io: Io, overrides: CliOverrides = {}): Program {
     .description('Load data landing in S3 into Redshift exactly once; operate the load state machine.')
     .option('--config <path>', 'config file (default: $FORKLIFT_CONFIG or forklift.config.yaml)')
     .option('--local', 'run against the local stack (started in process on --data-dir, stopped at the end)')
-    .option('--data-dir <dir>', 'data dir of the local stack (the one npm start persists to)', '.forklift')
+    .option('--data-dir <dir>', 'data dir of the local stack (the one npm start persists to; default .forklift)')
     .option('--outputs <file>', 'AWS: CDK outputs JSON (cdk deploy --outputs-file) holding StateMachineArn')
     .option('--state-machine-arn <arn>', 'AWS: the load state machine')
     .option('--region <region>', 'AWS region (default: from the ARN, else the SDK default chain)')
@@ -53,6 +55,7 @@ export function buildProgram(io: Io, overrides: CliOverrides = {}): Program {
   registerReload(program, ctx, done);
   registerBackfill(program, ctx, done);
   registerStatus(program, ctx, done);
+  registerQuery(program, ctx, done);
   for (const sub of program.commands) sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return { command: program, exitCode: () => code, close: () => ctx.close() };
 }

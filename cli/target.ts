@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../functions/core/config/lo
 import type { ForkliftConfig } from '../functions/core/config/schema';
 import type { LocalPipeline } from '../local/pipeline';
 import { UsageError } from './errors';
+import { fromInvocationDir } from './paths';
 
 /** What a command runs against. */
 export interface Target {
@@ -21,6 +22,8 @@ export interface Target {
   sfn: SFNClient;
   stateMachineArn: string;
   warehouse: Warehouse;
+  /** The Data API client behind `warehouse` (for result metadata: column names). */
+  redshiftData: RedshiftDataClient;
   s3: S3Client;
   /** How often to poll an execution's status. */
   pollMs: number;
@@ -43,7 +46,8 @@ export const DEFAULT_DATA_DIR = '.forklift';
 
 /** The config path: `--config`, else FORKLIFT_CONFIG, else forklift.config.yaml. */
 export function configPath(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return options.config ?? env.FORKLIFT_CONFIG ?? DEFAULT_CONFIG_PATH;
+  const given = options.config ?? env.FORKLIFT_CONFIG;
+  return given === undefined ? DEFAULT_CONFIG_PATH : fromInvocationDir(given, env);
 }
 
 /** Read and validate the config the options name (ConfigError lists every problem). */
@@ -59,6 +63,7 @@ export function pipelineTarget(pipeline: LocalPipeline, close: () => Promise<voi
     sfn: pipeline.stack.stepFunctions.client,
     stateMachineArn: pipeline.stateMachineArn,
     warehouse: pipeline.deps.warehouse,
+    redshiftData: pipeline.stack.redshiftData.client,
     s3: pipeline.stack.s3.client,
     pollMs: 25,
     close,
@@ -106,7 +111,7 @@ export async function resolveTarget(options: GlobalOptions, config: ForkliftConf
   if (options.local) {
     // Imported lazily: the local stack (PGlite, s3rver) is a development dependency.
     const { startLocalPipeline } = await import('../local/pipeline');
-    const pipeline = await startLocalPipeline({ config, dataDir: options.dataDir ?? DEFAULT_DATA_DIR });
+    const pipeline = await startLocalPipeline({ config, dataDir: options.dataDir === undefined ? DEFAULT_DATA_DIR : fromInvocationDir(options.dataDir) });
     return pipelineTarget(pipeline, async () => {
       await pipeline.settle();
       await pipeline.stop();
@@ -115,7 +120,7 @@ export async function resolveTarget(options: GlobalOptions, config: ForkliftConf
   if (!aws) {
     throw new UsageError('no target: pass --local, or --outputs <cdk-outputs.json> / --state-machine-arn <arn> for AWS');
   }
-  const stateMachineArn = options.stateMachineArn ?? stateMachineArnFromOutputs(options.outputs!);
+  const stateMachineArn = options.stateMachineArn ?? stateMachineArnFromOutputs(fromInvocationDir(options.outputs!));
   const region = options.region ?? arnRegion(stateMachineArn);
   const clientConfig = region === undefined ? {} : { region };
   const sfn = new SFNClient(clientConfig);
@@ -127,6 +132,7 @@ export async function resolveTarget(options: GlobalOptions, config: ForkliftConf
     sfn,
     stateMachineArn,
     warehouse: new DataApiWarehouse(redshiftData, warehouseTarget(config.warehouse)),
+    redshiftData,
     s3,
     pollMs: 2000,
     async close() {

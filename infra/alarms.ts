@@ -15,10 +15,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { rootTable } from '../functions/core/config/crossChecks';
 import type { ForkliftConfig } from '../functions/core/config/schema';
 import { MetricName, type FunctionName } from '../functions/core/metricNames';
 import { forkliftMetric } from './metrics';
 import { pascal } from './functions';
+
+/** Pending aggregate work older than this alarms (the sweep retries it every 15 minutes first). */
+export const AGGREGATE_PENDING_ALARM_MINUTES = 60;
 
 /** Period of the data-lag alarm: the freshness function emits every 15 minutes, so each period holds at least one datapoint. */
 export const DATA_LAG_PERIOD = Duration.minutes(30);
@@ -111,6 +115,18 @@ export class Alarms extends Construct {
           evaluationPeriods: missingHours,
           datapointsToAlarm: missingHours,
         },
+      );
+    }
+
+    for (const table of Object.keys(props.config.tables)) {
+      if (!Object.keys(props.config.aggregates).some((a) => rootTable(props.config, a) === table)) continue;
+      // The freshness function emits the age of the table's oldest pending aggregate work every 15 minutes (0: none).
+      this.add(
+        `${pascal(table.replace(/_/g, '-'))}AggregatesPending`,
+        `Table ${table}: aggregate work of a committed load has been pending for more than ${AGGREGATE_PENDING_ALARM_MINUTES} minutes (the sweep could not heal it)`,
+        forkliftMetric(MetricName.AggregatePendingMinutes, { table, statistic: cloudwatch.Stats.MAXIMUM, period: DATA_LAG_PERIOD }),
+        AGGREGATE_PENDING_ALARM_MINUTES,
+        { comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
       );
     }
 

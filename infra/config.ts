@@ -7,6 +7,8 @@
 import { deployedConfigDocument } from '../functions/core/config/deployed';
 import { DEFAULT_CONFIG_PATH, loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
+import { ConfigError } from '../functions/core/errors';
+import { checkAggregateLimits } from '../functions/core/sql/aggregate';
 
 /** A validated config and the document it was parsed from. */
 export interface LoadedConfig {
@@ -21,6 +23,9 @@ export interface LoadedConfig {
 /** Read and validate the config file: throws ConfigError on any problem. */
 export function readPipelineConfig(path: string = DEFAULT_CONFIG_PATH): LoadedConfig {
   const config = loadConfigFile(path);
+  // Each aggregate's recompute must fit one Data API batch (40 SQLs, 100 KB each) on its own.
+  const limits = checkAggregateLimits(config);
+  if (limits.length) throw new ConfigError(limits, path);
   return { path, config, document: deployedConfigDocument(config) };
 }
 

@@ -12,6 +12,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, aliasArgs } from './bundling';
 import { FUNCTION_SETTINGS as SHARED_SETTINGS } from '../functions/core/functionSettings';
 import { EnvVar, FUNCTIONS, METRIC_NAMESPACE, SERVICE_NAME, type FunctionName } from '../functions/core/metricNames';
 
@@ -21,8 +22,7 @@ export const PROJECT_ROOT = resolve(__dirname, '..');
 export const DEPLOYED_CONFIG_PATH = '/var/task/forklift.config.json';
 /** The runtime: the newest Node.js this aws-cdk-lib knows (cdk-nag AwsSolutions-L1 asks for it). */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
-/** esbuild target matching {@link RUNTIME}. */
-export const BUNDLE_TARGET = 'node24';
+export { BUNDLE_TARGET } from './bundling';
 
 /**
  * Timeout and memory of each function, from functions/core/functionSettings.ts (the local
@@ -111,6 +111,9 @@ export class Functions extends Construct {
           target: BUNDLE_TARGET,
           format: nodejs.OutputFormat.CJS,
           externalModules: [],
+          // ES builds of the SDK and env-only credentials: see infra/bundling.ts.
+          mainFields: BUNDLE_MAIN_FIELDS,
+          esbuildArgs: aliasArgs(),
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],

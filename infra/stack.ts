@@ -3,6 +3,7 @@
  * from the landing bucket to the alarms. Built from the same validated config the
  * functions run with.
  */
+import { watchedPrefixes } from '../functions/core/keys';
 import { CfnOutput, Duration, Stack, Token, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -63,7 +64,7 @@ export class ForkliftStack extends Stack {
     });
     const fns = this.functions.byName;
 
-    const tablePrefixes = Object.values(config.tables).map((t) => t.prefix);
+    const tablePrefixes = watchedPrefixes(config);
     this.objectEvents = new ObjectEvents(this, 'ObjectEvents', {
       bucket: this.landing.bucket,
       ownedBucket: this.landing.owned,
@@ -82,6 +83,9 @@ export class ForkliftStack extends Stack {
     const stateMachine = this.load.stateMachine;
     fns.discover.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(fns.discover);
+    // The freshness function's aggregate sweep starts aggregate-only executions for stale pending work.
+    fns.freshness.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(fns.freshness);
     // discover redelivers the events of a partition whose load still runs: it lists the running
     // executions and describes one whose name already exists (execution ARNs of this machine only).
     stateMachine.grant(fns.discover, 'states:ListExecutions');
@@ -121,7 +125,7 @@ export class ForkliftStack extends Stack {
     );
 
     new events.Rule(this, 'FreshnessSchedule', {
-      description: 'Forklift: measure every table\'s data lag',
+      description: 'Forklift: measure every table\'s data lag; sweep stale pending aggregate work',
       schedule: events.Schedule.rate(FRESHNESS_SCHEDULE),
       targets: [new targets.LambdaFunction(fns.freshness)],
     });

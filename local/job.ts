@@ -12,7 +12,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import Table from 'cli-table3';
 import { loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
-import { qualified } from '../functions/core/identifiers';
+import { literal, qualified } from '../functions/core/identifiers';
 import type { Log } from '../functions/runtime/observability';
 import { DEFAULT_SAMPLE, generateSample, type SampleObject } from './sample';
 import { startLocalPipeline, type ExecutionResult, type LocalPipeline } from './pipeline';
@@ -86,6 +86,14 @@ async function firstRows(pipeline: LocalPipeline, config: ForkliftConfig, limit:
   const out: string[] = [];
   for (const [name, aggregate] of Object.entries(config.aggregates).slice(0, 1)) {
     const table = qualified(aggregate.schema, name);
+    // No load ran (an empty --data folder): the fact table was never created.
+    const exists = await pipeline.stack.redshiftData.server.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = ${literal(aggregate.schema)} AND table_name = ${literal(name)}`,
+    );
+    if (!exists.length) {
+      out.push(`${aggregate.schema}.${name}: not created yet (no load fed it)`);
+      continue;
+    }
     const rows = await pipeline.stack.redshiftData.server.query<Record<string, unknown>>(
       `SELECT * FROM ${table} ORDER BY bucket DESC, 2 LIMIT ${limit}`,
     );

@@ -27,7 +27,7 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   if (s.const !== undefined) return `\`${String(s.const)}\``;
   const alternatives = s.anyOf ?? s.oneOf;
-  if (alternatives) return alternatives.map(typeOf).join(' or ');
+  if (alternatives) return alternatives.map((a) => (a.type === 'object' && a.properties ? shape(a) : typeOf(a))).join(' or ');
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object' && !s.properties) {
     return `map of name → ${typeOf(s.additionalProperties)}`;
@@ -36,22 +36,36 @@ function typeOf(s: JsonSchema): string {
   return Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
 }
 
-function rows(schema: JsonSchema, path: string, out: string[]): void {
+/** An object alternative as `{ type: csv, header, delimiter }`: its fields, constants shown. */
+function shape(s: JsonSchema): string {
+  const fields = Object.entries(s.properties ?? {}).map(([n, p]) => (p.const !== undefined ? `${n}: ${String(p.const)}` : n));
+  return `\`{ ${fields.join(', ')} }\``;
+}
+
+/** The field of an object alternative whose constant tells the alternatives apart (`type`). */
+function discriminator(s: JsonSchema): [string, unknown] | undefined {
+  const found = Object.entries(s.properties ?? {}).find(([, p]) => p.const !== undefined);
+  return found ? [found[0], found[1].const] : undefined;
+}
+
+function rows(schema: JsonSchema, path: string, out: string[], alternative?: [string, unknown]): void {
   const children: Array<[string, JsonSchema, boolean]> = [];
   if (schema.properties) {
     for (const [name, child] of Object.entries(schema.properties)) {
+      if (alternative && name === alternative[0]) continue;
       children.push([name, child, schema.required?.includes(name) ?? false]);
     }
   }
   for (const [name, child, required] of children) {
     const full = path ? `${path}.${name}` : name;
     const dflt = child.default === undefined ? '' : `\`${JSON.stringify(child.default)}\``;
-    const desc = (child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    const only = alternative ? `with ${alternative[0]} ${String(alternative[1])}: ` : '';
+    const desc = (only + (child.description ?? '')).replace(/\|/g, '\\|').replace(/\n/g, ' ');
     out.push(`| \`${full}\` | ${typeOf(child)} | ${required && child.default === undefined ? 'yes' : ''} | ${dflt} | ${desc} |`);
     const record = child.additionalProperties;
     if (child.type === 'object' && child.properties) rows(child, full, out);
     else if (child.type === 'object' && record && typeof record === 'object') rows(record, `${full}.<name>`, out);
-    for (const alt of child.anyOf ?? child.oneOf ?? []) if (alt.properties) rows(alt, full, out);
+    for (const alt of child.anyOf ?? child.oneOf ?? []) if (alt.properties) rows(alt, full, out, discriminator(alt));
   }
 }
 

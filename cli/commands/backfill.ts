@@ -1,12 +1,15 @@
 /**
- * `forklift backfill (--table T | --aggregate A) (--days-back N | --start-date S [--end-date E])`:
- * for a table, one load execution per existing partition in the range (from the S3 listing,
- * by key date); for an aggregate, aggregate-only executions by day. Bounded concurrency, a
- * progress bar on a terminal, a summary table, exit 1 when any execution failed.
+ * `forklift backfill (--table T | --tables A,B | --aggregate A | --all-aggregates) (--days-back N | --start-date S [--end-date E])`:
+ * for tables, one load execution per existing partition in the range (from the S3 listing,
+ * by key date); for aggregates, aggregate-only executions by day (all enabled aggregates in
+ * dependency order, one execution a day, with --all-aggregates). Bounded concurrency, a
+ * progress bar on a terminal, a summary table, each execution's steps
+ * `(kind, name, rows, seconds)`, exit 1 when any execution failed.
  */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { listObjects } from '../../functions/adapters/s3';
+import { aggregateOrder } from '../../functions/core/config/crossChecks';
 import type { ForkliftConfig } from '../../functions/core/config/schema';
 import { isoSecond, parseDateArgument, truncateDate } from '../../functions/core/dates';
 import { ForkliftError } from '../../functions/core/errors';
@@ -16,11 +19,13 @@ import type { LoadInput } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode, UsageError } from '../errors';
 import { forEachLimited, newRunId, runExecution, type ExecutionOutcome } from '../executions';
-import { println, renderTable, truncate } from '../format';
+import { formatStep, println, renderTable, truncate } from '../format';
 
 interface BackfillOptions {
   table?: string;
+  tables?: string;
   aggregate?: string;
+  allAggregates?: boolean;
   daysBack?: string;
   startDate?: string;
   endDate?: string;
@@ -43,23 +48,35 @@ export function registerBackfill(program: Command, ctx: CommandContext, done: (c
     .command('backfill')
     .description('load every partition of a table in a range, or recompute an aggregate by day')
     .option('--table <table>', 'table whose partitions to load')
+    .option('--tables <a,b>', 'several tables, comma-separated (all dimensions, say), one after the other')
     .option('--aggregate <aggregate>', 'aggregate to recompute (aggregate-only executions by day)')
+    .option('--all-aggregates', 'every enabled aggregate, in dependency order: one aggregate-only execution a day')
     .option('--days-back <n>', 'from 00:00 UTC n days before today, up to now')
     .option('--start-date <date>', 'first partition date (inclusive)')
     .option('--end-date <date>', 'last date: a day (2026-11-20) is included whole; a timestamp is exclusive (default: now)')
     .option('--force', 'load partitions even if already loaded (replaces their rows, never duplicates)')
     .option('--concurrency <n>', 'executions at once', '4')
     .action(async (options: BackfillOptions) => {
-      if ((options.table === undefined) === (options.aggregate === undefined)) throw new UsageError('give exactly one of --table or --aggregate');
+      const chosen = [options.table, options.tables, options.aggregate, options.allAggregates].filter((o) => o !== undefined).length;
+      if (chosen !== 1) throw new UsageError('give exactly one of --table, --tables, --aggregate or --all-aggregates');
       const range = rangeOf(options, ctx.now());
       const concurrency = positiveInteger(options.concurrency, '--concurrency');
       const target = await ctx.target();
       const { config } = target;
       const runId = newRunId(ctx.now());
-      const items = options.table !== undefined
-        ? await tableItems(config, options.table, range, options.force === true, runId, (prefix) => listObjects(target.s3, config.landing.bucketName, prefix))
-        : aggregateItems(config, options.aggregate!, range, runId);
-      const what = options.table !== undefined ? `table ${options.table}` : `aggregate ${options.aggregate!}`;
+      const tables = options.table !== undefined ? [options.table] : options.tables !== undefined ? listOption(options.tables, '--tables') : [];
+      const list = (prefix: string) => listObjects(target.s3, config.landing.bucketName, prefix);
+      let items: Item[] = [];
+      for (const table of tables) items.push(...(await tableItems(config, table, range, options.force === true, runId, list, tables.length > 1)));
+      if (options.aggregate !== undefined) items = aggregateItems(config, [options.aggregate], range, runId);
+      if (options.allAggregates) {
+        const all = aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled);
+        if (all.length === 0) throw new ForkliftError('the config has no enabled aggregate');
+        items = aggregateItems(config, all, range, runId);
+      }
+      const what = tables.length
+        ? `table${tables.length > 1 ? 's' : ''} ${tables.join(', ')}`
+        : options.aggregate !== undefined ? `aggregate ${options.aggregate}` : `all aggregates (${aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled).join(', ')})`;
       println(ctx.io.stdout, `backfill ${what}: ${items.length} execution${items.length === 1 ? '' : 's'} for [${isoSecond(range.start)}, ${isoSecond(range.end)}), ${concurrency} at once`);
       if (items.length === 0) return done(ExitCode.Ok);
 
@@ -88,6 +105,12 @@ export function registerBackfill(program: Command, ctx: CommandContext, done: (c
       println(ctx.io.stdout);
       println(ctx.io.stdout, renderTable(['partition', 'status', 'rows', 'detail', 'execution'], rows));
       const failures = items.map((item, i) => ({ item, o: outcomes[i]! })).filter(({ o }) => o.status !== 'SUCCEEDED');
+      const withSteps = items.map((item, i) => ({ item, o: outcomes[i]! })).filter(({ o }) => o.status === 'SUCCEEDED' && o.output && o.output.steps.length > 0);
+      if (withSteps.length) {
+        println(ctx.io.stdout);
+        println(ctx.io.stdout, 'steps:');
+        for (const { item, o } of withSteps) for (const step of o.output!.steps) println(ctx.io.stdout, `  ${item.label}  ${formatStep(step)}`);
+      }
       if (failures.length) {
         println(ctx.io.stdout);
         println(ctx.io.stdout, 'failures:');
@@ -133,6 +156,13 @@ export function rangeOf(options: Pick<BackfillOptions, 'daysBack' | 'startDate' 
   return { start, end };
 }
 
+/** `a,b` → ['a', 'b'] (no empty names). */
+function listOption(text: string, option: string): string[] {
+  const names = text.split(',').map((n) => n.trim());
+  if (names.some((n) => n === '')) throw new UsageError(`${option} takes names separated by commas, not '${text}'`);
+  return [...new Set(names)];
+}
+
 function positiveInteger(text: string, option: string, allowZero = false): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${option} must be a${allowZero ? ' non-negative' : ' positive'} integer, not '${text}'`);
@@ -147,6 +177,7 @@ async function tableItems(
   force: boolean,
   runId: string,
   list: (prefix: string) => Promise<Array<{ key: string; size: number; lastModified: Date }>>,
+  labelTable = false,
 ): Promise<Item[]> {
   const t = config.tables[table];
   if (!t) throw new ForkliftError(`unknown table '${table}'; the config has ${Object.keys(config.tables).map((n) => `'${n}'`).join(', ')}`);
@@ -157,15 +188,18 @@ async function tableItems(
     .map((p) => {
       const input: LoadInput = { table, date: p.date.toISOString() };
       if (force) input.force = true;
-      return { label: isoSecond(p.date), name: executionName(table, p.date, runId), input };
+      return { label: `${labelTable ? `${table} ` : ''}${isoSecond(p.date)}`, name: executionName(table, p.date, runId), input };
     });
 }
 
-/** Aggregate-only executions, one per whole UTC day covering the range. */
-function aggregateItems(config: ForkliftConfig, aggregate: string, range: { start: Date; end: Date }, runId: string): Item[] {
-  if (!config.aggregates[aggregate]) {
-    throw new ForkliftError(`unknown aggregate '${aggregate}'; the config has ${Object.keys(config.aggregates).map((n) => `'${n}'`).join(', ') || 'none'}`);
+/** Aggregate-only executions of `aggregates` (in dependency order), one per whole UTC day covering the range. */
+function aggregateItems(config: ForkliftConfig, aggregates: string[], range: { start: Date; end: Date }, runId: string): Item[] {
+  for (const aggregate of aggregates) {
+    if (!config.aggregates[aggregate]) {
+      throw new ForkliftError(`unknown aggregate '${aggregate}'; the config has ${Object.keys(config.aggregates).map((n) => `'${n}'`).join(', ') || 'none'}`);
+    }
   }
+  const aggregate = aggregates.length === 1 ? aggregates[0]! : 'all-aggregates';
   const items: Item[] = [];
   for (let day = truncateDate(range.start, 'day').getTime(); day < range.end.getTime(); day += DAY) {
     const start = new Date(day);
@@ -173,7 +207,7 @@ function aggregateItems(config: ForkliftConfig, aggregate: string, range: { star
     items.push({
       label: `${isoSecond(start).slice(0, 10)}`,
       name: aggregateRunName(aggregate, start, end, runId),
-      input: { aggregateOnly: true, aggregates: [aggregate], start: start.toISOString(), end: end.toISOString() },
+      input: { aggregateOnly: true, aggregates, start: start.toISOString(), end: end.toISOString() },
     });
   }
   return items;

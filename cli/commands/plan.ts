@@ -10,9 +10,10 @@ import { query, stateFor, warehouseTarget, type Warehouse } from '../../function
 import type { ForkliftConfig } from '../../functions/core/config/schema';
 import { isoSecond, parseDateArgument } from '../../functions/core/dates';
 import { StatementFailedError } from '../../functions/core/errors';
+import { previewAggregateBatches } from '../../functions/core/aggregateRun';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
+import { applyNewestData, parseWarehouseState, renderNewestDataQuery, renderWarehouseStateBatch, tablesToAdopt, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -79,10 +80,14 @@ export function registerPlan(program: Command, ctx: CommandContext, done: (code:
       out();
       out(`load transaction (${plan.loadRequest?.Sqls.length ?? 0} statements, one BatchExecuteStatement):`);
       printNumbered(out, plan.loadRequest?.Sqls ?? []);
-      if (plan.aggregateRequest) {
-        out();
-        out(`aggregate transaction (${plan.aggregateRequest.Sqls.length} statements, after a successful load):`);
-        printNumbered(out, plan.aggregateRequest.Sqls);
+      if (plan.aggregates?.length && plan.partitionDate) {
+        // Planned after the load commits, from the pending hours; previewed here for the partition's own hour.
+        const batches = previewAggregateBatches(config, plan.aggregates, [new Date(plan.partitionDate)]);
+        batches.forEach((sqls, i) => {
+          out();
+          out(`aggregate transaction ${i + 1} of ${batches.length} (${sqls.length} statements, after a successful load; previewed for the partition's hour):`);
+          printNumbered(out, sqls);
+        });
       }
       done(ExitCode.Ok);
     });
@@ -101,7 +106,10 @@ async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table
   } catch (err) {
     if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;
   }
-  return stateFor(parseWarehouseState(rows, [table]).get(table), date);
+  const states = parseWarehouseState(rows, [table]);
+  const adopt = tablesToAdopt(config, states);
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt)));
+  return stateFor(states.get(table), date);
 }
 
 function printNumbered(out: (line?: string) => void, sqls: readonly string[]): void {

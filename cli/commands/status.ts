@@ -1,13 +1,15 @@
 /**
  * `forklift status [--table T] [--limit 20]`: recent loads from the audit table, running
  * and failed executions (ListExecutions), and each table's data lag against its
- * freshnessSlaMinutes (OK / LATE / NO DATA).
+ * freshnessSlaMinutes (OK / LATE / NO DATA), and the pending aggregate work with its age.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { query, type Row, type Warehouse } from '../../functions/adapters/warehouse';
 import { ForkliftError, StatementFailedError } from '../../functions/core/errors';
+import { aggregatesFedBy, parsePending, renderPendingQuery, summarizePending } from '../../functions/core/sql/aggregate';
 import { parseTimestamp } from '../../functions/core/sql/state';
+import { auditOwner } from '../../functions/core/sql/audit';
 import { renderFreshness, renderRecentLoads } from '../../functions/core/sql/status';
 import { dataLagMinutes } from '../../functions/report/handler';
 import type { CommandContext } from '../context';
@@ -36,10 +38,9 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
         throw new ForkliftError(`unknown table '${options.table}'; the config has ${Object.keys(config.tables).map((n) => `'${n}'`).join(', ')}`);
       }
       const out = (line = '') => println(ctx.io.stdout, line);
-      const audit = config.warehouse.auditSchema;
       const tables = options.table !== undefined ? [options.table] : Object.keys(config.tables);
 
-      const loads = await auditRows(target.warehouse, renderRecentLoads(audit, { limit, ...(options.table !== undefined ? { table: options.table } : {}) }));
+      const loads = await auditRows(target.warehouse, renderRecentLoads(config, { limit, ...(options.table !== undefined ? { table: options.table } : {}) }));
       out(`recent loads${options.table !== undefined ? ` of ${options.table}` : ''}:`);
       if (loads.length === 0) out('  none');
       else {
@@ -52,7 +53,7 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
               const f = parseTimestamp(finished ?? null);
               return [
                 formatDate(s),
-                String(table),
+                auditOwner(config, String(table)) ?? String(table),
                 formatDate(parseTimestamp(partition ?? null)),
                 String(status),
                 rows === null ? '-' : String(rows),
@@ -82,7 +83,7 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
       }
 
       out();
-      const fresh = await auditRows(target.warehouse, renderFreshness(audit, tables));
+      const fresh = await auditRows(target.warehouse, renderFreshness(config, tables));
       const newest = new Map<string, Date>();
       for (const [table, partition] of fresh) {
         const d = parseTimestamp(partition ?? null);
@@ -103,6 +104,29 @@ export function registerStatus(program: Command, ctx: CommandContext, done: (cod
           }),
         ),
       );
+
+      // Aggregate work of committed loads that no aggregate transaction covered yet (the sweep retries it).
+      const aggregates = tables.flatMap((t) => aggregatesFedBy(config, t));
+      if (aggregates.length) {
+        const pending = summarizePending(config, parsePending(await auditRows(target.warehouse, renderPendingQuery(config, aggregates))));
+        out();
+        out(pending.length === 0 ? 'pending aggregate work: none' : 'pending aggregate work:');
+        if (pending.length) {
+          out(
+            renderTable(
+              ['aggregate', 'table', 'loads', 'hours', 'oldest load', 'age'],
+              pending.map((p) => [
+                p.aggregate,
+                p.table,
+                String(p.loads),
+                String(p.hours),
+                formatDate(p.oldest),
+                p.oldest ? formatMinutes(Math.max(0, Math.round((now.getTime() - p.oldest.getTime()) / 60_000))) : '-',
+              ]),
+            ),
+          );
+        }
+      }
       done(ExitCode.Ok);
     });
 }

@@ -16,8 +16,11 @@ import type { ForkliftConfig, WarehouseConfig } from '../core/config/schema';
 import { ForkliftError, StatementFailedError } from '../core/errors';
 import {
   STATE_SELECT_STATEMENTS,
+  applyNewestData,
   parseWarehouseState,
+  renderNewestDataQuery,
   renderWarehouseStateBatch,
+  tablesToAdopt,
   type StateRequest,
   type TableState,
 } from '../core/sql/state';
@@ -279,7 +282,11 @@ export async function readWarehouseState(
   }
   const rows: Row[] = [];
   for (const statement of STATE_SELECT_STATEMENTS) rows.push(...(await warehouse.results(`${id}:${statement}`)));
-  return parseWarehouseState(rows, requests.map((r) => r.table));
+  const states = parseWarehouseState(rows, requests.map((r) => r.table));
+  // Adopted tables (existing, nothing loaded by Forklift yet): one more read, until their first load.
+  const adopt = tablesToAdopt(config, states);
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt), options));
+  return states;
 }
 
 /** True when a statement failed on a column the audit tables gained after their first release. */
@@ -312,6 +319,7 @@ export function stateFor(table: TableState | undefined, partitionDate: Date): Wa
   if (table !== undefined) state.loadedFiles = table.loadedFiles.get(isoSecond(partitionDate)) ?? new Set<string>();
   if (table !== undefined) state.failedLoads = table.failedLoads.get(isoSecond(partitionDate)) ?? new Set<string>();
   if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
+  if (table?.newestData !== undefined) state.newestData = table.newestData;
   if (table?.columns !== undefined) state.columns = table.columns;
   return state;
 }
@@ -320,6 +328,7 @@ export function stateFor(table: TableState | undefined, partitionDate: Date): Wa
 export function observedState(observed: NonNullable<LoadInput['observed']>): WarehouseState {
   const state: WarehouseState = { partitionLoaded: observed.partitionLoaded };
   if (observed.newestLoaded !== undefined) state.newestLoaded = new Date(observed.newestLoaded);
+  if (observed.newestData !== undefined) state.newestData = new Date(observed.newestData);
   if (observed.columns !== undefined) state.columns = observed.columns;
   return state;
 }
@@ -328,6 +337,7 @@ export function observedState(observed: NonNullable<LoadInput['observed']>): War
 export function toObserved(state: WarehouseState): NonNullable<LoadInput['observed']> {
   const observed: NonNullable<LoadInput['observed']> = { partitionLoaded: state.partitionLoaded };
   if (state.newestLoaded !== undefined) observed.newestLoaded = state.newestLoaded.toISOString();
+  if (state.newestData !== undefined) observed.newestData = state.newestData.toISOString();
   if (state.columns !== undefined) observed.columns = state.columns;
   return observed;
 }

@@ -13,7 +13,7 @@ export interface DecideLoadArgs {
   mode: LoadMode;
   olderPartitions: 'skip' | 'load';
   partitionDate: Date;
-  state: Pick<WarehouseState, 'newestLoaded' | 'partitionLoaded' | 'loadedFiles'>;
+  state: Pick<WarehouseState, 'newestLoaded' | 'newestData' | 'partitionLoaded' | 'loadedFiles'>;
   flags: LoadFlags;
   /**
    * The identities ({@link fileIdentity}) of the partition's files as listed now. With
@@ -103,10 +103,14 @@ export function decideLoad(args: DecideLoadArgs): Decision {
     if (mode === 'truncate') {
       return skip(`${what}, but older than the newest loaded snapshot ${newest}; a snapshot is replaced only by a newer one; use --force to load it anyway`);
     }
+    if (mode === 'merge') return load(`${what}, older than the newest loaded partition ${newest}: ${MERGE_OLDER}`);
     if (args.olderPartitions === 'load') {
       return load(`${what}, older than the newest loaded partition ${newest}: reloading it because the table's olderPartitions policy is 'load'`);
     }
     return skip(`${what}, but older than the newest loaded partition ${newest}; the table's olderPartitions policy is 'skip'; use --force to reload it`);
+  }
+  if (state.newestLoaded === undefined && state.newestData !== undefined) {
+    return decideAdopted(args, state.newestData);
   }
   if (state.newestLoaded === undefined) {
     return load(`table '${table}' has no loaded partition yet: loading ${date}`);
@@ -123,6 +127,36 @@ export function decideLoad(args: DecideLoadArgs): Decision {
   if (effectiveMode(args.mode, flags) === 'truncate') {
     return skip(`${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway`);
   }
+  if (effectiveMode(args.mode, flags) === 'merge') return load(`${older}; ${MERGE_OLDER}`);
   if (args.olderPartitions === 'load') return load(`${older}; loading it because the table's olderPartitions policy is 'load'`);
   return skip(`${older}; the table's olderPartitions policy is 'skip'; use --force to load it`);
+}
+
+/**
+ * Merge is newest-wins per key (sql/load.ts), so an older partition is always loaded: it cannot
+ * put an older row over a newer one, and skipping it would lose the keys only it has.
+ */
+const MERGE_OLDER = 'loading it: merge is newest-wins per key, so only its new keys and rows newer than the stored ones land';
+
+/**
+ * A table Forklift adopts: it holds data but has no loaded partition in the audit. Its newest data
+ * (the partition period of the MAX of its data-date column) stands in for the newest loaded
+ * partition: a partition before that period is older and follows the same rules; that period and
+ * later ones load.
+ */
+function decideAdopted(args: DecideLoadArgs, newestData: Date): Decision {
+  const { table, partitionDate, flags } = args;
+  const date = isoSecond(partitionDate);
+  const holds = `table '${table}' has no partition loaded by Forklift but holds data up to the partition ${isoSecond(newestData)} (the newest value of its data-date column)`;
+  if (partitionDate.getTime() >= newestData.getTime()) {
+    return { action: 'load', reason: `${holds}: partition ${date} is not older, loading it`, reload: false };
+  }
+  const older = `${holds}: partition ${date} is older`;
+  if (flags.force) return { action: 'load', reason: `${older}; loading it because of --force`, reload: false };
+  if (effectiveMode(args.mode, flags) === 'truncate') {
+    return { action: 'skip', reason: `${older}; a snapshot is replaced only by a newer one (truncate does not imply force); use --force to load it anyway` };
+  }
+  if (effectiveMode(args.mode, flags) === 'merge') return { action: 'load', reason: `${older}; ${MERGE_OLDER}`, reload: false };
+  if (args.olderPartitions === 'load') return { action: 'load', reason: `${older}; loading it because the table's olderPartitions policy is 'load'`, reload: false };
+  return { action: 'skip', reason: `${older}; the table's olderPartitions policy is 'skip'; use --force to load it` };
 }

@@ -56,9 +56,42 @@ export function decodeEventKey(raw: string): string {
   }
 }
 
-/** The table whose prefix `key` starts with (prefixes never overlap: the config checks it). */
+/**
+ * The table prefixes to watch and grant, each once: a prefix that another one starts (a flat
+ * layout: several tables in one folder, or `api_page_` and `api_page_views_`) is covered by it.
+ * S3 refuses two notification configurations whose prefixes overlap for the same event type.
+ */
+export function watchedPrefixes(config: ForkliftConfig): string[] {
+  const prefixes = [...new Set(Object.values(config.tables).map((t) => t.prefix))];
+  return prefixes.filter((p) => !prefixes.some((q) => q !== p && p.startsWith(q)));
+}
+
+/**
+ * The table `key` belongs to: the one whose prefix it starts with, or, when prefixes overlap (flat
+ * layouts: several tables in one folder), the one whose partition pattern matches it too (else the
+ * table with the longest prefix, for the rejection). See {@link tablesForKey}.
+ */
 export function tableForKey(config: ForkliftConfig, key: string): string | undefined {
-  return Object.entries(config.tables).find(([, t]) => key.startsWith(t.prefix))?.[0];
+  const { matching, under } = tablesForKey(config, key);
+  return matching[0] ?? under[0];
+}
+
+/**
+ * The tables whose prefix `key` starts with (`under`, longest prefix first), and those of them
+ * whose partition pattern also matches it (`matching`). The config refuses overlapping prefixes
+ * whose patterns can match one key; more than one `matching` table rejects the key.
+ */
+export function tablesForKey(config: ForkliftConfig, key: string): { under: string[]; matching: string[] } {
+  const under = Object.entries(config.tables)
+    .filter(([, t]) => key.startsWith(t.prefix))
+    .sort(([, a], [, b]) => b.prefix.length - a.prefix.length)
+    .map(([name]) => name);
+  if (under.length < 2) return { under, matching: under };
+  const matching = under.filter((name) => {
+    const t = config.tables[name]!;
+    return tablePattern(t).match(key.slice(t.prefix.length)) !== undefined;
+  });
+  return { under, matching };
 }
 
 /**
@@ -119,10 +152,18 @@ export function matchKey(config: ForkliftConfig, key: string, now: Date = new Da
     return { kind: 'ignored', key, reason: `under the manifest prefix '${config.landing.manifestPrefix}'` };
   }
   if (key.endsWith('/')) return { kind: 'ignored', key, reason: 'folder placeholder (key ends with /)' };
-  const table = tableForKey(config, key);
+  const { under, matching } = tablesForKey(config, key);
+  const table = matching[0] ?? under[0];
   if (table === undefined) return { kind: 'ignored', key, reason: 'not under the prefix of any table' };
   const t = config.tables[table]!;
+  if (!t.enabled && matching.length === 1) return { kind: 'ignored', key, table, reason: `table '${table}' is disabled (enabled: false)` };
   const reject = (reason: string): KeyMatch => ({ kind: 'rejected', key, table, reason });
+  if (matching.length === 0 && under.length > 1) {
+    return reject(`matches none of the partition patterns of the tables under its prefix: ${under.map((n) => `'${n}' (${config.tables[n]!.prefix}${config.tables[n]!.partition})`).join(', ')}`);
+  }
+  if (matching.length > 1) {
+    return reject(`matches the partition patterns of ${matching.length} tables (${matching.map((n) => `'${n}'`).join(', ')}): give them prefixes or patterns that cannot match one key`);
+  }
 
   const unsafe = unsafeKeyReason(key);
   if (unsafe) return reject(unsafe);
@@ -133,7 +174,7 @@ export function matchKey(config: ForkliftConfig, key: string, now: Date = new Da
   if (m === undefined || 'error' in m || pattern.kind === 'object') {
     // A side file next to single-object partitions, or beside the partition folders.
     const ignored = ignoredReason(t, baseName);
-    if (ignored) return { kind: 'ignored', key, reason: ignored };
+    if (ignored) return { kind: 'ignored', key, table, reason: ignored };
   }
   if (m === undefined) return reject(`does not match the partition pattern '${t.prefix}${t.partition}'`);
   if ('error' in m) return reject(m.error);
@@ -145,7 +186,7 @@ export function matchKey(config: ForkliftConfig, key: string, now: Date = new Da
   }
   const fileName = relative.slice(m.matched.length);
   const ignored = ignoredReason(t, fileName);
-  if (ignored) return { kind: 'ignored', key, reason: ignored };
+  if (ignored) return { kind: 'ignored', key, table, reason: ignored };
   const marker = 'marker' in t.completeness ? t.completeness.marker : undefined;
   return {
     kind: 'partition',

@@ -27,6 +27,8 @@ export const MetricName = {
   ExecutionsStarted: 'ExecutionsStarted',
   /** discover: keys under a table's prefix that could not be parsed or looked hostile (Count). */
   KeysRejected: 'KeysRejected',
+  /** Freshness/sweep: minutes since the oldest load whose aggregate work is still pending (0: none), per table. */
+  AggregatePendingMinutes: 'AggregatePendingMinutes',
   /** Data API calls that failed (Count); three in five minutes alarm. */
   DataApiErrors: 'DataApiErrors',
 } as const;

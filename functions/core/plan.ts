@@ -11,7 +11,8 @@ import { decideLoad, effectiveMode, fileIdentity, fileLoaded } from './decide';
 import { ForkliftError, PartitionNotFoundError } from './errors';
 import { tablePattern } from './keys';
 import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
-import { aggregatesFedBy, renderAggregateBatch } from './sql/aggregate';
+import { aggregateScope } from './aggregateRun';
+import { aggregatesFedBy } from './sql/aggregate';
 import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch } from './sql/load';
@@ -197,11 +198,8 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     steps: [...load.steps],
   };
   const fed = aggregatesFedBy(config, table);
-  if (fed.length > 0) {
-    const aggregate = renderAggregateBatch({ config, aggregates: fed, buckets: { kind: 'load', loadId, table } });
-    plan.aggregateRequest = { ...target, Sqls: aggregate.sqls, StatementName: `${loadId}-agg`.slice(0, 500), ClientToken: clientToken(loadId, 'aggregate', 1) };
-    plan.steps.push(...aggregate.steps);
-  }
+  // The aggregate batches are planned after the load commits (PlanAggregates), from pending work.
+  if (fed.length > 0) plan.aggregates = fed;
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
@@ -220,40 +218,33 @@ export interface PlanAggregateArgs {
   polling?: PollingOptions;
 }
 
-/** Plan an aggregate-only run: recompute `aggregates` (default: every one fed by `table`) over [start, end). */
+/**
+ * Plan an aggregate-only run: recompute `aggregates` (default: every one fed by `table`) over
+ * [start, end) if given, then their pending work. The batches are rendered by PlanAggregates.
+ */
 export function planAggregate(args: PlanAggregateArgs): PlanResult {
-  const { config, input, loadId, target } = args;
-  if (input.start === undefined || input.end === undefined) {
-    throw new ForkliftError('an aggregate-only run needs start and end');
+  const { config, input, loadId } = args;
+  if ((input.start === undefined) !== (input.end === undefined)) {
+    throw new ForkliftError('an aggregate-only run needs both start and end, or neither (pending work only)');
   }
-  const start = parseDateArgument(input.start);
-  const end = parseDateArgument(input.end);
-  if (end.getTime() <= start.getTime()) {
+  const start = input.start === undefined ? undefined : parseDateArgument(input.start);
+  const end = input.end === undefined ? undefined : parseDateArgument(input.end);
+  if (start && end && end.getTime() <= start.getTime()) {
     throw new ForkliftError(`aggregate-only run: end ${isoSecond(end)} must be after start ${isoSecond(start)}`);
   }
-  let aggregates: string[];
-  if (input.aggregates !== undefined && input.aggregates.length > 0) {
-    const unknown = input.aggregates.filter((a) => config.aggregates[a] === undefined);
-    if (unknown.length) {
-      throw new ForkliftError(
-        `unknown aggregate${unknown.length > 1 ? 's' : ''} ${unknown.map((a) => `'${a}'`).join(', ')}; the config has ${Object.keys(config.aggregates).map((a) => `'${a}'`).join(', ') || 'none'}`,
-      );
-    }
-    aggregates = input.aggregates;
-  } else {
-    const { name } = requireTable(config, input.table);
-    aggregates = aggregatesFedBy(config, name);
-    if (aggregates.length === 0) throw new ForkliftError(`table '${name}' feeds no aggregate`);
-  }
-  const batch = renderAggregateBatch({ config, aggregates, buckets: { kind: 'range', start, end } });
+  const aggregates = aggregateScope(config, input);
+  if (aggregates.length === 0) throw new ForkliftError(`table '${input.table}' feeds no aggregate`);
   const plan: LoadPlan = {
     action: 'aggregate',
-    reason: `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)})`,
+    reason:
+      start && end
+        ? `recomputing ${aggregates.join(', ')} for [${isoSecond(start)}, ${isoSecond(end)}), then their pending work`
+        : `the pending work of ${aggregates.join(', ')}`,
     loadId,
     pollSeconds: args.pollSeconds ?? DEFAULT_POLL_SECONDS,
     ...pollWaits(args.pollSeconds ?? DEFAULT_POLL_SECONDS, 0, args.polling),
-    aggregateRequest: { ...target, Sqls: batch.sqls, StatementName: loadId, ClientToken: clientToken(loadId, 'aggregate', 1) },
-    steps: [...batch.steps],
+    aggregates,
+    steps: [],
   };
   if (input.table !== undefined) plan.table = input.table;
   return { plan, preStatements: [] };

@@ -29,7 +29,7 @@ export type KeyMatch =
       /** True for the table's completeness marker file (never loaded). */
       isMarker: boolean;
     }
-  | { kind: 'ignored'; key: string; reason: string }
+  | { kind: 'ignored'; key: string; reason: string; /** Set when the key is a table's (disabled, or a side file its `ignore` globs match). */ table?: string }
   | { kind: 'rejected'; key: string; table: string; reason: string };
 
 /** A partition and the objects that make it up. */
@@ -56,6 +56,11 @@ export interface ExistingColumn {
 export interface WarehouseState {
   /** Newest partition date with a successful load, if any. */
   newestLoaded?: Date;
+  /**
+   * No loaded partition, but the table already holds data (an adopted table): the partition
+   * period of its newest data-date value. Compared like newestLoaded.
+   */
+  newestData?: Date;
   /** True when the partition under consideration already has a successful load. */
   partitionLoaded: boolean;
   /**
@@ -112,7 +117,7 @@ export interface LoadInput {
    * Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates).
    * When `partitionLoaded` is true (a top-up), Prepare reads the state itself (with the file ledger).
    */
-  observed?: { newestLoaded?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
+  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
 }
 
 /** The Data API connection fields every request carries. */
@@ -167,6 +172,7 @@ export interface LoadPlan {
   loadRequest?: BatchRequest;
   /** 1-based index of the load batch statement that selects the outcome row. */
   outcomeStatement?: number;
-  aggregateRequest?: BatchRequest;
+  /** The aggregates this execution recomputes (PlanAggregates renders their batches after the load). */
+  aggregates?: string[];
   steps: StepRef[];
 }

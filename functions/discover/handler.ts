@@ -153,7 +153,9 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
       }
       const match = matchKey(config, e.key, deps.now());
       if (match.kind === 'ignored') {
-        log.info('key ignored', { key: e.key, reason: match.reason });
+        // A key under a table (disabled, or a side file its `ignore` globs match) is worth an info line; others debug.
+        if (match.table !== undefined) log.info('key ignored', { key: e.key, table: match.table, reason: match.reason });
+        else log.debug('key ignored', { key: e.key, reason: match.reason });
         continue;
       }
       if (match.kind === 'rejected') {

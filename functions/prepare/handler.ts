@@ -9,7 +9,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
+import { readAggregateWork } from '../adapters/aggregates';
+import { aggregateScope, planAggregateBatch, type AggregatePlan } from '../core/aggregateRun';
 import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
+import { joinSteps, type DescribedBatch } from '../report/handler';
 import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
 import type { PollingOptions } from '../core/submission';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
@@ -25,6 +28,8 @@ export interface PrepareEvent {
   execution: string;
   /** `$$.Execution.StartTime`. */
   startedAt: string;
+  /** `aggregates`: PlanAggregates, after the load committed (or for an aggregate-only run): the next aggregate batch. */
+  phase?: 'aggregates';
 }
 
 /** What Prepare needs. */
@@ -52,13 +57,39 @@ export function loadInputOf(state: Record<string, unknown>): LoadInput {
   return input as LoadInput;
 }
 
-/** Build the Prepare handler. */
-export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent, context?: InvocationContext) => Promise<PreparedPlan> {
+/** Build the Prepare handler (and its PlanAggregates phase). */
+export function createPrepareHandler(deps: PrepareDeps): {
+  (event: PrepareEvent & { phase?: undefined }, context?: InvocationContext): Promise<PreparedPlan>;
+  (event: PrepareEvent & { phase: 'aggregates' }, context?: InvocationContext): Promise<AggregatePlan>;
+  (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan | AggregatePlan>;
+} {
   const { config, log } = deps;
   const target = warehouseTarget(config.warehouse);
   const bucket = config.landing.bucketName;
 
-  return async (event, context) => {
+  const planAggregates = async (event: PrepareEvent, context?: InvocationContext): Promise<AggregatePlan> => {
+    const input = loadInputOf(event.input);
+    const previous = event.input['aggregatePlan'] as AggregatePlan | undefined;
+    const plannedTable = (event.input['plan'] as { table?: string } | undefined)?.table;
+    const scopeInput = { ...input, ...(input.table === undefined && plannedTable ? { table: plannedTable } : {}) };
+    const read = await readAggregateWork(deps.warehouse, config, aggregateScope(config, scopeInput), event.execution, { timeoutMs: waitBudgetMs(context, 300_000) });
+    const plan = planAggregateBatch({
+      config,
+      input: scopeInput,
+      loadId: event.execution,
+      target,
+      ...(previous ? { previous } : {}),
+      ...(previous?.request ? { finished: joinSteps(previous.steps, undefined, event.input['aggregate'] as DescribedBatch | undefined) } : {}),
+      pending: read.pending,
+      existing: read.existing,
+      now: deps.now(),
+    });
+    log.info(plan.request ? 'aggregate batch planned' : 'no aggregate batch', { loadId: event.execution, iteration: plan.iteration, reason: plan.reason, statements: plan.request?.Sqls.length });
+    for (const b of plan.backfills ?? []) log.warn('a fact table gained columns: their history is empty until a backfill', { command: b });
+    return plan;
+  };
+
+  const prepare = async (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan> => {
     const input = loadInputOf(event.input);
     const startedAt = new Date(event.startedAt);
     const now = deps.now();
@@ -90,6 +121,10 @@ export function createPrepareHandler(deps: PrepareDeps): (event: PrepareEvent, c
     }
     return { ...plan, startedAt: startedAt.toISOString() };
   };
+
+  const handle = (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan | AggregatePlan> =>
+    event.phase === 'aggregates' ? planAggregates(event, context) : prepare(event, context);
+  return handle as ReturnType<typeof createPrepareHandler>;
 
   async function list(input: LoadInput): Promise<ObjectInfo[]> {
     if (input.files !== undefined) {

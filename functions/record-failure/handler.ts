@@ -7,7 +7,7 @@
 import { type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { MetricName } from '../core/metricNames';
-import type { FailureRecord } from '../core/sql/audit';
+import { auditIdentity, type FailureRecord } from '../core/sql/audit';
 import { RECORDED_FAILURE_STATEMENT, renderFailureRecord } from '../core/sql/failure';
 import type { LoadPlan } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
@@ -77,7 +77,7 @@ export function createRecordFailureHandler(deps: RecordFailureDeps): (event: Rec
     const loadId = event.execution ?? plan.loadId ?? `${tableName ?? 'unknown'}-failed-${now.getTime()}`;
     const record: FailureRecord = {
       loadId,
-      table: tableName ?? 'unknown',
+      table: tableName ? auditIdentity(config, tableName) : 'unknown',
       finishedAt: now,
       error: `${name}: ${message}`,
     };

@@ -38,6 +38,8 @@ export interface ReportEvent {
   load?: DescribedBatch;
   outcome?: { status?: string; reason?: SfnField | string; rows?: SfnField | number };
   aggregate?: DescribedBatch;
+  /** The aggregate loop's last plan: `done` holds the steps of every committed aggregate batch. */
+  aggregatePlan?: { done?: StepSummary[]; steps?: StepRef[] };
 }
 
 /** One step of the summary. */
@@ -108,7 +110,11 @@ export function createReportHandler(deps: ReportDeps): (event: ReportEvent) => P
   return async (event) => {
     const { plan } = event;
     const table = plan.table ?? (typeof event.table === 'string' ? event.table : undefined) ?? null;
-    const steps = joinSteps(plan.steps ?? [], event.load, event.aggregate);
+    const steps = [
+      ...joinSteps(plan.steps ?? [], event.load, event.aggregate),
+      ...(event.aggregatePlan?.done ?? []),
+      ...joinSteps(event.aggregatePlan?.steps ?? [], undefined, event.aggregate),
+    ];
     let status: ReportSummary['status'];
     let reason = plan.reason;
     let rows = 0;

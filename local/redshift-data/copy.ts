@@ -35,6 +35,8 @@ interface Target {
   schema: string;
   table: string;
   columns: ColumnInfo[];
+  /** Columns of the table itself, whatever the COPY's column list (a columnar COPY fills them all). */
+  tableColumns: number;
 }
 
 const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -123,7 +125,7 @@ async function resolveTarget(db: PGlite, cmd: CopyCommand): Promise<Target> {
       return col;
     });
   }
-  return { oid: found.oid, schema: found.schema, table: found.table, columns };
+  return { oid: found.oid, schema: found.schema, table: found.table, columns, tableColumns: all.length };
 }
 
 async function loadJsonPaths(s3: S3Client, url: string, columnCount: number): Promise<Array<Array<string | number>>> {
@@ -167,7 +169,8 @@ function recordsOf(
   jsonPaths: Array<Array<string | number>> | undefined,
 ): Iterable<SourceRecord> | AsyncIterable<SourceRecord> {
   const names = target.columns.map((c) => c.name);
-  if (cmd.format === 'parquet') return parquetRecords(body, names.length);
+  // Columnar files map to the table's columns by position: the table must have exactly the file's columns.
+  if (cmd.format === 'parquet') return parquetRecords(body, target.tableColumns, target.table);
   return (function* () {
     let bytes: Uint8Array;
     try {

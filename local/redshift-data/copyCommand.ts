@@ -141,7 +141,8 @@ export function parseCopy(tokens: Token[]): CopyCommand {
         break;
       case 'DELIMITER':
         optAs();
-        cmd.delimiter = str('DELIMITER');
+        // Redshift reads '\t' (and octal '\ddd') as the character it names.
+        cmd.delimiter = str('DELIMITER').replace(/^\\(t|[0-7]{3})$/, (_m, e: string) => (e === 't' ? '\t' : String.fromCharCode(parseInt(e, 8))));
         delimiterSet = true;
         if ([...cmd.delimiter].length !== 1) fail('DELIMITER must be a single character');
         break;

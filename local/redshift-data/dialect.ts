@@ -4,6 +4,7 @@
  * statement that fails on AWS fails locally too.
  */
 import { ForkliftError } from '../../functions/core/errors';
+import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
@@ -16,8 +17,8 @@ export class SqlRejectedError extends ForkliftError {
 
 /** What to run for one statement after translation. */
 export type Translated =
-  | { kind: 'sql'; sql: string; params: string[]; before: string[] }
-  | { kind: 'copy'; tokens: Token[] }
+  | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
+  | { kind: 'copy'; tokens: Token[]; after: string[] }
   | { kind: 'noop' };
 
 /** Where the statement runs: inside a BatchExecuteStatement or alone. */
@@ -63,7 +64,7 @@ CREATE OR REPLACE VIEW public.sys_load_error_detail AS SELECT
   filename AS file_name, line_number, colname AS column_name, type AS column_type, col_length AS column_length,
   position, err_code AS error_code, CAST(err_reason AS character(512)) AS error_message
   FROM public.stl_load_errors;
-`;
+${SORT_KEY_INIT_SQL}`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
@@ -73,7 +74,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   const tokens = tokenize(statement);
   const sig = significant(tokens);
   const first = keyword(sig[0]);
-  if (first === 'COPY') return { kind: 'copy', tokens };
+  if (first === 'COPY') return { kind: 'copy', tokens, after: sortKeyRefresh(sig) };
   if (first === 'UNLOAD') throw new SqlRejectedError('UNLOAD is not supported by the local Data API');
   if (first === 'TRUNCATE' && ctx.inBatch) {
     throw new SqlRejectedError('TRUNCATE commits implicitly in Redshift; use DELETE inside a transaction');
@@ -92,12 +93,19 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   }
   rejectCatalogMixedWithTables(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
+  const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
+  if (alteredSortKey) {
+    return { kind: 'sql', sql: dropSortKeyIndex(alteredSortKey), params: [], before: [], after: createSortKeyIndex(alteredSortKey) };
+  }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
   }
+  const sortKey = first === 'CREATE' && isDdl ? createTableSortKey(sig) : undefined;
+  const sortKeyAfter = sortKey ? createSortKeyIndex(sortKey) : sortKeyRefresh(sig);
   let out = tokens;
   if (isDdl) {
     rejectPostgresOnlyTypes(sig);
@@ -107,7 +115,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   out = rewriteExpressions(out);
   if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
 }
 
 const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);

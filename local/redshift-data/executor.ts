@@ -115,10 +115,12 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
         t.tokens,
       );
       await env.db.query("SELECT set_config('forklift.last_copy_count', $1, false)", [String(loaded)]);
+      for (const post of t.after) await env.db.exec(post);
       sub.resultRows = loaded;
     } else {
       for (const pre of t.before) await env.db.exec(pre);
       const res = await env.db.query<unknown[]>(t.sql, t.params, { rowMode: 'array', parsers: TEXT_PARSERS });
+      for (const post of t.after) await env.db.exec(post);
       const command = (res.command ?? '').toUpperCase().split(' ')[0] ?? '';
       if (res.fields.length > 0) {
         sub.hasResultSet = true;

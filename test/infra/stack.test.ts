@@ -9,7 +9,7 @@ import { contextPositiveInteger } from '../../infra/forkliftApp';
 import { FUNCTIONS } from '../../functions/core/metricNames';
 import { DEFINITION_FILE } from '../../infra/loadStateMachine';
 import { pascal } from '../../infra/functions';
-import { allIdentityStatements, EXAMPLE_CONFIG, flatten, list, roleStatements, synth, type Synthesized } from './helpers';
+import { allIdentityStatements, configVariant, EXAMPLE_CONFIG, flatten, list, roleStatements, synth, type Synthesized } from './helpers';
 
 const CLUSTER = 'arn:aws:redshift:eu-west-1:123456789012:cluster:forklift-example';
 const DATA_API_READ = ['redshift-data:DescribeStatement', 'redshift-data:GetStatementResult'];
@@ -89,6 +89,20 @@ describe('event delivery', () => {
     s.template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: { QueueConfigurations: [notification('events/visits/'), notification('dims/campaigns/')] },
     });
+  });
+
+  test('a flat layout (tables sharing a folder) gets one notification for the folder: S3 refuses overlapping prefixes', () => {
+    const flat = configVariant((doc) => {
+      doc.tables.page = { ...doc.tables.campaigns, prefix: 'flat/', partition: 'page_{date:yyyy-MM-dd}.csv' };
+      doc.tables.page_views = { ...doc.tables.campaigns, prefix: 'flat/', partition: 'page_views_{date:yyyy-MM-dd}.csv' };
+      doc.tables.api_page = { ...doc.tables.campaigns, prefix: 'flat/api_page_', partition: '{date:yyyy-MM-dd}.csv' };
+    });
+    const { template } = synth({ configPath: flat });
+    const [notifications] = Object.values(template.findResources('Custom::S3BucketNotifications'));
+    const prefixes = (notifications!['Properties'].NotificationConfiguration.QueueConfigurations as Array<{ Filter: { Key: { FilterRules: Array<{ Value: string }> } } }>).map(
+      (q) => q.Filter.Key.FilterRules[0]!.Value,
+    );
+    expect(prefixes).toEqual(['events/visits/', 'dims/campaigns/', 'flat/']);
   });
 
   test('queue: SSE, TLS only, visibility ≥ 6 × discover timeout, DLQ after 5 receives kept 14 days', () => {
@@ -279,14 +293,18 @@ describe('IAM', () => {
     ]);
   });
 
-  test('record-failure and freshness: Data API only; report: nothing but its logs', () => {
-    for (const fn of ['RecordFailure', 'Freshness']) {
-      expect(roleStatements(s.template, `Functions${fn}Role`)).toEqual([
-        logs(fn),
-        xray,
-        ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
-      ]);
-    }
+  test('record-failure: Data API only; freshness: Data API and starting the load state machine (the sweep); report: nothing but its logs', () => {
+    expect(roleStatements(s.template, 'FunctionsRecordFailureRole')).toEqual([
+      logs('RecordFailure'),
+      xray,
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
+    expect(roleStatements(s.template, 'FunctionsFreshnessRole')).toEqual([
+      logs('Freshness'),
+      xray,
+      { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+    ]);
     expect(roleStatements(s.template, 'FunctionsReportRole')).toEqual([logs('Report'), xray]);
   });
 
@@ -369,6 +387,22 @@ describe('alarms', () => {
     });
   });
 
+  test('visits: aggregate work pending for more than an hour (the sweep emits its age every 15 minutes)', () => {
+    expect(alarm('VisitsAggregatesPending')).toMatchObject({
+      Namespace: 'Forklift',
+      MetricName: 'AggregatePendingMinutes',
+      Dimensions: [{ Name: 'Table', Value: 'visits' }, { Name: 'service', Value: 'forklift' }],
+      Statistic: 'Maximum',
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // The sweep starts aggregate-only executions of the load state machine.
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FORKLIFT_STATE_MACHINE_ARN: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } }) },
+      Description: 'Forklift freshness',
+    });
+  });
+
   test.each([
     ['Visits', 'visits'],
     ['Campaigns', 'campaigns'],
@@ -416,7 +450,8 @@ describe('alarms', () => {
     // The example config has no emails.
     s.template.resourceCountIs('AWS::SNS::Subscription', 0);
     const count = Object.keys(s.template.findResources('AWS::CloudWatch::Alarm')).length;
-    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1);
+    // + 1: pending aggregate work of visits (the only table feeding aggregates).
+    expect(count).toBe(4 + 2 * FUNCTIONS.length + 1 + 2 * 2 + 1 + 1);
   });
 });
 

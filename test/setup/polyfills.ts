@@ -1,1 +1,2 @@
 import '../../local/polyfills';
+import '../../cli/sdkWarning';

@@ -4,8 +4,9 @@
  */
 import type { ConfigIssue } from '../errors';
 import { compilePartitionPattern } from '../dates';
+import { AUDIT_TABLES } from '../sql/audit';
 import { isNumeric, isTemporal, type ColumnType } from './columnTypes';
-import type { AggregateConfig, ForkliftConfig } from './schema';
+import type { AggregateConfig, ForkliftConfig, TableConfig } from './schema';
 import { encodingIssues, loadBatchIssues } from '../sql/limits';
 
 /** Column name → type of a table or of an aggregate's fact table. */
@@ -19,9 +20,72 @@ export function crossCheck(config: ForkliftConfig): ConfigIssue[] {
     ...checkPartitionPatterns(config),
     ...checkPrefixes(config),
     ...checkAggregates(config),
+    ...checkReservedNames(config),
+    ...checkFactColumnNames(config),
     ...loadBatchIssues(config),
     ...encodingIssues(config),
   ];
+}
+
+/** Column names Forklift adds to raw tables start with this; a config column cannot. */
+export const RESERVED_COLUMN_PREFIX = '_forklift_';
+
+/** No config column takes a name Forklift adds, and no relation takes an audit table's place. */
+function checkReservedNames(config: ForkliftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const audit = config.warehouse.auditSchema;
+  const relations: Array<[string, string, string]> = [
+    ...Object.entries(config.tables).map(([n, t]): [string, string, string] => [`tables.${n}`, n, t.schema]),
+    ...Object.entries(config.aggregates).map(([n, a]): [string, string, string] => [`aggregates.${n}`, n, a.schema]),
+  ];
+  for (const [path, name, schema] of relations) {
+    if (Buffer.byteLength(`${schema}.${name}`, 'utf8') > 127) {
+      issues.push({ path, message: `'${schema}.${name}' is the name the audit records (its table_name is VARCHAR(127)): keep schema and name within 126 bytes together` });
+    }
+    if (schema === audit && ((AUDIT_TABLES as readonly string[]).includes(name) || name.startsWith('ledger__'))) {
+      issues.push({
+        path,
+        message: `'${schema}.${name}' is one of Forklift's audit tables (${AUDIT_TABLES.join(', ')}, ledger__* in warehouse.auditSchema '${audit}'): rename it or use another schema`,
+      });
+    }
+  }
+  for (const [name, t] of Object.entries(config.tables)) {
+    for (const column of Object.keys(t.columns)) {
+      if (column.startsWith(RESERVED_COLUMN_PREFIX)) {
+        issues.push({ path: `tables.${name}.columns.${column}`, message: `column names starting with '${RESERVED_COLUMN_PREFIX}' are Forklift's own (_forklift_partition)` });
+      }
+    }
+  }
+  return issues;
+}
+
+/**
+ * Every column of a declarative aggregate's fact table has one origin: `bucket`, a dimension,
+ * a measure, or the `_sum`/`_count` column of an avg. A second origin for a name is refused
+ * where it is declared.
+ */
+function checkFactColumnNames(config: ForkliftConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [name, a] of Object.entries(config.aggregates)) {
+    if (a.sql !== undefined) continue;
+    const at = `aggregates.${name}`;
+    const owners = new Map<string, string>([['bucket', "the time bucket column 'bucket'"]]);
+    const claim = (column: string, owner: string, path: string) => {
+      const first = owners.get(column);
+      if (first) issues.push({ path, message: `fact column '${column}' of '${name}' would be both ${first} and ${owner}: rename one` });
+      else owners.set(column, owner);
+    };
+    a.dimensions.forEach((d, i) => claim(d, `the dimension '${d}'`, `${at}.dimensions.${i}`));
+    for (const [m, spec] of Object.entries(a.measures)) {
+      const path = `${at}.measures.${m}`;
+      claim(m, `the measure '${m}'`, path);
+      if (spec.fn === 'avg') {
+        claim(`${m}_sum`, `the sum column of the avg measure '${m}'`, path);
+        claim(`${m}_count`, `the count column of the avg measure '${m}'`, path);
+      }
+    }
+  }
+  return issues;
 }
 
 function checkWarehouse(config: ForkliftConfig): ConfigIssue[] {
@@ -64,6 +128,16 @@ function checkTables(config: ForkliftConfig): ConfigIssue[] {
     if (t.mode === 'merge' && !t.primaryKey?.length) {
       issues.push({ path: `${at}.primaryKey`, message: "merge mode needs a primaryKey" });
     }
+    if (t.mode === 'merge') {
+      t.primaryKey?.forEach((c, i) => {
+        if (t.columns[c] && t.columns[c].nullable !== false) {
+          issues.push({
+            path: `${at}.primaryKey.${i}`,
+            message: `merge matches rows by key, and a NULL key never matches: declare column '${c}' with nullable: false`,
+          });
+        }
+      });
+    }
     if (t.mode !== 'merge' && t.deleteFlagColumn) {
       issues.push({ path: `${at}.deleteFlagColumn`, message: 'only merge mode uses a deleteFlagColumn' });
     }
@@ -103,12 +177,43 @@ function checkPrefixes(config: ForkliftConfig): ConfigIssue[] {
       issues.push({ path: `tables.${a}.prefix`, message: `overlaps the manifest prefix '${config.landing.manifestPrefix}'` });
     }
     for (const [b, tb] of entries.slice(i + 1)) {
-      if (ta.prefix.startsWith(tb.prefix) || tb.prefix.startsWith(ta.prefix)) {
-        issues.push({ path: `tables.${b}.prefix`, message: `'${tb.prefix}' overlaps the prefix '${ta.prefix}' of table '${a}'` });
-      }
+      if (!(ta.prefix.startsWith(tb.prefix) || tb.prefix.startsWith(ta.prefix))) continue;
+      // Overlapping prefixes are a flat layout: fine when neither pattern can match the other's keys.
+      const shared = sharedKey(ta, tb) ?? sharedKey(tb, ta);
+      if (shared === undefined && !patternProblem(ta) && !patternProblem(tb)) continue;
+      issues.push({
+        path: `tables.${b}.prefix`,
+        message:
+          `'${tb.prefix}' overlaps the prefix '${ta.prefix}' of table '${a}'` +
+          (shared !== undefined ? `, and both partition patterns match keys such as '${shared}'` : ''),
+      });
     }
   }
   return issues;
+}
+
+/** Dates whose rendered partitions stand for every key of a pattern (varied digits, both halves of the day). */
+const SAMPLE_DATES = ['2026-11-20T13:45:56Z', '1999-01-02T03:04:05Z', '2030-12-31T23:59:59Z'].map((d) => new Date(d));
+
+function patternProblem(t: TableConfig): boolean {
+  try {
+    compilePartitionPattern(t.partition);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A key of `owner` (rendered from sample dates) that `other`'s prefix and pattern also match, if any. */
+function sharedKey(owner: TableConfig, other: TableConfig): string | undefined {
+  if (patternProblem(owner) || patternProblem(other)) return undefined;
+  const own = compilePartitionPattern(owner.partition);
+  const theirs = compilePartitionPattern(other.partition);
+  for (const date of SAMPLE_DATES) {
+    const key = owner.prefix + own.render(date) + (own.kind === 'folder' ? 'part-0000.json.gz' : '');
+    if (key.startsWith(other.prefix) && theirs.match(key.slice(other.prefix.length)) !== undefined) return key;
+  }
+  return undefined;
 }
 
 /** The columns of an aggregate's fact table (bucket, dimensions, measures), given its source's columns. */
@@ -174,6 +279,18 @@ export function rootTable(config: ForkliftConfig, aggregateName: string): string
   return config.tables[name] ? name : undefined;
 }
 
+/** Whether following `name`'s sources comes back to an aggregate already seen. */
+function inCycle(config: ForkliftConfig, name: string): boolean {
+  const seen = new Set<string>();
+  let current: string | undefined = name;
+  while (current !== undefined && config.aggregates[current]) {
+    if (seen.has(current)) return true;
+    seen.add(current);
+    current = config.aggregates[current]!.source;
+  }
+  return false;
+}
+
 function checkAggregates(config: ForkliftConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const tableColumns = (name: string): ColumnTypes | undefined => {
@@ -191,8 +308,12 @@ function checkAggregates(config: ForkliftConfig): ConfigIssue[] {
       continue;
     }
     if (rootTable(config, name) === undefined) {
-      issues.push({ path: `${at}.source`, message: 'aggregate sources form a cycle' });
+      // Either a cycle, or a chain ending at an unknown source (reported on the aggregate that names it).
+      if (inCycle(config, name)) issues.push({ path: `${at}.source`, message: 'aggregate sources form a cycle' });
       continue;
+    }
+    if (a.enabled && config.aggregates[a.source]?.enabled === false) {
+      issues.push({ path: `${at}.enabled`, message: `its source aggregate '${a.source}' is disabled: disable '${name}' too, or enable '${a.source}'` });
     }
     const source = tableColumns(a.source) ?? resolved.get(a.source);
     if (!source) continue;

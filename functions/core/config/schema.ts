@@ -46,7 +46,12 @@ const format = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('csv'),
     header: z.boolean().default(true).describe('the first line holds column names and is skipped'),
-    delimiter: z.string().length(1).refine((d) => d !== "'" && d !== '\\', 'cannot be a quote or backslash').default(','),
+    delimiter: z
+      .string()
+      .refine((d) => /^[\t\x20-\x7e]$/.test(d), 'must be one printable ASCII character, or a tab ("\\t")')
+      .refine((d) => d !== "'" && d !== '"' && d !== '\\', 'cannot be a quote or a backslash')
+      .default(',')
+      .describe('the field separator: one printable ASCII character, or "\\t" (a tab, written with double quotes in YAML)'),
   }).describe('CSV with RFC 4180 quoting'),
   z.strictObject({ type: z.literal('parquet') }).describe('Parquet; columns by name'),
 ]);
@@ -57,6 +62,7 @@ const completeness = z.union([
 ]);
 
 const table = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: discover ignores the table\'s keys (logged with the reason); the CLI still loads it when named'),
   schema: identifier.default('public').describe('Redshift schema of the target table'),
   prefix: s3Key.describe('where the table\'s objects land, e.g. events/visits/'),
   partition: z
@@ -67,13 +73,13 @@ const table = z.strictObject({
   compression: z.enum(['gzip', 'bzip2', 'zstd', 'none']).default('none').describe('compression of every file of the table'),
   columns: z.record(identifier, column).refine((c) => Object.keys(c).length > 0, 'a table needs at least one column').describe('the table\'s columns in order: name → type, or { type, nullable, encoding }'),
   dataDateColumn: identifier.describe('the column holding each row\'s time; replace mode deletes the partition\'s period by it'),
-  mode: z.enum(['append', 'replace', 'truncate', 'merge']).default('append').describe('append rows; replace the partition\'s period; truncate (replace the whole table: snapshot); merge (upsert by primaryKey)'),
+  mode: z.enum(['append', 'replace', 'truncate', 'merge']).default('append').describe('append rows; replace the partition\'s period; truncate (replace the whole table: snapshot); merge (upsert by primaryKey, newest data date wins)'),
   primaryKey: z.array(identifier).optional().describe('merge mode: the upsert key'),
   deleteFlagColumn: identifier.optional().describe('merge mode: a boolean column; rows with it true are deleted'),
   distStyle: z.enum(['auto', 'even', 'key', 'all']).default('auto').describe('Redshift DISTSTYLE'),
   distKey: identifier.optional().describe('Redshift DISTKEY (with distStyle key)'),
   sortKey: z.array(identifier).optional().describe('Redshift SORTKEY; default: the data-date column'),
-  olderPartitions: z.enum(['skip', 'load']).default('skip').describe('what to do with a partition older than the newest loaded one'),
+  olderPartitions: z.enum(['skip', 'load']).default('skip').describe('what to do with a partition older than the newest loaded one (merge tables always load it: merge is newest-wins per key)'),
   completeness: completeness.default({ quietSeconds: 0 }).describe('when a partition is complete: { marker: _SUCCESS } or { quietSeconds: N }'),
   freshnessSlaMinutes: z.number().int().positive().optional().describe('alarm when the newest loaded partition is older than this'),
   readOnlyGroups: z.array(identifier).default([]).describe('Redshift groups granted SELECT on the table'),
@@ -99,6 +105,7 @@ const measure = z.strictObject({
 });
 
 const aggregate = z.strictObject({
+  enabled: z.boolean().default(true).describe('false: loads of its source skip it; the CLI still recomputes it when named'),
   schema: identifier.default('public').describe('Redshift schema of the fact table'),
   source: identifier.describe('the table (or aggregate) this one is computed from'),
   timeColumn: identifier.describe('source column bucketed into the grain; `bucket` when the source is an aggregate'),
@@ -111,6 +118,7 @@ const aggregate = z.strictObject({
     .describe('raw SELECT for what the declarative form cannot say; must use {{start}} and {{end}}; its columns are `columns`'),
   columns: z.record(identifier, column).optional().describe('with sql: the fact table columns the SELECT returns, bucket first'),
   sortKey: z.array(identifier).optional().describe('default: bucket'),
+  readOnlyGroups: z.array(identifier).default([]).describe('Redshift groups granted SELECT on the fact table (and default privileges in its schema)'),
 });
 
 const warehouse = z.strictObject({

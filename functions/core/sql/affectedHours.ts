@@ -6,7 +6,7 @@
 import type { ForkliftConfig } from '../config/schema';
 import { literal, quoteIdent } from '../identifiers';
 import { aggregatesFedBy } from './aggregate';
-import { auditTable } from './audit';
+import { auditIdentity, auditTable } from './audit';
 import { guardAllows } from './guard';
 import { rootTimeColumn } from './relations';
 
@@ -44,7 +44,7 @@ export function renderAffectedHours(args: AffectedHoursArgs): string | undefined
   );
   return (
     `INSERT INTO ${auditTable(args.config.warehouse.auditSchema, 'affected_hours')} (load_id, table_name, time_column, hour) ` +
-    `SELECT DISTINCT ${literal(args.loadId)}, ${literal(args.table)}, h.time_column, h.hour FROM (${selects.join(' UNION ALL ')}) h ` +
+    `SELECT DISTINCT ${literal(args.loadId)}, ${literal(auditIdentity(args.config, args.table))}, h.time_column, h.hour FROM (${selects.join(' UNION ALL ')}) h ` +
     `WHERE ${guardAllows()}`
   );
 }

@@ -1,108 +1,367 @@
 /**
- * The aggregate batch: per aggregate (dependency order) CREATE IF NOT EXISTS,
- * LOCK, DELETE the affected buckets, INSERT ... SELECT ... GROUP BY those buckets
- * only. One transaction for all aggregates fed by a load.
+ * Aggregate (fact table) transactions. ARCHITECTURE.md, "Aggregates".
+ *
+ * Work comes from pending hours: `affected_hours` rows (written by committed loads) that no
+ * aggregate transaction has marked done for an aggregate in `aggregated_loads`. A batch is
+ * rendered after the load committed (PlanAggregates), so every bucket bound is a literal:
+ * `time >= 'a' AND time < 'b'` per affected range, which sort-key zone maps can use.
+ *
+ * Per aggregate, in dependency order, in one transaction that LOCKs its tables first:
+ * - hour grain from a raw table: DELETE + INSERT ... GROUP BY of the affected hours;
+ * - coarser grain from a raw table: the hour-grain partials (`<agg>__partials`: row count,
+ *   sums, counts, min, max per hour and dimensions) and one distinct-key set per
+ *   count_distinct measure (`<agg>__<measure>__keys`: hour, dimensions, value) are recomputed
+ *   for the affected hours only; the coarse buckets are rolled up from them (distinct counts
+ *   as COUNT(DISTINCT value) over the key set's hours of the bucket), never from raw rows;
+ * - from another aggregate: its buckets recomputed from the source fact table;
+ * - raw SQL: DELETE + INSERT per bucket range.
+ * The batch ends by marking the loads it covered done for its aggregates; work left out
+ * (another batch, a failed one) stays pending for the next run or the sweep.
  */
 import { aggregateOrder, rootTable } from '../config/crossChecks';
 import type { AggregateConfig, ForkliftConfig } from '../config/schema';
+import { renderColumnType, type ColumnType } from '../config/columnTypes';
 import { partitionEnd, truncateDate } from '../dates';
 import { ForkliftError } from '../errors';
-import { literal, quoteIdent, timestampLiteral } from '../identifiers';
-import type { StepRef } from '../types';
-import { auditTable } from './audit';
-import { renderFactTableDdl } from './ddl';
-import { relationName, rootTimeColumn } from './relations';
+import { identifierProblem, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
+import type { ExistingColumn, StepRef } from '../types';
+import { auditIdentity, auditTable } from './audit';
+import { renderColumnDefinition, renderCreateSchema, type ColumnSpec, factTableColumns } from './ddl';
+import { parseInformationSchemaType } from './evolve';
+import { relationColumns, relationName, rootTimeColumn } from './relations';
+import { parseTimestamp } from './state';
 
-/** Which buckets to recompute: those a load touched, or an explicit [start, end). */
-export type AggregateBuckets = { kind: 'load'; loadId: string; table: string } | { kind: 'range'; start: Date; end: Date };
+/** BatchExecuteStatement: at most 40 SQLs per batch. */
+export const MAX_BATCH_STATEMENTS = 40;
+/** BatchExecuteStatement: each SQL at most 100 KB. */
+export const MAX_STATEMENT_BYTES = 100 * 1024;
+/** More merged ranges than this for one aggregate: recompute their covering range instead (bounded SQL size). */
+export const MAX_RANGES = 64;
+/** The audit table where aggregate transactions mark the loads they covered. */
+export const AGGREGATED_LOADS = 'aggregated_loads';
+/** The row-count column of a partials table. */
+const ROWS = 'forklift_rows';
 
-/** What renderAggregateBatch needs. */
-export interface AggregateBatchArgs {
-  config: ForkliftConfig;
-  /** Aggregate names in dependency order (sources first). */
-  aggregates: string[];
-  buckets: AggregateBuckets;
-}
-
-/** The rendered batch; one `fact` step per aggregate, at its INSERT. */
-export interface AggregateBatch {
-  sqls: string[];
-  steps: StepRef[];
-}
-
-/** The aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
+/** The enabled aggregates fed by raw table `table`, directly or through other aggregates, in dependency order. */
 export function aggregatesFedBy(config: ForkliftConfig, table: string): string[] {
-  return aggregateOrder(config).filter((a) => rootTable(config, a) === table);
+  return aggregateOrder(config).filter((a) => config.aggregates[a]!.enabled && rootTable(config, a) === table);
 }
 
-/** Renders the aggregate batch. */
-export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
-  const { config } = args;
-  const sqls: string[] = [];
-  const steps: StepRef[] = [];
-  for (const name of args.aggregates) {
-    const a = config.aggregates[name];
-    if (!a) throw new ForkliftError(`unknown aggregate '${name}'`);
-    const fact = relationName(config, name);
-    const range = bucketRange(config, name, a, args.buckets);
-    sqls.push(...renderFactTableDdl(config, name), `LOCK ${fact}`);
-    if (a.sql !== undefined) {
-      const sql = a.sql.split('{{start}}').join(range.start).split('{{end}}').join(range.end);
-      const columns = Object.keys(a.columns ?? {}).map(quoteIdent);
-      sqls.push(`DELETE FROM ${fact} WHERE bucket >= ${range.start} AND bucket < ${range.end}`);
-      sqls.push(`INSERT INTO ${fact} (${columns.join(', ')}) ${sql}`);
+/** `"audit"."aggregated_loads"`. */
+export function aggregatedLoadsTable(auditSchema: string): string {
+  return qualified(auditSchema, AGGREGATED_LOADS);
+}
+
+/** CREATE TABLE IF NOT EXISTS of the done marks (after the audit schema exists). */
+export function renderAggregatedLoadsDdl(auditSchema: string): string {
+  return (
+    `CREATE TABLE IF NOT EXISTS ${aggregatedLoadsTable(auditSchema)} (` +
+    'aggregate_name VARCHAR(127) NOT NULL, load_id VARCHAR(80) NOT NULL, aggregated_at TIMESTAMP NOT NULL' +
+    ') DISTSTYLE EVEN SORTKEY (aggregate_name, load_id)'
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending work
+
+/** One pending (aggregate, load, hour): the load committed, no aggregate transaction covered it yet. */
+export interface PendingHour {
+  aggregate: string;
+  loadId: string;
+  hour: Date;
+  /** When the load committed (its `loads` row); undefined if the row is missing. */
+  loadedAt?: Date;
+}
+
+/**
+ * SELECT aggregate_name, load_id, hour, loaded_at: the pending hours of `aggregates`.
+ * Pending = an affected_hours row of the aggregate's root table and time column whose load
+ * has no done mark for the aggregate. Runs as its own statement (outside any aggregate
+ * transaction): a read only.
+ */
+export function renderPendingQuery(config: ForkliftConfig, aggregates: readonly string[]): string {
+  const audit = config.warehouse.auditSchema;
+  const hours = auditTable(audit, 'affected_hours');
+  const selects = aggregates.map((name) => {
+    const table = rootTable(config, name);
+    if (table === undefined) throw new ForkliftError(`aggregate '${name}' does not lead to a raw table`);
+    return (
+      `SELECT CAST(${literal(name)} AS VARCHAR(127)) AS aggregate_name, h.load_id, h.hour FROM ${hours} h ` +
+      `WHERE h.table_name = ${literal(auditIdentity(config, table))} AND h.time_column = ${literal(rootTimeColumn(config, name))} ` +
+      `AND NOT EXISTS (SELECT 1 FROM ${aggregatedLoadsTable(audit)} d WHERE d.aggregate_name = ${literal(name)} AND d.load_id = h.load_id)`
+    );
+  });
+  return (
+    `SELECT p.aggregate_name, p.load_id, p.hour, MIN(l.finished_at) AS loaded_at FROM (${selects.join(' UNION ALL ')}) p ` +
+    `LEFT JOIN ${auditTable(audit, 'loads')} l ON l.load_id = p.load_id AND l.status = 'loaded' ` +
+    'GROUP BY p.aggregate_name, p.load_id, p.hour ORDER BY 1, 2, 3'
+  );
+}
+
+/** Pending work per aggregate: distinct loads and hours, and the oldest load's commit time. */
+export interface PendingSummary {
+  aggregate: string;
+  table: string;
+  loads: number;
+  hours: number;
+  oldest?: Date;
+}
+
+/** Summarize pending hours per aggregate (for status, the sweep and the metric). */
+export function summarizePending(config: ForkliftConfig, pending: readonly PendingHour[]): PendingSummary[] {
+  const by = new Map<string, { loads: Set<string>; hours: Set<number>; oldest?: Date }>();
+  for (const p of pending) {
+    const s = by.get(p.aggregate) ?? { loads: new Set(), hours: new Set() };
+    s.loads.add(p.loadId);
+    s.hours.add(p.hour.getTime());
+    if (p.loadedAt && (!s.oldest || p.loadedAt < s.oldest)) s.oldest = p.loadedAt;
+    by.set(p.aggregate, s);
+  }
+  return [...by].map(([aggregate, s]) => ({
+    aggregate,
+    table: rootTable(config, aggregate) ?? '',
+    loads: s.loads.size,
+    hours: s.hours.size,
+    ...(s.oldest ? { oldest: s.oldest } : {}),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+
+/** A table an aggregate owns: the fact table, its hour-grain partials, or a distinct-key set. */
+export interface AggregateTable {
+  aggregate: string;
+  role: 'fact' | 'partials' | 'keys';
+  schema: string;
+  name: string;
+  columns: ColumnSpec[];
+  /** For keys: the count_distinct measure. */
+  measure?: string;
+}
+
+/** True when the aggregate is declarative, reads a raw table, and its grain is coarser than an hour. */
+function rollsUp(config: ForkliftConfig, a: AggregateConfig): boolean {
+  return a.sql === undefined && config.tables[a.source] !== undefined && a.grain !== 'hour';
+}
+
+/** The tables of aggregate `name`: its fact table, then (coarse grain from raw) partials and key sets. */
+export function aggregateTables(config: ForkliftConfig, name: string): AggregateTable[] {
+  const a = config.aggregates[name];
+  if (!a) throw new ForkliftError(`unknown aggregate '${name}'`);
+  const out: AggregateTable[] = [{ aggregate: name, role: 'fact', schema: a.schema, name, columns: factTableColumns(config, name) }];
+  if (!rollsUp(config, a)) return out;
+  const source = relationColumns(config, a.source);
+  const bucket: ColumnSpec = { name: 'bucket', type: { base: 'TIMESTAMP' }, nullable: false };
+  const dims = a.dimensions.map((d): ColumnSpec => ({ name: d, type: source.get(d) ?? { base: 'VARCHAR', length: 256 }, nullable: true }));
+  const fact = relationColumns(config, name);
+  const partials: ColumnSpec[] = [bucket, ...dims, { name: ROWS, type: { base: 'BIGINT' }, nullable: false }];
+  for (const [m, spec] of Object.entries(a.measures)) {
+    if (spec.fn === 'count_distinct') continue;
+    if (spec.fn === 'avg') {
+      partials.push({ name: `${m}_sum`, type: { base: 'DOUBLE PRECISION' }, nullable: true }, { name: `${m}_count`, type: { base: 'BIGINT' }, nullable: true });
     } else {
-      const time = quoteIdent(a.timeColumn);
-      const bucket = `DATE_TRUNC(${literal(a.grain)}, ${time})`;
-      const select = selectList(config, a, bucket);
-      const where =
-        range.buckets === undefined
-          ? `${time} >= ${range.start} AND ${time} < ${range.end}`
-          : `${bucket} IN (${range.buckets}) AND ${time} >= ${range.start} AND ${time} < ${range.end}`;
-      sqls.push(`DELETE FROM ${fact} WHERE ${range.buckets === undefined ? `bucket >= ${range.start} AND bucket < ${range.end}` : `bucket IN (${range.buckets})`}`);
-      sqls.push(
-        `INSERT INTO ${fact} (${select.map((c) => quoteIdent(c.name)).join(', ')}) ` +
-          `SELECT ${select.map((c) => c.expr).join(', ')} FROM ${relationName(config, a.source)} ` +
-          `WHERE ${where} GROUP BY ${[bucket, ...a.dimensions.map(quoteIdent)].join(', ')}`,
-      );
+      partials.push({ name: m, type: fact.get(m) ?? { base: 'BIGINT' }, nullable: true });
     }
-    steps.push({ kind: 'fact', name, statement: sqls.length });
   }
-  return { sqls, steps };
-}
-
-interface BucketRange {
-  /** Timestamp expressions: the first bucket, and the end of the last one (exclusive). */
-  start: string;
-  end: string;
-  /** For loads: a subquery of the affected buckets. */
-  buckets?: string;
-}
-
-function bucketRange(config: ForkliftConfig, name: string, a: AggregateConfig, buckets: AggregateBuckets): BucketRange {
-  if (buckets.kind === 'range') {
-    if (!(buckets.start.getTime() < buckets.end.getTime())) throw new ForkliftError(`aggregate '${name}': empty range`);
-    const start = truncateDate(buckets.start, a.grain);
-    const floorEnd = truncateDate(buckets.end, a.grain);
-    const end = floorEnd.getTime() === buckets.end.getTime() ? floorEnd : partitionEnd(floorEnd, a.grain);
-    return { start: timestampLiteral(start), end: timestampLiteral(end) };
+  out.push({ aggregate: name, role: 'partials', schema: a.schema, name: internalName(name, 'partials'), columns: partials });
+  for (const [m, spec] of Object.entries(a.measures)) {
+    if (spec.fn !== 'count_distinct' || !spec.column) continue;
+    const value: ColumnSpec = { name: 'value', type: source.get(spec.column) ?? { base: 'VARCHAR', length: 256 }, nullable: false };
+    out.push({ aggregate: name, role: 'keys', schema: a.schema, name: internalName(name, `${m}__keys`), columns: [bucket, ...dims, value], measure: m });
   }
-  if (rootTable(config, name) !== buckets.table) throw new ForkliftError(`aggregate '${name}' is not fed by table '${buckets.table}'`);
-  const hours =
-    `FROM ${auditTable(config.warehouse.auditSchema, 'affected_hours')} WHERE load_id = ${literal(buckets.loadId)} ` +
-    `AND table_name = ${literal(buckets.table)} AND time_column = ${literal(rootTimeColumn(config, name))}`;
-  const b = `DATE_TRUNC(${literal(a.grain)}, hour)`;
-  return {
-    start: `(SELECT MIN(${b}) ${hours})`,
-    end: `(SELECT MAX(${b}) + INTERVAL '1 ${a.grain}' ${hours})`,
-    buckets: `SELECT DISTINCT ${b} ${hours}`,
-  };
+  return out;
 }
 
-/** Fact column name → SELECT expression, in fact-table column order. */
-function selectList(config: ForkliftConfig, a: AggregateConfig, bucket: string): Array<{ name: string; expr: string }> {
+function internalName(aggregate: string, suffix: string): string {
+  const name = `${aggregate}__${suffix}`;
+  const problem = identifierProblem(name);
+  if (problem) throw new ForkliftError(`aggregate '${aggregate}': its internal table name '${name}' ${problem}; use a shorter aggregate or measure name`);
+  return name;
+}
+
+/**
+ * The DDL that brings an aggregate table to the config, given its columns in the warehouse
+ * (undefined: missing). Missing table: CREATE SCHEMA/TABLE IF NOT EXISTS. Existing: one
+ * ALTER TABLE ADD COLUMN per missing column (nullable; Redshift adds one column per
+ * statement); columns only in the warehouse are kept; a type change is refused.
+ */
+export function renderAggregateTableChanges(t: AggregateTable, existing: ExistingColumn[] | undefined, sortKey?: readonly string[]): string[] {
+  const target = qualified(t.schema, t.name);
+  if (existing === undefined) {
+    const physical = `DISTSTYLE AUTO SORTKEY (${(sortKey?.length ? sortKey : ['bucket']).map(quoteIdent).join(', ')})`;
+    return [renderCreateSchema(t.schema), `CREATE TABLE IF NOT EXISTS ${target} (${t.columns.map(renderColumnDefinition).join(', ')}) ${physical}`];
+  }
+  const have = new Map(existing.map((c) => [c.name, c.type]));
+  const out: string[] = [];
+  const problems: string[] = [];
+  for (const c of t.columns) {
+    const type = have.get(c.name);
+    if (!type) {
+      out.push(`ALTER TABLE ${target} ADD COLUMN ${renderColumnDefinition({ ...c, nullable: true })}`);
+    } else if (renderColumnType(type) !== renderColumnType(c.type) && !(type.base === 'VARCHAR' && c.type.base === 'VARCHAR')) {
+      problems.push(`column '${c.name}': ${renderColumnType(type)} -> ${renderColumnType(c.type)}`);
+    }
+  }
+  if (problems.length) {
+    throw new ForkliftError(
+      `${t.role} table ${target} of aggregate '${t.aggregate}': ${problems.join('; ')} cannot be changed in place; ` +
+        'drop the table and run `forklift backfill --aggregate` to rebuild it',
+    );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges
+
+/** A half-open time range [start, end). */
+export interface TimeRange {
+  start: Date;
+  end: Date;
+}
+
+/** Ranges aligned to `grain` that cover `hours`, merged when adjacent; more than MAX_RANGES → their covering range. */
+export function bucketRanges(hours: readonly Date[], grain: 'hour' | 'day'): TimeRange[] {
+  const starts = [...new Set(hours.map((h) => truncateDate(h, grain).getTime()))].sort((x, y) => x - y);
+  const out: TimeRange[] = [];
+  for (const s of starts) {
+    const start = new Date(s);
+    const end = partitionEnd(start, grain);
+    const last = out[out.length - 1];
+    if (last && last.end.getTime() === s) last.end = end;
+    else out.push({ start, end });
+  }
+  if (out.length > MAX_RANGES) return [{ start: out[0]!.start, end: out[out.length - 1]!.end }];
+  return out;
+}
+
+/** [start, end) widened to whole buckets of `grain`. */
+export function alignRange(range: TimeRange, grain: 'hour' | 'day'): TimeRange {
+  const start = truncateDate(range.start, grain);
+  const floorEnd = truncateDate(range.end, grain);
+  const end = floorEnd.getTime() === range.end.getTime() ? floorEnd : partitionEnd(floorEnd, grain);
+  return { start, end };
+}
+
+/** `(col >= 'a' AND col < 'b') OR ...`: literal bounds that zone maps (and BRIN) can use. */
+export function rangePredicate(column: string, ranges: readonly TimeRange[]): string {
+  if (ranges.length === 0) return 'FALSE';
+  const one = (r: TimeRange) => `${column} >= ${timestampLiteral(r.start)} AND ${column} < ${timestampLiteral(r.end)}`;
+  return ranges.length === 1 ? one(ranges[0]!) : `(${ranges.map((r) => `(${one(r)})`).join(' OR ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering one aggregate's work
+
+/** What to recompute for one aggregate: the hours whose rows changed. */
+export interface AggregateWork {
+  aggregate: string;
+  /** Hour starts (pending work), or a range (backfill) widened to the aggregate's grain. */
+  hours?: readonly Date[];
+  range?: TimeRange;
+}
+
+/** The statements of one aggregate's recompute, and the index (0-based, within them) of its fact INSERT. */
+export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork): { sqls: string[]; factInsert: number } {
+  const name = work.aggregate;
+  const a = config.aggregates[name];
+  if (!a) throw new ForkliftError(`unknown aggregate '${name}'`);
+  const fact = relationName(config, name);
+  const hourRanges = work.range ? [alignRange(work.range, a.grain)] : bucketRanges(work.hours ?? [], 'hour');
+  const factRanges = work.range ? [alignRange(work.range, a.grain)] : bucketRanges(work.hours ?? [], a.grain);
+  const sqls: string[] = [];
+
+  if (a.sql !== undefined) {
+    const columns = Object.keys(a.columns ?? {}).map(quoteIdent).join(', ');
+    // One covering range: the SELECT is the user's, with one {{start}} and one {{end}}.
+    const cover = { start: factRanges[0]!.start, end: factRanges[factRanges.length - 1]!.end };
+    const start = timestampLiteral(cover.start);
+    const end = timestampLiteral(cover.end);
+    sqls.push(`DELETE FROM ${fact} WHERE ${rangePredicate('bucket', [cover])}`);
+    sqls.push(`INSERT INTO ${fact} (${columns}) ${a.sql.split('{{start}}').join(start).split('{{end}}').join(end)}`);
+    return { sqls, factInsert: 1 };
+  }
+
+  const time = quoteIdent(a.timeColumn);
+  const dims = a.dimensions.map(quoteIdent);
+  const source = relationName(config, a.source);
+  if (!rollsUp(config, a)) {
+    const bucket = `DATE_TRUNC(${literal(a.grain)}, ${time})`;
+    const select = directSelect(config, a);
+    sqls.push(`DELETE FROM ${fact} WHERE ${rangePredicate('bucket', factRanges)}`);
+    sqls.push(
+      `INSERT INTO ${fact} (${['bucket', ...a.dimensions, ...select.map((c) => c.name)].map(quoteIdent).join(', ')}) ` +
+        `SELECT ${[`${bucket} AS bucket`, ...dims, ...select.map((c) => c.expr)].join(', ')} FROM ${source} ` +
+        `WHERE ${rangePredicate(time, factRanges)} GROUP BY ${[bucket, ...dims].join(', ')}`,
+    );
+    return { sqls, factInsert: 1 };
+  }
+
+  // Coarse grain from a raw table: partials and key sets of the affected hours, then the roll-up.
+  const tables = aggregateTables(config, name);
+  const hour = `DATE_TRUNC('hour', ${time})`;
+  const partials = tables.find((t) => t.role === 'partials')!;
+  const partialsName = qualified(partials.schema, partials.name);
+  const partialSelect = partialsSelect(a);
+  sqls.push(`DELETE FROM ${partialsName} WHERE ${rangePredicate('bucket', hourRanges)}`);
+  sqls.push(
+    `INSERT INTO ${partialsName} (${['bucket', ...a.dimensions, ROWS, ...partialSelect.map((c) => c.name)].map(quoteIdent).join(', ')}) ` +
+      `SELECT ${[`${hour} AS bucket`, ...dims, 'COUNT(*)', ...partialSelect.map((c) => c.expr)].join(', ')} FROM ${source} ` +
+      `WHERE ${rangePredicate(time, hourRanges)} GROUP BY ${[hour, ...dims].join(', ')}`,
+  );
+  const keySets = tables.filter((t) => t.role === 'keys');
+  for (const k of keySets) {
+    const column = quoteIdent(a.measures[k.measure!]!.column!);
+    const keys = qualified(k.schema, k.name);
+    sqls.push(`DELETE FROM ${keys} WHERE ${rangePredicate('bucket', hourRanges)}`);
+    sqls.push(
+      `INSERT INTO ${keys} (${['bucket', ...a.dimensions, 'value'].map(quoteIdent).join(', ')}) ` +
+        `SELECT DISTINCT ${[hour, ...dims, column].join(', ')} FROM ${source} ` +
+        `WHERE ${rangePredicate(time, hourRanges)} AND ${column} IS NOT NULL`,
+    );
+  }
+  const coarse = `DATE_TRUNC(${literal(a.grain)}, bucket)`;
+  const rolled = rollupSelect(a);
+  const joins = keySets.map((k, i) => {
+    const alias = `k${i + 1}`;
+    const on = ['bucket', ...a.dimensions].map((c) => {
+      const q = quoteIdent(c);
+      return c === 'bucket' ? `${alias}.${q} = p.${q}` : `(${alias}.${q} = p.${q} OR (${alias}.${q} IS NULL AND p.${q} IS NULL))`;
+    });
+    return (
+      ` LEFT JOIN (SELECT ${[`${coarse} AS bucket`, ...dims, 'COUNT(DISTINCT value) AS n'].join(', ')} FROM ${qualified(k.schema, k.name)} ` +
+      `WHERE ${rangePredicate('bucket', factRanges)} GROUP BY ${[coarse, ...dims].join(', ')}) ${alias} ON ${on.join(' AND ')}`
+    );
+  });
+  const distinctExpr = new Map(keySets.map((k, i) => [k.measure!, `COALESCE(k${i + 1}.n, 0)`]));
+  const factCols = ['bucket', ...a.dimensions];
+  const exprs = ['p.bucket', ...dims.map((d) => `p.${d}`)];
+  for (const [m, spec] of Object.entries(a.measures)) {
+    if (spec.fn === 'count_distinct') {
+      factCols.push(m);
+      exprs.push(distinctExpr.get(m)!);
+    } else if (spec.fn === 'avg') {
+      factCols.push(m, `${m}_sum`, `${m}_count`);
+      exprs.push(`p.${quoteIdent(`${m}_sum`)} / NULLIF(p.${quoteIdent(`${m}_count`)}, 0)`, `p.${quoteIdent(`${m}_sum`)}`, `p.${quoteIdent(`${m}_count`)}`);
+    } else {
+      factCols.push(m);
+      exprs.push(`p.${quoteIdent(m)}`);
+    }
+  }
+  sqls.push(`DELETE FROM ${fact} WHERE ${rangePredicate('bucket', factRanges)}`);
+  sqls.push(
+    `INSERT INTO ${fact} (${factCols.map(quoteIdent).join(', ')}) SELECT ${exprs.join(', ')} FROM ` +
+      `(SELECT ${[`${coarse} AS bucket`, ...dims, ...rolled.map((c) => `${c.expr} AS ${quoteIdent(c.name)}`)].join(', ')} FROM ${partialsName} ` +
+      `WHERE ${rangePredicate('bucket', factRanges)} GROUP BY ${[coarse, ...dims].join(', ')}) p${joins.join('')}`,
+  );
+  return { sqls, factInsert: sqls.length - 1 };
+}
+
+/** Measures of a fact computed directly (hour grain from raw, or any grain from an aggregate). */
+function directSelect(config: ForkliftConfig, a: AggregateConfig): Array<{ name: string; expr: string }> {
   const fromAggregate = config.aggregates[a.source] !== undefined;
-  const out = [{ name: 'bucket', expr: `${bucket} AS bucket` }, ...a.dimensions.map((d) => ({ name: d, expr: quoteIdent(d) }))];
+  const out: Array<{ name: string; expr: string }> = [];
   for (const [name, m] of Object.entries(a.measures)) {
     const c = m.column ? quoteIdent(m.column) : undefined;
     const need = (): string => {
@@ -148,4 +407,256 @@ function selectList(config: ForkliftConfig, a: AggregateConfig, bucket: string):
     }
   }
   return out;
+}
+
+/** Hour-grain partial expressions (over raw rows) of the additive measures. */
+function partialsSelect(a: AggregateConfig): Array<{ name: string; expr: string }> {
+  const out: Array<{ name: string; expr: string }> = [];
+  for (const [name, m] of Object.entries(a.measures)) {
+    const c = m.column ? quoteIdent(m.column) : '*';
+    switch (m.fn) {
+      case 'count_distinct':
+        break;
+      case 'count':
+        out.push({ name, expr: `COUNT(${c})` });
+        break;
+      case 'sum':
+        out.push({ name, expr: `SUM(${c})` });
+        break;
+      case 'min':
+        out.push({ name, expr: `MIN(${c})` });
+        break;
+      case 'max':
+        out.push({ name, expr: `MAX(${c})` });
+        break;
+      case 'avg':
+        out.push({ name: `${name}_sum`, expr: `SUM(CAST(${c} AS DOUBLE PRECISION))` }, { name: `${name}_count`, expr: `COUNT(${c})` });
+        break;
+    }
+  }
+  return out;
+}
+
+/** Roll-up expressions (over partials rows) of the additive measures. */
+function rollupSelect(a: AggregateConfig): Array<{ name: string; expr: string }> {
+  const out: Array<{ name: string; expr: string }> = [];
+  for (const [name, m] of Object.entries(a.measures)) {
+    const q = quoteIdent(name);
+    switch (m.fn) {
+      case 'count_distinct':
+        break;
+      case 'count':
+      case 'sum':
+        out.push({ name, expr: `SUM(${q})` });
+        break;
+      case 'min':
+        out.push({ name, expr: `MIN(${q})` });
+        break;
+      case 'max':
+        out.push({ name, expr: `MAX(${q})` });
+        break;
+      case 'avg':
+        out.push({ name: `${name}_sum`, expr: `SUM(${quoteIdent(`${name}_sum`)})` }, { name: `${name}_count`, expr: `SUM(${quoteIdent(`${name}_count`)})` });
+        break;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One batch
+
+/** Columns of the aggregate tables found in the warehouse, by `schema.table` (unquoted). */
+export type ExistingTables = ReadonlyMap<string, ExistingColumn[]>;
+
+/** What {@link renderAggregateBatch} needs. */
+export interface AggregateBatchArgs {
+  config: ForkliftConfig;
+  /** The work, in dependency order (sources first). */
+  work: AggregateWork[];
+  /** Loads to mark done per aggregate (pending work); empty for a range run. */
+  loads?: ReadonlyMap<string, readonly string[]>;
+  /** Aggregate tables as the warehouse has them; undefined: assume none exists (CREATE IF NOT EXISTS). */
+  existing?: ExistingTables;
+  now?: Date;
+  /** Statement budget (default MAX_BATCH_STATEMENTS). */
+  maxStatements?: number;
+}
+
+/** The rendered batch: which aggregates it covers, one `fact` step per aggregate (at its fact INSERT). */
+export interface AggregateBatch {
+  sqls: string[];
+  steps: StepRef[];
+  covered: string[];
+  /** Aggregates of `work` that did not fit: the next batch's. */
+  remaining: string[];
+  /** Columns added to existing fact tables: their history needs a backfill. */
+  addedColumns: Array<{ aggregate: string; columns: string[] }>;
+}
+
+/** Statements of a batch besides the aggregates' own: LOCK, done marks, grants. */
+function fixedStatements(config: ForkliftConfig, aggregates: readonly string[], marks: boolean): number {
+  return 1 + (marks ? 1 : 0) + grantStatements(config, aggregates).length;
+}
+
+/**
+ * The next batch of `work`: as many aggregates (a prefix, in dependency order) as fit the
+ * statement budget, each with its DDL (missing tables, missing columns), then LOCK of every
+ * table the batch writes or reads from another aggregate, the recomputes, the done marks and
+ * the grants. Throws when one aggregate alone cannot fit (checkAggregateLimits refuses such
+ * configs at synthesis).
+ */
+export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
+  const { config } = args;
+  const budget = args.maxStatements ?? MAX_BATCH_STATEMENTS;
+  const marks = args.loads !== undefined;
+  const chosen: Array<{ work: AggregateWork; ddl: string[]; body: string[]; factInsert: number; added: string[] }> = [];
+  for (const work of args.work) {
+    const ddl: string[] = [];
+    const added: string[] = [];
+    for (const t of aggregateTables(config, work.aggregate)) {
+      const existing = args.existing === undefined ? undefined : args.existing.get(`${t.schema}.${t.name}`);
+      const changes = renderAggregateTableChanges(t, existing, t.role === 'fact' ? config.aggregates[work.aggregate]!.sortKey : undefined);
+      ddl.push(...changes);
+      if (t.role === 'fact' && existing !== undefined) added.push(...changes.map((c) => /ADD COLUMN ("(?:[^"]|"")+")/.exec(c)?.[1] ?? c));
+    }
+    const { sqls: body, factInsert } = renderAggregateWork(config, work);
+    const names = [...chosen.map((c) => c.work.aggregate), work.aggregate];
+    const fixed = fixedStatements(config, names, marks);
+    const total = chosen.reduce((n, c) => n + c.ddl.length + c.body.length, 0) + ddl.length + body.length + fixed;
+    if (total > budget) {
+      if (chosen.length === 0) {
+        throw new ForkliftError(
+          `aggregate '${work.aggregate}' needs ${total} statements in one transaction, more than the ${budget} a Data API batch takes; ` +
+            'split its measures into several aggregates',
+        );
+      }
+      break;
+    }
+    chosen.push({ work, ddl: [...new Set(ddl)], body, factInsert, added });
+  }
+  const covered = chosen.map((c) => c.work.aggregate);
+  const sqls: string[] = [];
+  for (const c of chosen) for (const s of c.ddl) if (!sqls.includes(s)) sqls.push(s);
+  const locked = new Set<string>();
+  for (const name of covered) {
+    for (const t of aggregateTables(config, name)) locked.add(qualified(t.schema, t.name));
+    const source = config.aggregates[name]!.source;
+    if (config.aggregates[source]) locked.add(relationName(config, source));
+  }
+  // LOCK first (after creating what is missing): two aggregate transactions on one fact table serialize.
+  sqls.push(`LOCK ${[...locked].sort().join(', ')}`);
+  const steps: StepRef[] = [];
+  for (const c of chosen) {
+    const base = sqls.length;
+    sqls.push(...c.body);
+    steps.push({ kind: 'fact', name: c.work.aggregate, statement: base + c.factInsert + 1 });
+  }
+  if (marks) {
+    const now = timestampLiteral(args.now ?? new Date());
+    const values = covered.flatMap((name) => (args.loads!.get(name) ?? []).map((id) => `(${literal(name)}, ${literal(id)}, ${now})`));
+    if (values.length) {
+      sqls.push(`INSERT INTO ${aggregatedLoadsTable(config.warehouse.auditSchema)} (aggregate_name, load_id, aggregated_at) VALUES ${values.join(', ')}`);
+    }
+  }
+  sqls.push(...grantStatements(config, covered));
+  for (const s of sqls) {
+    if (Buffer.byteLength(s, 'utf8') > MAX_STATEMENT_BYTES) {
+      throw new ForkliftError(`an aggregate statement is ${Buffer.byteLength(s, 'utf8')} bytes, over the Data API's 100 KB: ${s.slice(0, 120)}...`);
+    }
+  }
+  return {
+    sqls,
+    steps,
+    covered,
+    remaining: args.work.slice(covered.length).map((w) => w.aggregate),
+    addedColumns: chosen.filter((c) => c.added.length).map((c) => ({ aggregate: c.work.aggregate, columns: c.added })),
+  };
+}
+
+/**
+ * Read access to the fact tables of `aggregates` for their readOnlyGroups: per group, USAGE on
+ * the schemas, SELECT on the tables, and default privileges so tables created later in those
+ * schemas are readable too.
+ */
+export function grantStatements(config: ForkliftConfig, aggregates: readonly string[]): string[] {
+  const byGroup = new Map<string, { schemas: Set<string>; tables: string[] }>();
+  for (const name of aggregates) {
+    const a = config.aggregates[name]!;
+    for (const g of aggregateGroups(a)) {
+      const e = byGroup.get(g) ?? { schemas: new Set(), tables: [] };
+      e.schemas.add(a.schema);
+      e.tables.push(relationName(config, name));
+      byGroup.set(g, e);
+    }
+  }
+  return [...byGroup].flatMap(([g, e]) => {
+    const group = quoteIdent(g);
+    const schemas = [...e.schemas].map(quoteIdent);
+    return [
+      `GRANT USAGE ON SCHEMA ${schemas.join(', ')} TO GROUP ${group}`,
+      `GRANT SELECT ON ${e.tables.join(', ')} TO GROUP ${group}`,
+      ...schemas.map((s) => `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO GROUP ${group}`),
+    ];
+  });
+}
+
+function aggregateGroups(a: AggregateConfig): readonly string[] {
+  return a.readOnlyGroups;
+}
+
+/**
+ * Synthesis-time check: every aggregate's recompute fits one Data API batch on its own
+ * (statements with all its tables missing, its LOCK, marks and grants; statement size for
+ * MAX_RANGES hour ranges). Returns one problem per aggregate that cannot fit.
+ */
+export function checkAggregateLimits(config: ForkliftConfig): Array<{ path: string; message: string }> {
+  const problems: Array<{ path: string; message: string }> = [];
+  const hours = Array.from({ length: MAX_RANGES }, (_, i) => new Date(Date.UTC(2026, 0, 1 + i * 2)));
+  for (const name of aggregateOrder(config)) {
+    try {
+      const batch = renderAggregateBatch({ config, work: [{ aggregate: name, hours }], loads: new Map([[name, ['x']]]), now: new Date(0) });
+      if (batch.covered.length !== 1) throw new ForkliftError('does not fit a batch');
+    } catch (err) {
+      problems.push({ path: `aggregates.${name}`, message: (err as Error).message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The columns of the aggregate tables of `aggregates` from information_schema (a leader-node
+ * catalog view: its own statement, never mixed with user tables).
+ */
+export function renderAggregateColumnsQuery(config: ForkliftConfig, aggregates: readonly string[]): string {
+  const tables = aggregates.flatMap((a) => aggregateTables(config, a));
+  const where = tables.map((t) => `(table_schema = ${literal(t.schema)} AND table_name = ${literal(t.name)})`).join(' OR ');
+  return (
+    'SELECT table_schema, table_name, column_name, data_type, character_maximum_length, numeric_precision, numeric_scale ' +
+    `FROM information_schema.columns WHERE ${where || 'FALSE'} ORDER BY table_schema, table_name, ordinal_position`
+  );
+}
+
+/** Rows of {@link renderAggregateColumnsQuery} as ExistingTables. */
+export function parseAggregateColumns(rows: ReadonlyArray<ReadonlyArray<unknown>>): Map<string, ExistingColumn[]> {
+  const out = new Map<string, ExistingColumn[]>();
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  for (const [schema, table, column, dataType, len, precision, scale] of rows) {
+    const key = `${String(schema)}.${String(table)}`;
+    const list = out.get(key) ?? [];
+    const type: ColumnType = parseInformationSchemaType(String(dataType), num(len), num(precision), num(scale)) ?? { base: 'VARCHAR', length: 65535 };
+    list.push({ name: String(column), type });
+    out.set(key, list);
+  }
+  return out;
+}
+
+/** Rows of {@link renderPendingQuery}. */
+export function parsePending(rows: ReadonlyArray<ReadonlyArray<unknown>>): PendingHour[] {
+  return rows.map(([aggregate, loadId, hour, loadedAt]) => {
+    const h = parseTimestamp(hour as string);
+    if (!h) throw new ForkliftError(`pending work: unreadable hour ${String(hour)}`);
+    const at = parseTimestamp((loadedAt ?? null) as string | null);
+    return { aggregate: String(aggregate), loadId: String(loadId), hour: h, ...(at ? { loadedAt: at } : {}) };
+  });
 }

@@ -3,10 +3,43 @@
  * `load_files` and `affected_hours`, created IF NOT EXISTS by every batch that
  * needs them (sql/failure.ts writes the row a failed load leaves behind).
  */
+import type { ForkliftConfig } from '../config/schema';
 import { literal, qualified, quoteIdent, textLiteral } from '../identifiers';
 
-/** The audit tables. */
-export type AuditTable = 'loads' | 'load_files' | 'affected_hours';
+/**
+ * The audit tables, in one list: the config refuses a table or aggregate of the same name in
+ * the audit schema. A new audit table is added here first (auditTable() accepts only these).
+ */
+export const AUDIT_TABLES = ['loads', 'load_files', 'affected_hours'] as const;
+export type AuditTable = (typeof AUDIT_TABLES)[number];
+
+/**
+ * The identity of a table (or aggregate) in the audit's `table_name`: its schema-qualified name,
+ * so that configs sharing one audit schema (a schema per tenant) never read each other's rows.
+ * Names the config does not know (a failure before the table was known) are kept as given.
+ */
+export function auditIdentity(config: ForkliftConfig, name: string): string {
+  const schema = config.tables[name]?.schema ?? config.aggregates[name]?.schema;
+  return schema === undefined ? name : `${schema}.${name}`;
+}
+
+/**
+ * SQL matching the audit rows of `name` in `column`: its identity, or its bare name (rows written
+ * before the identity was schema-qualified; see README, "A schema per tenant", to migrate them).
+ */
+export function auditMatch(column: string, config: ForkliftConfig, name: string): string {
+  const identity = auditIdentity(config, name);
+  return identity === name ? `${column} = ${literal(name)}` : `${column} IN (${literal(identity)}, ${literal(name)})`;
+}
+
+/** The config table or aggregate an audit row's `table_name` belongs to (identity, or legacy bare name). */
+export function auditOwner(config: ForkliftConfig, tableName: string): string | undefined {
+  const dot = tableName.indexOf('.');
+  const name = dot < 0 ? tableName : tableName.slice(dot + 1);
+  const known = Object.hasOwn(config.tables, name) || Object.hasOwn(config.aggregates, name);
+  if (!known) return undefined;
+  return dot < 0 || auditIdentity(config, name) === tableName ? name : undefined;
+}
 
 /** `"audit"."table"`. */
 export function auditTable(auditSchema: string, table: AuditTable): string {

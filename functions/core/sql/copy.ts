@@ -33,7 +33,7 @@ export function renderCopy(args: CopyArgs): string {
       parts.push(`FORMAT AS JSON ${literal(table.format.jsonpaths)}`);
       break;
     case 'csv':
-      parts.push(`CSV DELIMITER ${literal(table.format.delimiter)}`);
+      parts.push(`CSV DELIMITER ${delimiterLiteral(table.format.delimiter)}`);
       if (table.format.header) parts.push('IGNOREHEADER 1');
       break;
     case 'parquet':
@@ -46,6 +46,14 @@ export function renderCopy(args: CopyArgs): string {
   }
   parts.push('STATUPDATE OFF', 'COMPUPDATE OFF');
   return parts.join(' ');
+}
+
+/**
+ * COPY's DELIMITER argument: a tab as Redshift documents it, `'\t'` (COPY reads the escape;
+ * a raw tab would not survive literal()); any other (printable, config-checked) character quoted.
+ */
+export function delimiterLiteral(delimiter: string): string {
+  return delimiter === '\t' ? "'\\t'" : literal(delimiter);
 }
 
 /** The COPY manifest (JSON) for `files` of `bucket`: every entry mandatory, with its length (required for Parquet). */

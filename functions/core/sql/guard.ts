@@ -21,6 +21,8 @@ export function guardAllows(): string {
 export interface GuardArgs {
   auditSchema: string;
   table: string;
+  /** The table's schema: with the table, it names the table's ledger (tenants' tables of one name never share it). */
+  schema: string;
   partitionDate: Date;
   /** Effective mode: `truncate` (a snapshot) also skips when a newer partition is loaded. */
   mode: string;
@@ -52,7 +54,7 @@ const sameFile = (lf: string, f: string): string =>
  */
 export function renderGuard(args: GuardArgs): string {
   const create = `CREATE TEMP TABLE ${quoteIdent(GUARD_TABLE)} AS SELECT `;
-  const ledger = ledgerTable(args.auditSchema, args.table);
+  const ledger = ledgerTable(args.auditSchema, args.schema, args.table);
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
   const files = quoteIdent(FILES_TABLE);

@@ -12,26 +12,29 @@ import { MAX_IDENTIFIER_BYTES, qualified } from '../identifiers';
 
 const PREFIX = 'ledger__';
 
-/** The ledger table's name: `ledger__<table>`, or a hashed form when that exceeds the identifier limit. */
-export function ledgerName(table: string): string {
-  const name = `${PREFIX}${table}`;
+/**
+ * The ledger table's name: `ledger__<schema>__<table>` (schema-qualified, like the audit's identity of a
+ * table, so that two tenants' `events` never share a ledger), or a hashed form beyond the identifier limit.
+ */
+export function ledgerName(schema: string, table: string): string {
+  const name = `${PREFIX}${schema}__${table}`;
   if (Buffer.byteLength(name, 'utf8') <= MAX_IDENTIFIER_BYTES) return name;
-  const hash = createHash('sha256').update(table, 'utf8').digest('hex').slice(0, 8);
+  const hash = createHash('sha256').update(`${schema}.${table}`, 'utf8').digest('hex').slice(0, 8);
   return `${name.slice(0, MAX_IDENTIFIER_BYTES - hash.length - 1)}_${hash}`;
 }
 
-/** `"audit"."ledger__<table>"`. */
-export function ledgerTable(auditSchema: string, table: string): string {
-  return qualified(auditSchema, ledgerName(table));
+/** `"audit"."ledger__<schema>__<table>"`. */
+export function ledgerTable(auditSchema: string, schema: string, table: string): string {
+  return qualified(auditSchema, ledgerName(schema, table));
 }
 
 /**
  * CREATE TABLE IF NOT EXISTS of the ledger: one row per loaded file, plus one row with a NULL
  * `file_key` per load (a load of a partition without files still marks it loaded).
  */
-export function renderLedgerDdl(auditSchema: string, table: string): string {
+export function renderLedgerDdl(auditSchema: string, schema: string, table: string): string {
   return (
-    `CREATE TABLE IF NOT EXISTS ${ledgerTable(auditSchema, table)} (` +
+    `CREATE TABLE IF NOT EXISTS ${ledgerTable(auditSchema, schema, table)} (` +
     'load_id VARCHAR(80) NOT NULL, partition_date TIMESTAMP NOT NULL, file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128)' +
     ') DISTSTYLE EVEN SORTKEY (partition_date)'
   );

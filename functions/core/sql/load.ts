@@ -13,7 +13,7 @@ import { ForkliftError } from '../errors';
 import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, type RowSource } from './affectedHours';
-import { auditTable, textFitting } from './audit';
+import { auditIdentity, auditTable, textFitting } from './audit';
 import { renderCopy, renderFileListCopy } from './copy';
 import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
@@ -67,7 +67,7 @@ export interface LoadBatch {
 export function renderLoadPrerequisites(config: ForkliftConfig, name: string): string[] {
   const table = config.tables[name];
   if (!table) throw new ForkliftError(`unknown table '${name}'`);
-  return [...renderRawTableDdl(name, table), renderLedgerDdl(config.warehouse.auditSchema, name)];
+  return [...renderRawTableDdl(name, table), renderLedgerDdl(config.warehouse.auditSchema, table.schema, name)];
 }
 
 /** Renders the load batch. Throws ForkliftError for an unknown table, IdentifierError for a hostile key or id. */
@@ -84,13 +84,13 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const guarded = guardAllows();
   const files = quoteIdent(FILES_TABLE);
 
-  const ledger = ledgerTable(audit, name);
+  const ledger = ledgerTable(audit, table.schema, name);
   const sqls: string[] = [
     `LOCK ${target}, ${ledger}`,
     ...args.addColumns,
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
     ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
-    renderGuard({ auditSchema: audit, table: name, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
+    renderGuard({ auditSchema: audit, table: name, schema: table.schema, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
     // The config's columns only, not `LIKE` the target: a columnar (Parquet) COPY needs the table's column
     // count to equal the file's, and the target also has `_forklift_partition` (and maybe columns outside the config).
     `CREATE TEMP TABLE ${staging} (${rawTableColumns(table)
@@ -116,7 +116,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   sqls.push(dml.insert);
   const insertStatement = sqls.length;
 
-  const keyLiterals = { id: literal(args.loadId), table: literal(name) };
+  const keyLiterals = { id: literal(args.loadId), table: literal(auditIdentity(config, name)) };
   // The outcome, from this load's temp tables only: the loads row and the final SELECT share it.
   // A resubmitted batch whose first submission committed ('done') reports that load: loaded.
   const outcome = {
@@ -192,14 +192,20 @@ function renderModeDml(a: ModeArgs): { before: string[]; insert: string; deleted
       const self = quoteIdent(a.name);
       const match = (left: string) => keyCols.map((k) => `${left}.${k} = s.${k}`).join(' AND ');
       const flag = a.cfg.deleteFlagColumn ? ` AND NOT COALESCE(s.${quoteIdent(a.cfg.deleteFlagColumn)}, FALSE)` : '';
+      const dd = quoteIdent(a.cfg.dataDateColumn);
+      // Newest wins, per key, by the data-date column: an incoming row replaces (or, flagged, deletes) a
+      // stored row only when it is at least as new (a stored NULL date is the oldest; an incoming NULL
+      // never wins over a dated row). An older update changes nothing; its new keys are inserted.
+      const wins = (stored: string) => `(${stored}.${dd} IS NULL OR s.${dd} >= ${stored}.${dd})`;
       // Duplicate keys in one partition: the row with the latest data date wins (ties: any one of them).
       const latest =
         `SELECT s.*, ROW_NUMBER() OVER (PARTITION BY ${keyCols.map((k) => `s.${k}`).join(', ')} ` +
-        `ORDER BY s.${quoteIdent(a.cfg.dataDateColumn)} DESC NULLS LAST) AS forklift_rn FROM ${a.staging} s`;
+        `ORDER BY s.${dd} DESC NULLS LAST) AS forklift_rn FROM ${a.staging} s`;
+      const kept = `NOT EXISTS (SELECT 1 FROM ${a.target} t WHERE ${match('t')})`;
       return {
-        before: [`DELETE FROM ${a.target} USING ${a.staging} s WHERE ${match(self)} AND ${a.guarded}`],
-        insert: `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM (${latest}) s WHERE s.forklift_rn = 1${flag} AND ${a.guarded}`,
-        deleted: [{ from: `${a.target} t JOIN ${a.staging} s ON ${match('t')}`, alias: 't' }],
+        before: [`DELETE FROM ${a.target} USING ${a.staging} s WHERE ${match(self)} AND ${wins(self)} AND ${a.guarded}`],
+        insert: `${into}SELECT ${cols.map((c) => `s.${c}`).join(', ')}, ${a.date} FROM (${latest}) s WHERE s.forklift_rn = 1${flag} AND ${kept} AND ${a.guarded}`,
+        deleted: [{ from: `${a.target} t JOIN ${a.staging} s ON ${match('t')}`, alias: 't', where: wins('t') }],
       };
     }
   }

@@ -4,12 +4,13 @@
  * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
  */
 import type { ForkliftConfig } from '../config/schema';
-import { isoSecond } from '../dates';
+import { isoSecond, truncateDate } from '../dates';
 import { fileIdentity } from '../decide';
 import { ForkliftError } from '../errors';
-import { literal, timestampLiteral } from '../identifiers';
+import { literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
+import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
-import { AUDIT_DDL_STATEMENTS, auditTable, renderAuditDdl } from './audit';
+import { AUDIT_DDL_STATEMENTS, auditMatch, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
 import { renderLoadPrerequisites } from './load';
 
@@ -70,7 +71,9 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
   const inSchema = requests
     .map((r) => `(table_schema = ${literal(tableOf(r.table).schema)} AND table_name = ${literal(r.table)})`)
     .join(' OR ');
-  const names = requests.map((r) => literal(r.table)).join(', ');
+  // Audit rows are matched by identity (schema-qualified) or legacy bare name, and reported under the config name.
+  const owner = `CASE ${requests.map((r) => `WHEN ${auditMatch('table_name', config, r.table)} THEN ${literal(r.table)}`).join(' ')} END`;
+  const ofRequests = requests.map((r) => auditMatch('table_name', config, r.table)).join(' OR ');
   const columns =
     "SELECT CAST('column' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
       'CAST(column_name AS VARCHAR(127)) AS column_name, CAST(data_type AS VARCHAR(128)) AS data_type, ' +
@@ -78,26 +81,26 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       'CAST(numeric_scale AS INTEGER) AS numeric_scale, CAST(ordinal_position AS INTEGER) AS ordinal_position, ' +
       `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema} ORDER BY 2, 8`;
   const branches = [
-    `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
-      `FROM ${loads} WHERE status = 'loaded' AND table_name IN (${names}) GROUP BY table_name`,
+    `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
+      `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
   const candidates = requests
     .filter((r) => r.candidates.length > 0)
-    .map((r) => `(table_name = ${literal(r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
+    .map((r) => `(${auditMatch('table_name', config, r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
   if (candidates.length) {
     branches.push(
-      `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
+      `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(${owner} AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
     // Failed loads of the candidates (load id in the column_name position): a retry is named after them.
     branches.push(
-      `SELECT DISTINCT CAST('failed' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), CAST(load_id AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(1).join(', ')}, partition_date ` +
+      `SELECT DISTINCT CAST('failed' AS VARCHAR(16)), CAST(${owner} AS VARCHAR(127)), CAST(load_id AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(1).join(', ')}, partition_date ` +
         `FROM ${loads} WHERE status = 'failed' AND (${candidates.join(' OR ')})`,
     );
   }
   // The ledger's files of the candidate partitions (key and ETag): what a top-up compares the listing with.
   const files =
-    "SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(table_name AS VARCHAR(127)) AS table_name, " +
+    `SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ` +
     `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
     `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
   const prerequisites = [...new Set(requests.map((r) => r.table))].flatMap((t) => renderLoadPrerequisites(config, t));
@@ -118,6 +121,49 @@ export interface TableState {
   failedLoads: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
+  /**
+   * An adopted table (it exists, and the audit has no loaded partition of it): the start of the
+   * partition period holding the newest value of its data-date column. See {@link renderNewestDataQuery}.
+   */
+  newestData?: Date;
+}
+
+/**
+ * The tables of `states` that already exist with their data-date column but have no loaded
+ * partition in the audit: tables Forklift adopts, whose newest data stands in for the newest
+ * loaded partition (as s3-to-redshift compared a key's date with the table's own data).
+ */
+export function tablesToAdopt(config: ForkliftConfig, states: ReadonlyMap<string, TableState>): string[] {
+  return [...states]
+    .filter(([name, s]) => s.newestLoaded === undefined && s.columns?.some((c) => c.name === config.tables[name]?.dataDateColumn))
+    .map(([name]) => name);
+}
+
+/** One SELECT: the MAX of each table's data-date column, as `data` rows in {@link STATE_COLUMNS} order. */
+export function renderNewestDataQuery(config: ForkliftConfig, tables: readonly string[]): string {
+  if (tables.length === 0) throw new ForkliftError('a newest-data read needs at least one table');
+  return tables
+    .map((name) => {
+      const t = config.tables[name];
+      if (!t) throw new ForkliftError(`unknown table '${name}'`);
+      return (
+        `SELECT CAST('data' AS VARCHAR(16)) AS kind, CAST(${literal(name)} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, ` +
+        `CAST(MAX(${quoteIdent(t.dataDateColumn)}) AS TIMESTAMP) AS partition_date FROM ${qualified(t.schema, name)}`
+      );
+    })
+    .join(' UNION ALL ');
+}
+
+/** Fold the rows of {@link renderNewestDataQuery} into `states` (newestData, at the table's partition granularity). */
+export function applyNewestData(config: ForkliftConfig, states: Map<string, TableState>, records: ReadonlyArray<ReadonlyArray<StateValue>>): void {
+  for (const row of records) {
+    const name = String(row[1]);
+    const newest = parseTimestamp(row[8]);
+    const t = config.tables[name];
+    const s = states.get(name);
+    if (row[0] !== 'data' || !t || !s) throw new ForkliftError(`unexpected newest-data row for '${name}'`);
+    if (newest) s.newestData = truncateDate(newest, tablePattern(t).granularity);
+  }
 }
 
 /**

@@ -35,12 +35,16 @@ export async function readParquet(bytes: Uint8Array): Promise<{ columns: string[
   });
 }
 
-/** Parquet rows mapped to target columns by position, as Redshift maps columnar files. */
-export async function* parquetRecords(bytes: Uint8Array, columnCount: number): AsyncGenerator<SourceRecord> {
+/**
+ * Parquet rows mapped to the table's columns by position, as Redshift maps columnar files: the
+ * table (not the COPY's column list) must have exactly as many columns as the file
+ * (Database Developer Guide, "COPY from columnar data formats").
+ */
+export async function* parquetRecords(bytes: Uint8Array, tableColumns: number, table: string): AsyncGenerator<SourceRecord> {
   const { columns, rows } = await readParquet(bytes);
-  if (columns.length !== columnCount) {
+  if (columns.length !== tableColumns) {
     throw new RecordProblem(
-      `Parquet file has ${columns.length} columns (${columns.join(', ')}) but the COPY targets ${columnCount}`,
+      `Parquet file has ${columns.length} columns (${columns.join(', ')}) but table '${table}' has ${tableColumns}: a columnar COPY needs the table's column count to equal the file's`,
       1,
       '',
       1202,

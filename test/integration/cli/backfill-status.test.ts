@@ -74,10 +74,29 @@ describe('forklift backfill and status', () => {
     expect(await count(pipeline, 'SELECT SUM(visits) FROM facts.visits_daily')).toBe(7 + 8 + 9);
   });
 
+  it('--tables runs several tables in one command, printing each step (kind, name, rows, seconds)', async () => {
+    const run = await runCli(['backfill', '--tables', 'visits,pings', '--start-date', dayAgo(2), '--end-date', dayAgo(2), '--force'], { configPath, pipeline });
+    expect(run.stdout).toContain('backfill tables visits, pings: 2 executions');
+    expect(run.stdout).toMatch(new RegExp(`visits ${dayAgo(2)}T00:00:00Z\\s+loaded`));
+    expect(run.stdout).toMatch(new RegExp(`pings ${dayAgo(2)}T00:00:00Z\\s+loaded\\s+1`));
+    expect(run.stdout).toMatch(new RegExp(`steps:\\n(.*\\n)*  visits ${dayAgo(2)}T00:00:00Z  \\('raw', 'visits', \\d+, \\d+\\.\\ds\\)`));
+    expect(run.stdout).toMatch(new RegExp(`  visits ${dayAgo(2)}T00:00:00Z  \\('fact', 'visits_daily', 1, \\d+\\.\\ds\\)`));
+    expect(run.stdout).toMatch(new RegExp(`  pings ${dayAgo(2)}T00:00:00Z  \\('raw', 'pings', 1, \\d+\\.\\ds\\)`));
+    expect(run.code).toBe(0);
+  });
+
+  it('--all-aggregates recomputes every enabled aggregate, one execution a day', async () => {
+    const run = await runCli(['backfill', '--all-aggregates', '--start-date', DAYS[0]!, '--end-date', DAYS[1]!], { configPath, pipeline });
+    expect({ code: run.code, output: run.stdout }).toMatchObject({ code: 0 });
+    expect(run.stdout).toContain('backfill all aggregates (visits_daily): 2 executions');
+    expect(run.stdout).toMatch(new RegExp(`  ${DAYS[0]}  \\('fact', 'visits_daily', 1, \\d+\\.\\ds\\)`));
+    expect(run.stdout).toContain('2 succeeded (0 loaded, 0 skipped, 2 aggregated), 0 failed');
+  });
+
   it('refuses conflicting options with exit 2', async () => {
     const run = await runCli(['backfill', '--table', 'visits', '--aggregate', 'visits_daily', '--days-back', '1'], { configPath, pipeline });
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('exactly one of --table or --aggregate');
+    expect(run.stderr).toContain('exactly one of --table, --tables, --aggregate or --all-aggregates');
   });
 
   it('status shows recent loads, failed executions and each table\'s lag', async () => {
@@ -92,7 +111,16 @@ describe('forklift backfill and status', () => {
     expect(run.stdout).toMatch(/quiet\s+-\s+-\s+1h00m\s+NO DATA/);
     expect(run.stdout).toMatch(/clicks\s+-\s+-\s+-\s+NO DATA/);
 
+    expect(run.stdout).toContain('pending aggregate work: none');
+
     const one = await runCli(['status', '--table', 'visits'], { configPath, pipeline });
     expect(one.stdout).not.toMatch(/pings/);
+  });
+
+  it('status shows aggregate work still pending, per aggregate, with its age', async () => {
+    // The aggregate transactions of visits_daily were lost: their done marks are gone.
+    await pipeline.stack.redshiftData.server.query("DELETE FROM forklift.aggregated_loads WHERE aggregate_name = 'visits_daily'");
+    const run = await runCli(['status', '--table', 'visits'], { configPath, pipeline });
+    expect(run.stdout).toMatch(/pending aggregate work:\n\s*aggregate\s+table\s+loads\s+hours\s+oldest load\s+age\n\s*visits_daily\s+visits\s+[1-9]\d*\s+[1-9]/);
   });
 });

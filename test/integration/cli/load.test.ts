@@ -81,7 +81,7 @@ describe('forklift plan and reload', () => {
     expect({ code: forced.code, output: forced.stdout }).toMatchObject({ code: 0 });
     expect(forced.stdout).toContain('loaded: 10 rows');
     expect(await clicks()).toBe(10);
-    expect(await count(pipeline, "SELECT COUNT(*) FROM forklift.loads WHERE table_name = 'clicks' AND status = 'loaded'")).toBe(2);
+    expect(await count(pipeline, "SELECT COUNT(*) FROM forklift.loads WHERE table_name = 'events.clicks' AND status = 'loaded'")).toBe(2);
   });
 
   it('reload of a partition that does not exist fails with the cause and exit 1', async () => {

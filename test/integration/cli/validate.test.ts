@@ -41,6 +41,18 @@ describe('forklift validate', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('query prints the rows of a SELECT on the warehouse as a table', async () => {
+    const run = await runCli(['query', 'SELECT visit_id, amount FROM events.visits ORDER BY visit_id LIMIT 2'], { configPath, pipeline });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/visit_id\s+amount\n/);
+    expect(run.stdout).toContain('(2 rows)');
+    const ddl = await runCli(['query', 'CREATE TABLE public.scratch (a INTEGER)'], { configPath, pipeline });
+    expect({ code: ddl.code, out: ddl.stdout }).toMatchObject({ code: 0, out: expect.stringMatching(/^done/) });
+    const bad = await runCli(['query', 'SELECT * FROM events.nope'], { configPath, pipeline });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('nope');
+  });
+
   it('exits 2 on a missing config file', async () => {
     const run = await runCli(['validate'], { configPath: '/nonexistent/forklift.yaml' });
     expect(run.code).toBe(2);

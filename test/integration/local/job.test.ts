@@ -45,4 +45,13 @@ describe('the local job (npm start)', () => {
     expect(again).toEqual({ loaded: 0, skipped: 2, failed: 0, rejected: 0, rows: 0 });
     expect(second.join('\n')).toContain("table 'visits': partition 2026-11-20T11:00:00Z is already loaded; use --force to reload it");
   }, 120_000);
+
+  it('with an empty --data folder, ends without a crash and says the fact table was never created', async () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const out: string[] = [];
+    const summary = await runLocalJob({ ...options, data: empty, dataDir: join(root, 'fresh'), fresh: true }, (line = '') => out.push(line), () => {});
+    expect(summary).toEqual({ loaded: 0, skipped: 0, failed: 0, rejected: 0, rows: 0 });
+    expect(out.join('\n')).toContain('facts.visits_hourly: not created yet (no load fed it)');
+  }, 120_000);
 });

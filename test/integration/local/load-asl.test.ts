@@ -120,7 +120,10 @@ beforeAll(async () => {
     retryScale: 0,
     sdkClients: { redshiftdata: new RedshiftDataClient({ endpoint: api.endpoint, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 }) },
     lambdas: {
-      [localFunctionArn('prepare')]: async (event) => plan(event as { input: { load: string; aggregate?: string }; execution: string }),
+      [localFunctionArn('prepare')]: async (event) => {
+        const e = event as { input: { load: string; aggregate?: string }; execution: string; phase?: string };
+        return e.phase === 'aggregates' ? aggregatePlan(e) : plan(e);
+      },
       [localFunctionArn('report')]: async () => ({ status: 'loaded' }),
       [localFunctionArn('record-failure')]: async (event) => {
         const e = event as { execution: string; error: { Error: string; Cause: string } };
@@ -154,9 +157,16 @@ function plan(event: { input: { load: string; aggregate?: string }; execution: s
     attempts: { load: 1, aggregate: 1, wait: 0 },
     loadRequest: { ...target, Sqls: [event.input.load], StatementName: event.execution, ClientToken: clientToken(event.execution, 'load', 1) },
     outcomeStatement: 1,
-    ...(event.input.aggregate
-      ? { aggregateRequest: { ...target, Sqls: [event.input.aggregate], StatementName: `${event.execution}-agg`, ClientToken: clientToken(event.execution, 'aggregate', 1) } }
-      : {}),
+    ...(event.input.aggregate ? { aggregates: ['facts'] } : {}),
+  };
+}
+
+/** PlanAggregates (Prepare's aggregates phase): one scripted batch. */
+function aggregatePlan(event: { input: { aggregate?: string }; execution: string }): Record<string, unknown> {
+  const target = { ClusterIdentifier: 'c', Database: 'dev', DbUser: 'forklift' };
+  return {
+    iteration: 1, steps: [], covered: ['facts'], reason: 'test', pendingLoads: 1,
+    request: { ...target, Sqls: [event.input.aggregate], StatementName: `${event.execution}-agg1`, ClientToken: clientToken(event.execution, 'aggregate', 1) },
   };
 }
 

@@ -135,7 +135,7 @@ describe('manual executions', () => {
     expect(missing.error).toBe('PartitionNotFoundError');
     expect(missing.cause).toContain('2026-11-19T05:00:00Z');
     // Prepare failed before a plan existed: the failed row still carries the execution name as its load id.
-    const audit = await rows(p(), "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'l2_manual' AND status = 'failed'");
+    const audit = await rows(p(), "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'landing.l2_manual' AND status = 'failed'");
     expect(audit).toEqual([{ load_id: missing.name, status: 'failed', error: expect.stringContaining('2026-11-19T05:00:00Z') }]);
     expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.l2_manual')).toBe(3);
   });
@@ -171,9 +171,9 @@ describe('load rules', () => {
       { p: '2026-11-20T12:00:00.000Z', n: 5, ids: 5 },
     ]);
     // load_files keeps every committed load's files; the table's own ledger is what the table holds (a forced reload replaces the partition's rows).
-    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 'l3_rules'")).toBe(2 + 1 + 1);
-    expect(await count(p(), 'SELECT COUNT(*) AS n FROM forklift.ledger__l3_rules WHERE file_key IS NOT NULL')).toBe(2 + 1);
-    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.loads WHERE table_name = 'l3_rules' AND status = 'loaded'")).toBe(1 + 2);
+    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 'landing.l3_rules'")).toBe(2 + 1 + 1);
+    expect(await count(p(), 'SELECT COUNT(*) AS n FROM forklift.ledger__landing__l3_rules WHERE file_key IS NOT NULL')).toBe(2 + 1);
+    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.loads WHERE table_name = 'landing.l3_rules' AND status = 'loaded'")).toBe(1 + 2);
   });
 });
 
@@ -307,9 +307,9 @@ describe('a malformed file', () => {
     await putAndSettle([object('l8/bad/2026-11-20T10/a.json', hourRows('10', 1, 3))]);
     const snapshot = async () => ({
       table: await rows(p(), 'SELECT id, at, v, _forklift_partition FROM landing.l8_bad ORDER BY id'),
-      loads: await rows(p(), "SELECT load_id, status, partition_date FROM forklift.loads WHERE table_name = 'l8_bad' ORDER BY load_id"),
-      files: await rows(p(), "SELECT load_id, file_key FROM forklift.load_files WHERE table_name = 'l8_bad' ORDER BY file_key"),
-      hours: await rows(p(), "SELECT load_id, hour FROM forklift.affected_hours WHERE table_name = 'l8_bad' ORDER BY 1, 2"),
+      loads: await rows(p(), "SELECT load_id, status, partition_date FROM forklift.loads WHERE table_name = 'landing.l8_bad' ORDER BY load_id"),
+      files: await rows(p(), "SELECT load_id, file_key FROM forklift.load_files WHERE table_name = 'landing.l8_bad' ORDER BY file_key"),
+      hours: await rows(p(), "SELECT load_id, hour FROM forklift.affected_hours WHERE table_name = 'landing.l8_bad' ORDER BY 1, 2"),
     });
     const before = await snapshot();
     expect(before.table).toHaveLength(3);
@@ -404,7 +404,7 @@ describe('concurrency', () => {
     // The guard's reason names the load that won (Prepare's own rule has no "(by ...)").
     expect(String(skipped.output?.['reason'])).toMatch(/is already loaded \(by race-[ab]\)/);
     expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.l11_race')).toEqual([{ n: 6, ids: 6 }]);
-    expect(await rows(p(), "SELECT status, COUNT(*)::int AS n FROM forklift.loads WHERE table_name = 'l11_race' GROUP BY 1 ORDER BY 1")).toEqual([
+    expect(await rows(p(), "SELECT status, COUNT(*)::int AS n FROM forklift.loads WHERE table_name = 'landing.l11_race' GROUP BY 1 ORDER BY 1")).toEqual([
       { status: 'loaded', n: 1 },
       { status: 'skipped', n: 1 },
     ]);

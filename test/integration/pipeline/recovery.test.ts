@@ -69,7 +69,7 @@ async function expectAgreesWithRaw(table: string, prefix: string, aggregate?: st
   }
   const sort = (a: { id: number; v: number }, b: { id: number; v: number }) => a.id - b.id || a.v - b.v;
   expect(await rows(p(), `SELECT id, v FROM landing.${table} ORDER BY id, v`)).toEqual(expected.sort(sort));
-  expect(await rows(p(), `SELECT file_key, etag FROM forklift.ledger__${table} WHERE file_key IS NOT NULL ORDER BY file_key`)).toEqual(
+  expect(await rows(p(), `SELECT file_key, etag FROM forklift.ledger__landing__${table} WHERE file_key IS NOT NULL ORDER BY file_key`)).toEqual(
     listing.map((o) => ({ file_key: o.key, etag: o.etag })).sort((a, b) => (a.file_key < b.file_key ? -1 : 1)),
   );
   if (aggregate) {

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { executionsOf, isCopy, jsonLines, rows, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
+import { executionsOf, isCopy, jsonLines, rows, runManual, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
 
 const table = (prefix: string, columns: Record<string, string>) => ({
   schema: 'landing',
@@ -16,11 +16,32 @@ const table = (prefix: string, columns: Record<string, string>) => ({
   columns: { id: 'integer', at: 'timestamp', ...columns },
   dataDateColumn: 'at',
 });
-const before = testConfig({ ev_add: table('ev/add/', { v: 'integer' }), ev_type: table('ev/type/', { v: 'integer' }) });
-const after = testConfig({
-  ev_add: table('ev/add/', { v: 'integer', note: 'varchar(20)' }),
-  ev_type: table('ev/type/', { v: 'varchar(10)' }),
+/** Aggregates of ev_add: after the change, the hourly one gains a measure and the daily one a dimension. */
+const aggregates = (evolved: boolean) => ({
+  ev_hourly: {
+    schema: 'facts',
+    source: 'ev_add',
+    timeColumn: 'at',
+    grain: 'hour' as const,
+    measures: { n: { fn: 'count' as const }, ...(evolved ? { total: { fn: 'sum' as const, column: 'v' } } : {}) },
+  },
+  ev_daily: {
+    schema: 'facts',
+    source: 'ev_add',
+    timeColumn: 'at',
+    grain: 'day' as const,
+    dimensions: evolved ? ['v'] : [],
+    measures: { n: { fn: 'count' as const }, ids: { fn: 'count_distinct' as const, column: 'id' } },
+  },
 });
+const before = testConfig({ ev_add: table('ev/add/', { v: 'integer' }), ev_type: table('ev/type/', { v: 'integer' }) }, aggregates(false));
+const after = testConfig(
+  {
+    ev_add: table('ev/add/', { v: 'integer', note: 'varchar(20)' }),
+    ev_type: table('ev/type/', { v: 'varchar(10)' }),
+  },
+  aggregates(true),
+);
 
 let dataDir: string;
 let t: TestPipeline | undefined;
@@ -33,9 +54,10 @@ beforeAll(async () => {
   ]);
   await first.pipeline.settle();
   expect((await first.pipeline.executions()).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  expect(await rows(first.pipeline, 'SELECT n::int AS n FROM facts.ev_hourly')).toEqual([{ n: 1 }]);
   await first.stop({ keepData: true });
   t = await startTestPipeline(after, { dataDir });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await t?.stop();
   await rm(dataDir, { recursive: true, force: true });
@@ -60,6 +82,31 @@ it('a new column in the config is added before the COPY; older rows have it NULL
   ]);
 });
 
+it('an aggregate gained a measure and a dimension: the load after the change adds the columns and succeeds; a backfill recomputes history', async () => {
+  const p = t!.pipeline;
+  // The load of the previous test (hour 11) ran the aggregates of the evolved config.
+  const [execution] = (await executionsOf(p, 'ev_add')).filter((e) => e.name === 'ev_add-20261120T110000');
+  expect(execution!.output!['steps']).toEqual(
+    expect.arrayContaining([expect.objectContaining({ kind: 'fact', name: 'ev_hourly' }), expect.objectContaining({ kind: 'fact', name: 'ev_daily' })]),
+  );
+  // History: hour 10 was computed before the measure existed.
+  expect(await rows(p, 'SELECT bucket, n::int AS n, total::int AS total FROM facts.ev_hourly ORDER BY 1')).toEqual([
+    { bucket: '2026-11-20T10:00:00.000Z', n: 1, total: null },
+    { bucket: '2026-11-20T11:00:00.000Z', n: 1, total: 2 },
+  ]);
+  // backfill --aggregate (an aggregate-only run over the range) fills it.
+  const run = await runManual(p, { aggregateOnly: true, table: 'ev_add', start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z' });
+  expect(run).toMatchObject({ status: 'SUCCEEDED', output: expect.objectContaining({ status: 'aggregated' }) });
+  expect(await rows(p, 'SELECT bucket, n::int AS n, total::int AS total FROM facts.ev_hourly ORDER BY 1')).toEqual([
+    { bucket: '2026-11-20T10:00:00.000Z', n: 1, total: 1 },
+    { bucket: '2026-11-20T11:00:00.000Z', n: 1, total: 2 },
+  ]);
+  expect(await rows(p, 'SELECT bucket, v, n::int AS n, ids::int AS ids FROM facts.ev_daily ORDER BY 2')).toEqual([
+    { bucket: '2026-11-20T00:00:00.000Z', v: 1, n: 1, ids: 1 },
+    { bucket: '2026-11-20T00:00:00.000Z', v: 2, n: 1, ids: 1 },
+  ]);
+}, 120_000);
+
 it('an incompatible type change fails the execution before touching data, with a failed loads row naming the column', async () => {
   const p = t!.pipeline;
   const tableBefore = await rows(p, 'SELECT * FROM landing.ev_type ORDER BY id');
@@ -71,9 +118,10 @@ it('an incompatible type change fails the execution before touching data, with a
   expect(execution!.cause).toContain("column 'v'");
 
   expect(await rows(p, 'SELECT * FROM landing.ev_type ORDER BY id')).toEqual(tableBefore);
-  const touched = statementsSince(p, mark).filter((s) => /\bev_type\b/.test(s) && /^\s*(COPY|INSERT INTO "?landing|DELETE|ALTER|CREATE TABLE)/i.test(s));
+  // The state read's load prerequisites (CREATE TABLE IF NOT EXISTS: a no-op on the existing table) touch nothing.
+  const touched = statementsSince(p, mark).filter((s) => /\bev_type\b/.test(s) && /^\s*(COPY|INSERT INTO "?landing|DELETE|ALTER|CREATE TABLE (?!IF NOT EXISTS))/i.test(s));
   expect(touched).toEqual([]);
-  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'ev_type' ORDER BY finished_at")).toEqual([
+  expect(await rows(p, "SELECT load_id, status, error FROM forklift.loads WHERE table_name = 'landing.ev_type' ORDER BY finished_at")).toEqual([
     { load_id: 'ev_type-20261120T100000', status: 'loaded', error: null },
     { load_id: 'ev_type-20261120T110000', status: 'failed', error: expect.stringContaining("column 'v'") },
   ]);

@@ -48,8 +48,8 @@ describe('files landing after their partition was loaded', () => {
     expect(String(executions[1]!.output?.['reason'])).toContain('25 new files arrived for partition 2026-11-20T10:00:00Z, already loaded: loading them');
     expect(statementsSince(p(), mark).filter((s) => isCopy(s) && s.includes('t1_seq'))).toHaveLength(2);
     expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.t1_seq')).toEqual([{ n: 500, ids: 500 }]);
-    expect(await count(p(), "SELECT COUNT(DISTINCT file_key) AS n FROM forklift.load_files WHERE table_name = 't1_seq'")).toBe(50);
-    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 't1_seq'")).toBe(50);
+    expect(await count(p(), "SELECT COUNT(DISTINCT file_key) AS n FROM forklift.load_files WHERE table_name = 'landing.t1_seq'")).toBe(50);
+    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 'landing.t1_seq'")).toBe(50);
 
     // The same objects again: nothing new starts.
     await p().put(all.slice(40));
@@ -71,7 +71,7 @@ describe('files landing after their partition was loaded', () => {
     const loaded = executions.filter((e) => e.output?.['status'] === 'loaded');
     expect(loaded.reduce((n, e) => n + Number(e.output?.['files']), 0)).toBe(50);
     expect(await rows(p(), 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.t2_race')).toEqual([{ n: 500, ids: 500 }]);
-    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 't2_race'")).toBe(50);
+    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 'landing.t2_race'")).toBe(50);
     expect(p().deadLetters).toEqual([]);
   }, 60_000);
 

@@ -26,6 +26,27 @@ describe('decideLoad', () => {
     });
   });
 
+  describe('an adopted table (data, but no partition loaded by Forklift)', () => {
+    const adopted = { partitionLoaded: false, newestData: d('2026-01-05T00:00:00Z') };
+    it.each<[string, Partial<DecideLoadArgs> & { force?: boolean }, string, string]>([
+      ['an older partition is skipped (skip policy)', { partitionDate: d('2026-01-03T00:00:00Z') }, 'skip', "partition 2026-01-03T00:00:00Z is older; the table's olderPartitions policy is 'skip'; use --force to load it"],
+      ['an older partition loads (load policy)', { partitionDate: d('2026-01-03T00:00:00Z'), olderPartitions: 'load' }, 'load', "is older; loading it because the table's olderPartitions policy is 'load'"],
+      ['an older partition loads with force', { partitionDate: d('2026-01-03T00:00:00Z'), force: true }, 'load', 'is older; loading it because of --force'],
+      ['an older snapshot is skipped', { partitionDate: d('2026-01-03T00:00:00Z'), mode: 'truncate', olderPartitions: 'load' }, 'skip', 'a snapshot is replaced only by a newer one'],
+      ['the period of the newest data loads', { partitionDate: d('2026-01-05T00:00:00Z') }, 'load', 'partition 2026-01-05T00:00:00Z is not older, loading it'],
+      ['a newer partition loads', { partitionDate: d('2026-01-06T00:00:00Z') }, 'load', 'partition 2026-01-06T00:00:00Z is not older, loading it'],
+    ])('%s', (_title, over, action, reason) => {
+      const decision = decideLoad(args({ state: adopted, ...over }));
+      expect(decision.action).toBe(action);
+      expect(decision.reason).toContain("table 'visits' has no partition loaded by Forklift but holds data up to the partition 2026-01-05T00:00:00Z");
+      expect(decision.reason).toContain(reason);
+    });
+
+    it('the audit wins once Forklift has loaded a partition', () => {
+      expect(decideLoad(args({ state: { ...adopted, newestLoaded: NEWEST }, partitionDate: d('2026-11-20T14:00:00Z') })).reason).toContain('newer than the newest loaded partition');
+    });
+  });
+
   it('loads a newer partition', () => {
     expect(decideLoad(args({ partitionDate: d('2026-11-20T14:00:00Z') }))).toEqual({
       action: 'load',
@@ -113,10 +134,10 @@ describe('decideLoad', () => {
       expect(decideLoad(args({ state, listedKeys, truncate: true }))).toMatchObject({ action: 'load', reload: true });
     });
 
-    it('an older partition: replace tops up; merge follows olderPartitions; a snapshot is never replaced by an older one', () => {
+    it('an older partition: replace and merge (newest-wins) top up; a snapshot is never replaced by an older one', () => {
       const older = { ...state, newestLoaded: d('2026-11-21T00:00:00Z') };
       expect(decideLoad(args({ mode: 'replace', state: older, listedKeys }))).toMatchObject({ action: 'load', reload: true });
-      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys }))).toMatchObject({ action: 'skip', reason: expect.stringContaining("olderPartitions policy is 'skip'") });
+      expect(decideLoad(args({ mode: 'merge', state: older, listedKeys }))).toMatchObject({ action: 'load', reload: true, reason: expect.stringContaining('merge is newest-wins per key') });
       expect(decideLoad(args({ mode: 'merge', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({ action: 'load', reload: true });
       expect(decideLoad(args({ mode: 'truncate', state: older, listedKeys, olderPartitions: 'load' }))).toMatchObject({
         action: 'skip',
@@ -152,7 +173,7 @@ describe('decideLoad', () => {
     ['truncate', 'load', false, false, 'skip', snapshotSkip],
     ['truncate', 'load', true, false, 'load', `${older}; loading it because of --force`],
     ['replace', 'load', false, false, 'load', `${older}; loading it because the table's olderPartitions policy is 'load'`],
-    ['merge', 'skip', false, false, 'skip', `${older}; the table's olderPartitions policy is 'skip'; use --force to load it`],
+    ['merge', 'skip', false, false, 'load', `${older}; loading it: merge is newest-wins per key, so only its new keys and rows newer than the stored ones land`],
   ])('older partition, mode %s, policy %s, force %s, truncate flag %s → %s', (mode, olderPartitions, force, truncate, action, reason) => {
     const decision = decideLoad(args({ mode, olderPartitions, force, truncate, partitionDate: OLDER }));
     expect(decision).toEqual(action === 'load' ? { action, reason, reload: false } : { action, reason });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { parseConfig } from '../../../functions/core/config/load';
-import type { ConfigInput, ForkliftConfig } from '../../../functions/core/config/schema';
+import { configSchema, type ConfigInput, type ForkliftConfig } from '../../../functions/core/config/schema';
 import { KeyParseError } from '../../../functions/core/errors';
-import { decodeEventKey, ignoredReason, keyDateProblem, matchKey, renderPartitionKey, unsafeKeyReason } from '../../../functions/core/keys';
+import { decodeEventKey, ignoredReason, keyDateProblem, matchKey, renderPartitionKey, unsafeKeyReason, watchedPrefixes } from '../../../functions/core/keys';
 
 const example = (): ConfigInput => parse(readFileSync('forklift.config.yaml', 'utf8'));
 
@@ -176,5 +176,63 @@ describe('renderPartitionKey', () => {
   });
   it('refuses an unknown table', () => {
     expect(() => renderPartitionKey(cfg, 'nope', new Date())).toThrow("unknown table 'nope'");
+  });
+});
+
+describe('flat layouts: tables whose prefixes overlap', () => {
+  const flat = (raw: ConfigInput) => {
+    const t = raw.tables.campaigns!;
+    raw.tables = {
+      page: { ...t, prefix: 'flat/', partition: 'page_{date:yyyy-MM-dd}.json' },
+      page_views: { ...t, prefix: 'flat/', partition: 'page_views_{date:yyyy-MM-dd}.json' },
+      api_page: { ...t, prefix: 'flat/api_page_', partition: '{date:yyyy-MM-dd}.json' },
+      api_page_views: { ...t, prefix: 'flat/api_page_views_', partition: '{date:yyyy-MM-dd}.json' },
+    };
+    raw.aggregates = {};
+  };
+  const flatConfig = config(flat);
+
+  it.each([
+    ['flat/page_2026-01-05.json', 'page'],
+    ['flat/page_views_2026-01-05.json', 'page_views'],
+    ['flat/api_page_2026-01-05.json', 'api_page'],
+    ['flat/api_page_views_2026-01-05.json', 'api_page_views'],
+  ])('%s belongs to %s only', (key, table) => {
+    expect(matchKey(flatConfig, key)).toMatchObject({ kind: 'partition', table, partitionDate: new Date('2026-01-05T00:00:00Z') });
+  });
+
+  it('rejects a key that matches no pattern under the shared prefix, naming every table there', () => {
+    expect(matchKey(flatConfig, 'flat/page_latest.json')).toMatchObject({
+      kind: 'rejected',
+      reason: "matches none of the partition patterns of the tables under its prefix: 'page' (flat/page_{date:yyyy-MM-dd}.json), 'page_views' (flat/page_views_{date:yyyy-MM-dd}.json)",
+    });
+  });
+
+  it('rejects a key that matches two tables, naming both (the config refuses such tables; this is the run-time guard)', () => {
+    const raw = example();
+    flat(raw);
+    raw.tables.page_any = { ...raw.tables.page!, partition: 'page_{date:yyyy}-{date:MM}-{date:dd}.json' };
+    const both = configSchema.parse(raw); // the schema only: crossCheck would refuse it
+    expect(matchKey(both, 'flat/page_2026-01-05.json')).toMatchObject({
+      kind: 'rejected',
+      reason: "matches the partition patterns of 2 tables ('page', 'page_any'): give them prefixes or patterns that cannot match one key",
+    });
+  });
+
+  it('watches each prefix once: S3 refuses overlapping notification prefixes', () => {
+    expect(watchedPrefixes(flatConfig)).toEqual(['flat/']);
+    expect(watchedPrefixes(cfg)).toEqual(['events/visits/', 'dims/campaigns/']);
+  });
+});
+
+describe('enabled: false', () => {
+  it("ignores a disabled table's keys, saying why", () => {
+    const off = config((raw) => (raw.tables.visits!.enabled = false));
+    expect(matchKey(off, 'events/visits/2026-11-20T13/part-0001.json.gz')).toEqual({
+      kind: 'ignored',
+      key: 'events/visits/2026-11-20T13/part-0001.json.gz',
+      table: 'visits',
+      reason: "table 'visits' is disabled (enabled: false)",
+    });
   });
 });

@@ -53,8 +53,9 @@ describe('planLoad', () => {
     expect(p.loadRequest).toMatchObject({ ...target, StatementName: 'visits-20261120T130000' });
     expect(p.loadRequest!.Sqls.length).toBeGreaterThan(3);
     expect(p.outcomeStatement).toBe(p.loadRequest!.Sqls.length);
-    expect(p.aggregateRequest).toMatchObject(target);
-    expect(p.steps.map((s) => `${s.kind}:${s.name}`)).toEqual(['raw:visits', 'fact:visits_hourly', 'fact:visitors_daily']);
+    // The aggregate batches are planned after the load commits (PlanAggregates), from pending work.
+    expect(p.aggregates).toEqual(['visits_hourly', 'visitors_daily']);
+    expect(p.steps.map((s) => `${s.kind}:${s.name}`)).toEqual(['raw:visits']);
     expect(manifest).toEqual({
       key: '_forklift/manifests/visits/visits-20261120T130000.manifest',
       body: expect.stringContaining('s3://forklift-landing-example/events/visits/2026-11-20T13/part-0.json.gz'),
@@ -167,22 +168,23 @@ describe('planLoad', () => {
 });
 
 describe('planAggregate', () => {
-  it('renders a range batch for aggregate-only runs', () => {
+  it('plans an aggregate-only run over a range (its batches are rendered by PlanAggregates)', () => {
     const { plan: p } = plan(
       { aggregateOnly: true, aggregates: ['visits_hourly'], start: '2026-11-18T00:00:00Z', end: '2026-11-21T00:00:00Z' },
       [],
       { partitionLoaded: false },
     );
     expect(p).toMatchObject({ action: 'aggregate', loadId: 'visits-20261120T130000', pollSeconds: 2 });
-    expect(p.reason).toBe('recomputing visits_hourly for [2026-11-18T00:00:00Z, 2026-11-21T00:00:00Z)');
-    expect(p.aggregateRequest!.Sqls.join('\n')).toContain("'2026-11-18 00:00:00'::timestamp");
+    expect(p.reason).toBe('recomputing visits_hourly for [2026-11-18T00:00:00Z, 2026-11-21T00:00:00Z), then their pending work');
     expect(p.loadRequest).toBeUndefined();
-    expect(p.steps).toEqual([expect.objectContaining({ kind: 'fact', name: 'visits_hourly' })]);
+    expect(p.aggregates).toEqual(['visits_hourly']);
   });
 
   it('defaults to every aggregate fed by the table and refuses unknown aggregates', () => {
     const all = plan({ aggregateOnly: true, table: 'visits', start: '2026-11-18', end: '2026-11-19' }, [], { partitionLoaded: false });
-    expect(all.plan.steps.map((s) => s.name)).toEqual(['visits_hourly', 'visitors_daily']);
+    expect(all.plan.aggregates).toEqual(['visits_hourly', 'visitors_daily']);
+    // Without a range: the pending work only (the sweep's runs).
+    expect(plan({ aggregateOnly: true, table: 'visits' }, [], { partitionLoaded: false }).plan.reason).toBe('the pending work of visits_hourly, visitors_daily');
     expect(() =>
       plan({ aggregateOnly: true, aggregates: ['nope'], start: '2026-11-18', end: '2026-11-19' }, [], { partitionLoaded: false }),
     ).toThrow(/unknown aggregate 'nope'/);

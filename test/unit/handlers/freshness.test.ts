@@ -1,9 +1,11 @@
 import {
+  BatchExecuteStatementCommand,
   DescribeStatementCommand,
   ExecuteStatementCommand,
   GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
 import { NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
@@ -11,42 +13,91 @@ import { recordingLog, recordingMetrics } from '../../../functions/runtime/obser
 import { exampleConfig, noSleep } from './helpers';
 
 const rsd = mockClient(RedshiftDataClient);
+const sfn = mockClient(SFNClient);
 const config = exampleConfig();
 const now = new Date('2026-11-20T15:30:00Z');
 
 function setup() {
   const metrics = recordingMetrics();
   const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
-  return { metrics, handler: createFreshnessHandler({ config, warehouse, log: recordingLog(), metrics, now: () => now }) };
+  const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:forklift-load';
+  return {
+    metrics,
+    handler: createFreshnessHandler({ config, warehouse, log: recordingLog(), metrics, now: () => now, sfn: new SFNClient({ region: 'us-east-1' }), stateMachineArn }),
+  };
 }
 
-beforeEach(() => rsd.reset());
+/** The sweep's read: one batch (audit DDL, marks DDL, pending SELECT, catalog SELECT) answering `pending` rows. */
+function pendingRead(pending: Array<[string, string, string, string]>) {
+  rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
+  rsd.on(DescribeStatementCommand, { Id: 'b1' }).resolves({ Id: 'b1', Status: 'FINISHED' });
+  rsd.on(GetStatementResultCommand, { Id: 'b1:6' }).resolves({ Records: pending.map((r) => r.map((v) => ({ stringValue: v }))) });
+  rsd.on(GetStatementResultCommand, { Id: 'b1:7' }).resolves({ Records: [] });
+}
+
+beforeEach(() => {
+  rsd.reset();
+  sfn.reset();
+});
 
 describe('freshness', () => {
   it('emits DataLagMinutes per table from one read; a never-loaded table gets a huge lag', async () => {
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
-    rsd.on(DescribeStatementCommand).resolves({ Id: 'q1', Status: 'FINISHED' });
-    rsd.on(GetStatementResultCommand).resolves({
+    rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
+    pendingRead([]);
+    rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({
       Records: [[{ stringValue: 'visits' }, { stringValue: '2026-11-20 13:00:00' }, { stringValue: '2026-11-20 14:05:00' }]],
     });
     const { handler, metrics } = setup();
     const result = await handler();
     expect(rsd.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
     expect(result).toEqual({
-      visits: { newestPartition: '2026-11-20T13:00:00.000Z', lagMinutes: 90 },
+      visits: { newestPartition: '2026-11-20T13:00:00.000Z', lagMinutes: 90, pendingAggregateMinutes: 0, pendingLoads: 0 },
       campaigns: { newestPartition: null, lagMinutes: NEVER_LOADED_LAG_MINUTES },
     });
     expect(metrics.recorded).toEqual([
       { name: 'DataLagMinutes', unit: 'None', value: 90, table: 'visits' },
       { name: 'DataLagMinutes', unit: 'None', value: NEVER_LOADED_LAG_MINUTES, table: 'campaigns' },
+      { name: 'AggregatePendingMinutes', unit: 'None', value: 0, table: 'visits' },
     ]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
   it('treats a missing audit table as no loads', async () => {
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
-    rsd.on(DescribeStatementCommand).resolves({ Id: 'q1', Status: 'FAILED', Error: 'ERROR: relation "forklift.loads" does not exist' });
+    rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FAILED', Error: 'ERROR: relation "forklift.loads" does not exist' });
+    pendingRead([]);
     const { handler } = setup();
     const result = await handler();
     expect(result.visits!.lagMinutes).toBe(NEVER_LOADED_LAG_MINUTES);
+  });
+
+  it('sweep: emits the age of pending aggregate work and starts an aggregate-only execution for work older than the grace period', async () => {
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
+    rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({ Records: [] });
+    // A load committed 20 minutes ago whose execution died before its aggregates.
+    pendingRead([
+      ['visits_hourly', 'visits-20261120T140000', '2026-11-20 14:00:00', '2026-11-20 15:10:00'],
+      ['visitors_daily', 'visits-20261120T140000', '2026-11-20 14:00:00', '2026-11-20 15:10:00'],
+    ]);
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    const { handler, metrics } = setup();
+    const result = await handler();
+    expect(metrics.recorded).toContainEqual({ name: 'AggregatePendingMinutes', unit: 'None', value: 20, table: 'visits' });
+    const [start] = sfn.commandCalls(StartExecutionCommand);
+    expect(JSON.parse(start!.args[0].input.input!)).toEqual({ table: 'visits', aggregateOnly: true });
+    expect(start!.args[0].input.name).toBe(result.visits!.sweep);
+    expect(result.visits).toMatchObject({ pendingAggregateMinutes: 20, pendingLoads: 1 });
+  });
+
+  it('sweep: fresh pending work (its own execution is still running) starts nothing', async () => {
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
+    rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({ Records: [] });
+    pendingRead([['visits_hourly', 'visits-20261120T150000', '2026-11-20 15:00:00', '2026-11-20 15:28:00']]);
+    const { handler } = setup();
+    expect((await handler()).visits).toMatchObject({ pendingAggregateMinutes: 2, pendingLoads: 1 });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });

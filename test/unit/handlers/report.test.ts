@@ -111,13 +111,22 @@ describe('report', () => {
     });
   });
 
-  it('reports aggregate-only runs', async () => {
+  it('reports aggregate-only runs: steps of earlier batches (done) and of the last one', async () => {
     const { handler } = setup();
     const summary = await handler({
-      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, loadWait: { seconds: 2 }, aggregateWait: { seconds: 2 }, steps: [{ kind: 'fact', name: 'visits_hourly', statement: 2 }] },
+      plan: { action: 'aggregate', reason: 'recomputing', loadId: 'a', pollSeconds: 2, loadWait: { seconds: 2 }, aggregateWait: { seconds: 2 }, steps: [] },
+      aggregatePlan: { done: [{ kind: 'fact', name: 'visits_hourly', rows: 5, seconds: 1 }], steps: [{ kind: 'fact', name: 'visitors_daily', statement: 2 }] },
       aggregate: { SubStatements: [{}, { ResultRows: 7, Duration: 3_000_000_000 }] },
     });
-    expect(summary).toMatchObject({ status: 'aggregated', rows: 7, table: null, steps: [{ kind: 'fact', name: 'visits_hourly', rows: 7, seconds: 3 }] });
+    expect(summary).toMatchObject({
+      status: 'aggregated',
+      rows: 12,
+      table: null,
+      steps: [
+        { kind: 'fact', name: 'visits_hourly', rows: 5, seconds: 1 },
+        { kind: 'fact', name: 'visitors_daily', rows: 7, seconds: 3 },
+      ],
+    });
   });
 
   it('joinSteps leaves out steps of batches that did not run', () => {

@@ -16,4 +16,12 @@ describe('generated config documentation', () => {
     expect(reference).toContain('| `tables.<name>.mode` | `append` \\| `replace` \\| `truncate` \\| `merge` |  | `"append"` |');
     expect(reference).toContain('`tables.<name>.columns.<name>.type`');
   });
+
+  it('shows each alternative of a union by its fields, and notes which alternative a field belongs to', () => {
+    const reference = configReferenceMarkdown();
+    expect(reference).not.toContain('object or object');
+    expect(reference).toContain('| `tables.<name>.format` | `{ type: json, jsonpaths }` or `{ type: csv, header, delimiter }` or `{ type: parquet }` |');
+    expect(reference).toContain('| `tables.<name>.format.header` | boolean |  | `true` | with type csv: ');
+    expect(reference.match(/`tables\.<name>\.format\.type`/g)).toBeNull();
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfig, parseConfigText } from '../../../../functions/core/config/load';
@@ -57,7 +57,12 @@ describe('bad config fixtures: every problem, by path', () => {
     ],
     [
       'overlapping-prefixes.yaml',
-      [{ path: 'tables.visits_eu.prefix', message: "'events/visits/eu/' overlaps the prefix 'events/visits/' of table 'visits'" }],
+      [
+        {
+          path: 'tables.visits_eu.prefix',
+          message: "'events/visits/' overlaps the prefix 'events/visits/' of table 'visits', and both partition patterns match keys such as 'events/visits/2026-11-20T13/part-0000.json.gz'",
+        },
+      ],
     ],
     [
       'bad-partition-pattern.yaml',
@@ -104,6 +109,53 @@ describe('bad config fixtures: every problem, by path', () => {
   ])('%s', (file, expected) => {
     const path = `${FIXTURES}/${file}`;
     expect(issuesOf(() => loadConfigFile(path))).toEqual(expected);
+  });
+
+  it('reaches the cross-checks after a type error (README\'s two-problem example)', () => {
+    expect(issuesOf(() => loadConfigFile(`${FIXTURES}/type-and-cross-problems.yaml`))).toEqual([
+      { path: 'tables.visits.columns.ip.type', message: "unknown type 'strng'" },
+      {
+        path: 'aggregates.visits_daily.measures.visitors.fn',
+        message: "distinct counts are not additive: compute 'visitors' from the raw table, not from the aggregate 'visits_hourly'",
+      },
+    ]);
+  });
+
+  it('does not repeat, as a cross-check, what follows from a value it already refused', () => {
+    const issues = issuesOf(() =>
+      parseConfigText(
+        readFileSync('forklift.config.yaml', 'utf8')
+          .replace('dataDateColumn: visited_at', 'dataDateColumn: select')
+          .replace('bucketName: forklift-landing-example', 'bucketName: Bad_Bucket'),
+      ),
+    );
+    expect(issues).toEqual([
+      { path: 'landing.bucketName', message: 'must be a valid S3 bucket name' },
+      { path: 'tables.visits.dataDateColumn', message: "'select' is a Redshift reserved word" },
+    ]);
+  });
+
+  it.each([
+    ['format: { type: json }', 'format: json', 'tables.visits.format', "must be an object, not the string 'json': write format: { type: json }"],
+    ['compression: gzip', 'compression: [gzip]', 'tables.visits.compression', 'Invalid option: expected one of "gzip"|"bzip2"|"zstd"|"none"'],
+    ['freshnessSlaMinutes: 120', 'freshnessSlaMinutes: two hours', 'tables.visits.freshnessSlaMinutes', "must be a number, not the string 'two hours'"],
+    ['sortKey: [visited_at]', 'sortKey: visited_at', 'tables.visits.sortKey', "must be a list, not the string 'visited_at'"],
+  ])('says a value has the wrong type (%s → %s), not that it is missing', (from, to, path, message) => {
+    const text = readFileSync('forklift.config.yaml', 'utf8').replace(from, to);
+    expect(issuesOf(() => parseConfigText(text))).toEqual([{ path, message }]);
+  });
+
+  it.each([
+    ['"\\t"', undefined],
+    ['";"', undefined],
+    ["'\\t'", 'must be one printable ASCII character, or a tab ("\\t")'],
+    ['"\\n"', 'must be one printable ASCII character, or a tab ("\\t")'],
+    ['\'"\'', 'cannot be a quote or a backslash'],
+    ['"ab"', 'must be one printable ASCII character, or a tab ("\\t")'],
+  ])('csv delimiter %s', (yamlValue, problem) => {
+    const text = readFileSync('forklift.config.yaml', 'utf8').replace('format: { type: csv, header: true }', `format: { type: csv, header: true, delimiter: ${yamlValue} }`);
+    if (problem === undefined) expect(parseConfigText(text).tables.campaigns!.format).toMatchObject({ delimiter: JSON.parse(yamlValue.replace(/^'(.*)'$/, '"$1"')) });
+    else expect(issuesOf(() => parseConfigText(text))).toEqual([{ path: 'tables.campaigns.format.delimiter', message: problem }]);
   });
 
   it('names the source file and every problem in the message', () => {

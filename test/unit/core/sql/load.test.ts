@@ -60,7 +60,7 @@ describe('renderLoadBatch: golden SQL', () => {
   it('LOCKs the target and its ledger as its FIRST statement; new columns come right after the LOCK', () => {
     const add = 'ALTER TABLE "events"."visits" ADD COLUMN "referrer" VARCHAR(200)';
     const { sqls } = renderLoadBatch(args('visits', 'append', { addColumns: [add] }));
-    expect(sqls.slice(0, 2)).toEqual(['LOCK "events"."visits", "forklift"."ledger__visits"', add]);
+    expect(sqls.slice(0, 2)).toEqual(['LOCK "events"."visits", "forklift"."ledger__events__visits"', add]);
   });
 
   it('reads no shared audit table (loads of different tables never conflict on Redshift): writes to them are blind', () => {
@@ -75,7 +75,7 @@ describe('renderLoadBatch: golden SQL', () => {
   it('stages into the config columns only (a Parquet COPY needs the table to have exactly the file\'s columns)', () => {
     const { sqls } = renderLoadBatch(args('customers', 'merge'));
     expect(sqls.find((s) => s.startsWith('CREATE TEMP TABLE "forklift_staging"'))).toBe(
-      'CREATE TEMP TABLE "forklift_staging" ("customer_id" INTEGER, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN)',
+      'CREATE TEMP TABLE "forklift_staging" ("customer_id" INTEGER NOT NULL, "name" VARCHAR(100), "updated_at" TIMESTAMP, "deleted" BOOLEAN)',
     );
   });
 
@@ -261,6 +261,36 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
       { id: 1, name: 'ann v3' },
       { id: 3, name: 'cid' },
       { id: 4, name: 'dee' },
+    ]);
+  });
+
+  it('merge is newest-wins per key: a late, older window never replaces or deletes newer rows, and its new keys are inserted', async () => {
+    const cu = (id: number, name: string, at: string, deleted = false): FixtureRow => ({
+      customer_id: String(id),
+      name: `'${name}'`,
+      updated_at: `'${at}'`,
+      deleted: String(deleted),
+    });
+    const day = (d: string, id: string) => ({ partition: partition('customers', `${d}T00:00:00Z`, `${d}T23:59:59Z`), loadId: id });
+    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-10', 'n1'))).sqls, [
+      cu(11, 'kim v10', '2026-12-10 01:00:00'),
+      cu(12, 'lee v10', '2026-12-10 01:00:00'),
+    ]);
+    // The window of the 8th arrives late: 11 and 12 are older than the table's, 13 is new, 12's deletion is older.
+    const late = await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-08', 'n2'))).sqls, [
+      cu(11, 'kim v8', '2026-12-08 01:00:00'),
+      cu(12, 'lee', '2026-12-08 01:00:00', true),
+      cu(13, 'max v8', '2026-12-08 01:00:00'),
+    ]);
+    expect(late[0]).toMatchObject({ status: 'loaded' });
+    // A newer window for the same keys wins, including a deletion.
+    await runBatch(db, renderLoadBatch(args('customers', 'merge', day('2026-12-11', 'n3'))).sqls, [
+      cu(12, 'lee', '2026-12-11 01:00:00', true),
+      cu(13, 'max v11', '2026-12-11 01:00:00'),
+    ]);
+    expect(await rows(db, 'SELECT customer_id AS id, name FROM crm.customers WHERE customer_id > 10 ORDER BY 1')).toEqual([
+      { id: 11, name: 'kim v10' },
+      { id: 13, name: 'max v11' },
     ]);
   });
 

@@ -5,10 +5,11 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { parseConfig } from '../../../../functions/core/config/load';
-import type { ForkliftConfig } from '../../../../functions/core/config/schema';
+import type { ConfigInput, ForkliftConfig } from '../../../../functions/core/config/schema';
 import { openPGlite } from '../../../../local/redshift-data/pglite';
 
-export const config: ForkliftConfig = parseConfig({
+/** The fixture config as written (before parsing). */
+export const configInput: ConfigInput = {
   warehouse: {
     database: 'dev',
     clusterIdentifier: 'forklift-test',
@@ -59,7 +60,7 @@ export const config: ForkliftConfig = parseConfig({
       prefix: 'crm/customers/',
       partition: '{date:yyyy-MM-dd}/',
       format: { type: 'parquet' },
-      columns: { customer_id: 'integer', name: 'varchar(100)', updated_at: 'timestamp', deleted: 'boolean' },
+      columns: { customer_id: { type: 'integer', nullable: false }, name: 'varchar(100)', updated_at: 'timestamp', deleted: 'boolean' },
       dataDateColumn: 'updated_at',
       mode: 'merge',
       primaryKey: ['customer_id'],
@@ -111,7 +112,8 @@ export const config: ForkliftConfig = parseConfig({
       columns: { bucket: { type: 'timestamp', nullable: false }, spenders: 'bigint' },
     },
   },
-});
+};
+export const config: ForkliftConfig = parseConfig(configInput);
 
 /** Drops the Redshift-only physical clauses, as the local stack does. */
 export function stripPhysical(sql: string): string {

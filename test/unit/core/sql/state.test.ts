@@ -24,10 +24,10 @@ describe('warehouse-state batch', () => {
     expect(sqls.slice(STATE_FILES_STATEMENT).map((s) => s.split(' (')[0])).toEqual([
       'CREATE SCHEMA IF NOT EXISTS "events"',
       'CREATE TABLE IF NOT EXISTS "events"."visits"',
-      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__visits"',
+      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__events__visits"',
       'CREATE SCHEMA IF NOT EXISTS "public"',
       'CREATE TABLE IF NOT EXISTS "public"."campaigns"',
-      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__campaigns"',
+      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__public__campaigns"',
     ]);
     expect(sqls[STATE_FILES_STATEMENT - 1]).toContain('"forklift"."load_files"');
     expect(sqls[STATE_FILES_STATEMENT - 1]).not.toContain('information_schema');
@@ -129,8 +129,8 @@ describe('warehouse-state batch', () => {
       expect(visits.columns?.map((c) => c.name)).toEqual(['visit_id', 'visitor_id', 'campaign_id', 'visited_at', 'duration_ms', 'revenue', '_forklift_partition']);
       expect(visits.columns?.[5]).toEqual({ name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } });
 
-      expect(await rows(db, renderFreshness('forklift'))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
-      expect((await rows(db, renderRecentLoads('forklift', { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
+      expect(await rows(db, renderFreshness(config, ['visits']))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
+      expect((await rows(db, renderRecentLoads(config, { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
       await runBatch(db, renderFailureRecord('forklift', { loadId: 'v14', table: 'visits', finishedAt: date, error: 'COPY failed:\n bad \\ row' }));
       expect(await rows(db, "SELECT status, error FROM forklift.loads WHERE load_id = 'v14'")).toEqual([{ status: 'failed', error: 'COPY failed:  bad / row' }]);
     });
@@ -149,6 +149,13 @@ describe('COPY and manifest', () => {
     const jsonpaths = { ...config.tables['visits']!, format: { type: 'json' as const, jsonpaths: 's3://b/paths.json' }, compression: 'zstd' as const };
     expect(renderCopy({ staging: 's', columns: ['a'], manifestUrl: 's3://b/m', roleArn: 'r', table: jsonpaths })).toBe(
       `COPY "s" ("a") FROM 's3://b/m' IAM_ROLE 'r' MANIFEST FORMAT AS JSON 's3://b/paths.json' ZSTD TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`,
+    );
+  });
+
+  it('renders a tab delimiter as the escape Redshift documents, never a raw tab', () => {
+    const tsv = { ...config.tables['campaigns']!, format: { type: 'csv' as const, header: false, delimiter: '\t' } };
+    expect(renderCopy({ staging: 's', columns: ['a'], manifestUrl: 's3://b/m', roleArn: 'r', table: tsv })).toBe(
+      `COPY "s" ("a") FROM 's3://b/m' IAM_ROLE 'r' MANIFEST CSV DELIMITER '\\t' TIMEFORMAT 'auto' DATEFORMAT 'auto' STATUPDATE OFF COMPUPDATE OFF`,
     );
   });
 
