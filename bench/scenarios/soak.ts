@@ -124,7 +124,7 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
     // The invariants, from the bucket and the warehouse.
     const server = p.stack.redshiftData.server;
     const listing = await listObjects(p.stack.s3.client, config.landing.bucketName, 'soak/');
-    const ledger = await server.query<{ file_key: string; etag: string | null }>("SELECT file_key, etag FROM forklift.load_files WHERE table_name = 'soak'");
+    const ledger = await server.query<{ file_key: string; etag: string | null }>("SELECT file_key, etag FROM forklift.load_files WHERE table_name = 'landing.soak'");
     const inLedger = new Set(ledger.map((r) => `${r.file_key}#${r.etag ?? ''}`));
     const unloaded = listing.filter((o) => !inLedger.has(`${o.key}#${o.etag ?? ''}`)).length;
     const [counts] = await server.query<{ n: unknown; ids: unknown }>('SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM landing.soak');

@@ -95,7 +95,7 @@ describe('a failed automatic load is attempted again', () => {
       ['rc_fix-20261120T100000', 'FAILED', undefined],
       [expect.stringMatching(/^rc_fix-20261120T100000-r[0-9a-f]{8}$/), 'SUCCEEDED', 'loaded'],
     ]);
-    expect(await rows(p(), "SELECT status FROM forklift.loads WHERE table_name = 'rc_fix' ORDER BY finished_at")).toEqual([{ status: 'failed' }, { status: 'loaded' }]);
+    expect(await rows(p(), "SELECT status FROM forklift.loads WHERE table_name = 'landing.rc_fix' ORDER BY finished_at")).toEqual([{ status: 'failed' }, { status: 'loaded' }]);
     await expectAgreesWithRaw('rc_fix', 'rc/fix/', 'rc_fix_hourly');
 
     // The same fixed content again (same ETag): already loaded, nothing starts.
@@ -180,7 +180,7 @@ describe('guards', () => {
     expect(executions.map((e) => e.output?.['status'])).toEqual(['loaded', 'skipped']);
     expect(String(executions[1]!.output?.['reason'])).toMatch(/snapshot 2026-11-20T11:00:00Z refused: it holds fewer than 1 row .*minSnapshotRows/);
     expect(await count(p(), 'SELECT COUNT(*) AS n FROM landing.rc_snap')).toBe(5);
-    expect(await rows(p(), "SELECT status FROM forklift.loads WHERE table_name = 'rc_snap' ORDER BY finished_at")).toEqual([{ status: 'loaded' }, { status: 'skipped' }]);
+    expect(await rows(p(), "SELECT status FROM forklift.loads WHERE table_name = 'landing.rc_snap' ORDER BY finished_at")).toEqual([{ status: 'loaded' }, { status: 'skipped' }]);
   }, 60_000);
 
   it('keys dated year 9999 or 0000 are rejected alone; the valid key of the same batch loads; no dead letter', async () => {
@@ -257,7 +257,7 @@ describe('local stack', () => {
     await putAndSettle([{ key: 'rc/nul/2026-11-20T10/a.json', body }]);
     const [failed] = await executionsOf(p(), 'rc_nul');
     expect(failed!.status).toBe('FAILED');
-    expect(await rows(p(), "SELECT error_file, error_line FROM forklift.loads WHERE table_name = 'rc_nul' AND status = 'failed'")).toEqual([
+    expect(await rows(p(), "SELECT error_file, error_line FROM forklift.loads WHERE table_name = 'landing.rc_nul' AND status = 'failed'")).toEqual([
       { error_file: expect.stringContaining('rc/nul/2026-11-20T10/a.json'), error_line: 2 },
     ]);
     expect(failed!.cause).toMatch(/null terminator/);
