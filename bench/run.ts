@@ -15,8 +15,9 @@ import { scenario as latency } from './scenarios/latency';
 import { scenario as normalLoad } from './scenarios/normal-load';
 import { scenario as polling } from './scenarios/polling';
 import { scenario as scale } from './scenarios/scale';
+import { scenario as soak } from './scenarios/soak';
 
-const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, scale, history, latency];
+const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, scale, history, latency, soak];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

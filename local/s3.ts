@@ -50,7 +50,18 @@ interface S3rverRecord {
   s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string; sequencer?: string } };
 }
 
+/** A Koa context, as far as the key-length check reads and answers it. */
+interface KoaContext {
+  method: string;
+  path: string;
+  status: number;
+  type: string;
+  body: string;
+}
+
 interface S3rverInstance {
+  /** Koa's middleware list (s3rver extends Koa); composed at run(). */
+  middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void>;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   on(event: 'event', listener: (event: { Records: S3rverRecord[] }) => void): void;
@@ -81,6 +92,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     directory,
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name })),
+  });
+  // First in the chain: keys s3rver cannot store as files are answered, never crash the process.
+  server.middleware.unshift(async (ctx, next) => {
+    const problem = ctx.method === 'PUT' || ctx.method === 'POST' ? localKeyProblem(ctx.path) : undefined;
+    if (problem === undefined) return next();
+    ctx.status = 400;
+    ctx.type = 'application/xml';
+    ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${problem.code}</Code><Message>${problem.message}</Message></Error>`;
   });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
@@ -171,4 +190,37 @@ export function encodeS3Key(key: string): string {
     .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, '+')
     .replace(/%2F/gi, '/');
+}
+
+/** s3rver keeps an object as `<segment>._S3rver_metadata.json` beside its data: the longest suffix it adds. */
+const S3RVER_SUFFIX_BYTES = Buffer.byteLength('._S3rver_metadata.json');
+/** File-name limit of the file systems s3rver writes to. */
+const NAME_MAX = 255;
+
+/**
+ * Why a PUT to `/<bucket>/<key>` (path style) cannot be stored, or undefined. S3's own rule:
+ * keys longer than 1,024 bytes are refused with KeyTooLongError. The stand-in's rule: s3rver
+ * stores each key segment as a file name, so a segment longer than the file system allows is
+ * refused with a clear error instead of an unhandled ENAMETOOLONG (S3 itself accepts it).
+ */
+export function localKeyProblem(path: string): { code: string; message: string } | undefined {
+  const slash = path.indexOf('/', 1);
+  if (slash < 0) return undefined;
+  let key: string;
+  try {
+    key = decodeURIComponent(path.slice(slash + 1));
+  } catch {
+    return undefined;
+  }
+  if (Buffer.byteLength(key) > 1024) return { code: 'KeyTooLongError', message: 'Your key is too long' };
+  const segments = key.split('/');
+  const long = segments.findIndex((segment, i) => Buffer.byteLength(segment) + (i === segments.length - 1 ? S3RVER_SUFFIX_BYTES : 0) > NAME_MAX);
+  if (long < 0) return undefined;
+  return {
+    code: 'LocalStackKeySegmentTooLong',
+    message:
+      `the local S3 stand-in (s3rver) stores each key segment as a file name: segment ${long + 1} of the key is ` +
+      `${Buffer.byteLength(segments[long]!)} bytes, over the ${long === segments.length - 1 ? NAME_MAX - S3RVER_SUFFIX_BYTES : NAME_MAX} it can store; ` +
+      'Amazon S3 accepts any segment length within its 1,024-byte key limit',
+  };
 }

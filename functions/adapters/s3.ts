@@ -11,6 +11,12 @@ import {
 } from '@aws-sdk/client-s3';
 import type { ObjectInfo } from '../core/types';
 
+/** An ETag as S3 returns it (`"9b2c..."`), without the quotes; undefined when absent or empty. */
+export function unquoteEtag(etag: string | undefined): string | undefined {
+  const bare = etag?.replace(/"/g, '').trim();
+  return bare ? bare : undefined;
+}
+
 /** Every object under `prefix`, following continuation tokens to the end; `onPage` hears the running count. */
 export async function listObjects(client: S3Client, bucket: string, prefix: string, onPage?: (listed: number) => void): Promise<ObjectInfo[]> {
   const objects: ObjectInfo[] = [];
@@ -21,7 +27,10 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
     );
     for (const o of page.Contents ?? []) {
       if (o.Key === undefined) continue;
-      objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) });
+      const object: ObjectInfo = { key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified ?? new Date(0) };
+      const etag = unquoteEtag(o.ETag);
+      if (etag !== undefined) object.etag = etag;
+      objects.push(object);
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
     onPage?.(objects.length);
@@ -41,7 +50,10 @@ export async function putManifest(client: S3Client, bucket: string, key: string,
 export async function headObject(client: S3Client, bucket: string, key: string): Promise<ObjectInfo | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { key, size: head.ContentLength ?? 0, lastModified: head.LastModified ?? new Date(0) };
+    const object: ObjectInfo = { key, size: head.ContentLength ?? 0, lastModified: head.LastModified ?? new Date(0) };
+    const etag = unquoteEtag(head.ETag);
+    if (etag !== undefined) object.etag = etag;
+    return object;
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;

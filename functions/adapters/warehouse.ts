@@ -25,6 +25,7 @@ import {
   type TableState,
 } from '../core/sql/state';
 import { isoSecond } from '../core/dates';
+import { AUDIT_ADDED_COLUMNS, renderAuditColumnsQuery, renderAuditDdl, renderAuditEvolution } from '../core/sql/audit';
 import type { LoadInput, WarehouseState, WarehouseTarget } from '../core/types';
 
 /** A value of a result row, converted from the Data API's Field union. */
@@ -268,8 +269,17 @@ export async function readWarehouseState(
   requests: readonly StateRequest[],
   options?: WaitOptions,
 ): Promise<Map<string, TableState>> {
-  const id = await warehouse.batch(renderWarehouseStateBatch(config, requests));
-  await warehouse.waitFor(id, options);
+  const sqls = renderWarehouseStateBatch(config, requests);
+  let id = await warehouse.batch(sqls);
+  try {
+    await warehouse.waitFor(id, options);
+  } catch (err) {
+    // Audit tables of an older version lack a column added since: evolve them once, read again.
+    if (!(err instanceof StatementFailedError) || !missingAuditColumn(err.message)) throw err;
+    await ensureAuditColumns(warehouse, config.warehouse.auditSchema, options);
+    id = await warehouse.batch(sqls);
+    await warehouse.waitFor(id, options);
+  }
   const rows: Row[] = [];
   for (const statement of STATE_SELECT_STATEMENTS) rows.push(...(await warehouse.results(`${id}:${statement}`)));
   const states = parseWarehouseState(rows, requests.map((r) => r.table));
@@ -279,10 +289,35 @@ export async function readWarehouseState(
   return states;
 }
 
+/** True when a statement failed on a column the audit tables gained after their first release. */
+export function missingAuditColumn(message: string): boolean {
+  return AUDIT_ADDED_COLUMNS.some((c) => new RegExp(`column "?${c.column}"? (of relation "?${c.table}"? )?does not exist`, 'i').test(message));
+}
+
+/**
+ * Audit tables created by an older version get the columns added since (sql/audit.ts), each
+ * ALTER on its own. The state read calls it when it fails on such a column (no cost otherwise).
+ * A concurrent ALTER that won the race ("already exists") is success.
+ */
+export async function ensureAuditColumns(warehouse: Warehouse, auditSchema: string, options?: WaitOptions): Promise<void> {
+  const ddl = renderAuditDdl(auditSchema);
+  const existing = new Set(
+    (await queryBatch(warehouse, [...ddl, renderAuditColumnsQuery(auditSchema)], ddl.length + 1, options)).map((r) => `${String(r[0])}.${String(r[1])}`),
+  );
+  for (const sql of renderAuditEvolution(auditSchema, existing)) {
+    try {
+      await warehouse.waitFor(await warehouse.execute(sql), options);
+    } catch (err) {
+      if (!/already exists/i.test((err as Error).message)) throw err;
+    }
+  }
+}
+
 /** The WarehouseState of one partition, from the per-table state of sql/state.ts (a table without an entry: nothing loaded). */
 export function stateFor(table: TableState | undefined, partitionDate: Date): WarehouseState {
   const state: WarehouseState = { partitionLoaded: table?.loadedPartitions.has(isoSecond(partitionDate)) ?? false };
   if (table !== undefined) state.loadedFiles = table.loadedFiles.get(isoSecond(partitionDate)) ?? new Set<string>();
+  if (table !== undefined) state.failedLoads = table.failedLoads.get(isoSecond(partitionDate)) ?? new Set<string>();
   if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
   if (table?.newestData !== undefined) state.newestData = table.newestData;
   if (table?.columns !== undefined) state.columns = table.columns;

@@ -16,17 +16,44 @@ export interface DecideLoadArgs {
   state: Pick<WarehouseState, 'newestLoaded' | 'newestData' | 'partitionLoaded' | 'loadedFiles'>;
   flags: LoadFlags;
   /**
-   * The keys of the partition's files as listed now. With `state.loadedFiles`, an already loaded
-   * partition whose listing has files the ledger does not hold is topped up instead of skipped.
+   * The identities ({@link fileIdentity}) of the partition's files as listed now. With
+   * `state.loadedFiles`, an already loaded partition whose listing has files the ledger does not
+   * hold (new keys, or keys re-put with new content) is topped up instead of skipped.
    * Omitted (or no ledger): the partition-level rule only.
    */
   listedKeys?: readonly string[];
 }
 
-/** The listed keys the ledger does not hold (sorted); [] when either is unknown. */
+/**
+ * A file's identity in the ledger: `key#etag` (`#` is outside the safe key set, so the split is
+ * unambiguous), or the bare key when the ETag is unknown. The same key with new content is a new file.
+ */
+export function fileIdentity(file: { key: string; etag?: string }): string {
+  return file.etag ? `${file.key}#${file.etag}` : file.key;
+}
+
+/** The key of a {@link fileIdentity}. */
+export function identityKey(identity: string): string {
+  const at = identity.indexOf('#');
+  return at < 0 ? identity : identity.slice(0, at);
+}
+
+/** True when the ledger holds this version of the file (a ledger row without an ETag, written before ETags were recorded, holds every version). */
+export function fileLoaded(identity: string, loadedFiles: ReadonlySet<string>): boolean {
+  return loadedFiles.has(identity) || loadedFiles.has(identityKey(identity));
+}
+
+/** The listed identities the ledger does not hold (new keys and changed contents, sorted); [] when either is unknown. */
 export function newFiles(listedKeys: readonly string[] | undefined, loadedFiles: ReadonlySet<string> | undefined): string[] {
   if (listedKeys === undefined || loadedFiles === undefined) return [];
-  return [...new Set(listedKeys.filter((k) => !loadedFiles.has(k)))].sort();
+  return [...new Set(listedKeys.filter((k) => !fileLoaded(k, loadedFiles)))].sort();
+}
+
+/** The listed identities whose key the ledger holds with other content (re-put objects, sorted). */
+export function changedFiles(listedKeys: readonly string[] | undefined, loadedFiles: ReadonlySet<string> | undefined): string[] {
+  if (listedKeys === undefined || loadedFiles === undefined) return [];
+  const keys = new Set([...loadedFiles].map(identityKey));
+  return newFiles(listedKeys, loadedFiles).filter((id) => keys.has(identityKey(id)));
 }
 
 /** The mode this run loads with: the table's mode, or `truncate` when the run's truncate flag is set. */
@@ -59,9 +86,17 @@ export function decideLoad(args: DecideLoadArgs): Decision {
     }
     const arrived = newFiles(args.listedKeys, state.loadedFiles).length;
     if (arrived === 0) return skip(`table '${table}': partition ${date} is already loaded; use --force to reload it`);
+    const changed = changedFiles(args.listedKeys, state.loadedFiles).length;
     const mode = effectiveMode(args.mode, flags);
-    const what = `table '${table}': ${arrived} new file${arrived === 1 ? '' : 's'} arrived for partition ${date}, already loaded`;
-    if (mode === 'append') return { action: 'load', reason: `${what}: loading them`, reload: false, newFilesOnly: true };
+    const what =
+      changed === 0
+        ? `table '${table}': ${arrived} new file${arrived === 1 ? '' : 's'} arrived for partition ${date}, already loaded`
+        : `table '${table}': ${changed} file${changed === 1 ? ' was' : 's were'} put again with new content${arrived > changed ? ` and ${arrived - changed} new arrived` : ''} for partition ${date}, already loaded`;
+    if (mode === 'append' && changed === 0) return { action: 'load', reason: `${what}: loading them`, reload: false, newFilesOnly: true };
+    if (mode === 'append') {
+      // Append rows carry only their partition: a changed file's old rows go with a reload of the whole partition.
+      return load(`${what}: reloading the partition (append mode: its rows are replaced by the current files)`);
+    }
     const older = state.newestLoaded !== undefined && partitionDate.getTime() < state.newestLoaded.getTime();
     if (!older || mode === 'replace') return load(`${what}: reloading the partition (${mode} mode: its previous rows are replaced)`);
     const newest = isoSecond(state.newestLoaded!);

@@ -74,10 +74,15 @@ export function textLiteral(value: string, maxLength = 4000): string {
   return `'${cleaned.replace(/'/g, "''")}'`;
 }
 
-/** A TIMESTAMP literal from a Date, in UTC, to the second. */
+/**
+ * A TIMESTAMP literal from a Date, in UTC, at full precision: milliseconds are written when
+ * not zero (Redshift TIMESTAMP holds microseconds), so distinct dates never share a value.
+ */
 export function timestampLiteral(date: Date): string {
   if (Number.isNaN(date.getTime())) throw new IdentifierError(String(date), 'invalid date');
-  return `'${date.toISOString().slice(0, 19).replace('T', ' ')}'::timestamp`;
+  const iso = date.toISOString();
+  const text = iso.slice(20, 23) === '000' ? iso.slice(0, 19) : iso.slice(0, 23);
+  return `'${text.replace('T', ' ')}'::timestamp`;
 }
 
 /** An integer literal, refusing anything that is not a safe integer. */

@@ -95,11 +95,59 @@ export function tablesForKey(config: ForkliftConfig, key: string): { under: stri
 }
 
 /**
- * Classify one (decoded) key: a file or marker of a table's partition, ignored (no table's
- * prefix, the manifest prefix, a folder placeholder), or rejected (under a table's prefix but
- * hostile, not matching the partition pattern, or with an impossible date).
+ * Side files of Hadoop, Spark and the S3 console, never data: names starting with `.` or `_`
+ * (`_SUCCESS`, `.part-0.crc`, `_temporary/`), checksums, folder placeholders.
  */
-export function matchKey(config: ForkliftConfig, key: string): KeyMatch {
+export const DEFAULT_IGNORE: readonly string[] = ['_SUCCESS', '*.crc', '*_$folder$', '_temporary/', '.*', '_*'];
+
+const globs = new Map<string, RegExp>();
+function globRegExp(glob: string): RegExp {
+  let re = globs.get(glob);
+  if (!re) {
+    const body = glob.replace(/\/$/, '').split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+    globs.set(glob, (re = new RegExp(`^${body}$`)));
+  }
+  return re;
+}
+
+/**
+ * Why a path inside a partition (or an object's base name) is ignored by the table's `ignore`
+ * globs (default {@link DEFAULT_IGNORE}), or undefined. A glob matches one segment; one ending
+ * in `/` matches folders only. The completeness marker directly in the partition is never
+ * ignored: it still counts for completeness (it is never loaded either).
+ */
+export function ignoredReason(table: Pick<TableConfig, 'ignore' | 'completeness'>, path: string): string | undefined {
+  const segments = path.split('/');
+  const marker = 'marker' in table.completeness ? table.completeness.marker : undefined;
+  for (const [i, segment] of segments.entries()) {
+    const last = i === segments.length - 1;
+    if (last && segments.length === 1 && segment === marker) return undefined;
+    const hit = (table.ignore ?? DEFAULT_IGNORE).find((g) => (g.endsWith('/') ? !last : true) && globRegExp(g).test(segment));
+    if (hit !== undefined) return `side file: '${segment}' matches the table's ignore pattern '${hit}'`;
+  }
+  return undefined;
+}
+
+/** Why a key's date is outside the table's `keyDates` bounds at `now`, or undefined. */
+export function keyDateProblem(table: Pick<TableConfig, 'keyDates'>, date: Date, now: Date): string | undefined {
+  const earliest = new Date(`${table.keyDates.earliest}T00:00:00Z`);
+  const latest = new Date(now.getTime() + table.keyDates.aheadHours * 3_600_000);
+  if (date.getTime() < earliest.getTime()) {
+    return `key date ${date.toISOString()} is before ${table.keyDates.earliest} (the table's keyDates.earliest)`;
+  }
+  if (date.getTime() > latest.getTime()) {
+    return `key date ${date.toISOString()} is more than ${table.keyDates.aheadHours} hours ahead of now (the table's keyDates.aheadHours)`;
+  }
+  return undefined;
+}
+
+/**
+ * Classify one (decoded) key: a file or marker of a table's partition, ignored (no table's
+ * prefix, the manifest prefix, a folder placeholder, a side file matching the table's `ignore`
+ * globs), or rejected (under a table's prefix but hostile, not matching the partition pattern,
+ * with an impossible date, or a date outside the table's `keyDates` bounds at `now`).
+ */
+export function matchKey(config: ForkliftConfig, key: string, now: Date = new Date()): KeyMatch {
   if (key.startsWith(config.landing.manifestPrefix)) {
     return { kind: 'ignored', key, reason: `under the manifest prefix '${config.landing.manifestPrefix}'` };
   }
@@ -122,13 +170,23 @@ export function matchKey(config: ForkliftConfig, key: string): KeyMatch {
   const pattern = tablePattern(t);
   const relative = key.slice(t.prefix.length);
   const m = pattern.match(relative);
+  const baseName = relative.slice(relative.lastIndexOf('/') + 1);
+  if (m === undefined || 'error' in m || pattern.kind === 'object') {
+    // A side file next to single-object partitions, or beside the partition folders.
+    const ignored = ignoredReason(t, baseName);
+    if (ignored) return { kind: 'ignored', key, table, reason: ignored };
+  }
   if (m === undefined) return reject(`does not match the partition pattern '${t.prefix}${t.partition}'`);
   if ('error' in m) return reject(m.error);
+  const outside = keyDateProblem(t, m.date, now);
+  if (outside) return reject(outside);
 
   if (pattern.kind === 'object') {
     return { kind: 'partition', table, partitionDate: m.date, partitionKey: key, key, isMarker: false };
   }
   const fileName = relative.slice(m.matched.length);
+  const ignored = ignoredReason(t, fileName);
+  if (ignored) return { kind: 'ignored', key, table, reason: ignored };
   const marker = 'marker' in t.completeness ? t.completeness.marker : undefined;
   return {
     kind: 'partition',

@@ -63,3 +63,12 @@ export function topUpExecutionName(table: string, partitionDate: Date, newFileKe
 export function aggregateRunName(aggregateOrTable: string, start: Date, end: Date, runId: string): string {
   return join(aggregateOrTable, ['agg', compactStamp(start), compactStamp(end), namePart(runId, MAX_RUN_ID)]);
 }
+
+/**
+ * The execution name of another attempt at a partition whose load (or top-up) failed or was
+ * stopped: `visits-20261120T130000-r<8 hex>`, the hash of the partition's listed file identities
+ * (key#ETag). The same files dedupe to one attempt; a re-put (new ETag) or a new file is a new one.
+ */
+export function retryExecutionName(table: string, partitionDate: Date, listedIdentities: readonly string[]): string {
+  return join(table, [compactStamp(partitionDate), `r${shortHash([...listedIdentities].sort().join('\n'))}`]);
+}

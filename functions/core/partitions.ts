@@ -25,18 +25,20 @@ export interface GroupedPartitions {
 /**
  * Group a listing of a table's prefix into partitions by the date in each key. Objects that
  * do not belong (see `rejected`) are returned apart, so one bad object never blocks or
- * pollutes a partition; folder placeholders (keys ending in '/') are dropped silently.
+ * pollutes a partition; folder placeholders (keys ending in '/') and side files matching the
+ * table's `ignore` globs (_SUCCESS, .crc...) are dropped silently. Keys dated outside the
+ * table's `keyDates` bounds at `now` are rejected.
  * When two keys give the same date with different spellings (rfc3339 offsets), the
  * lexicographically first partition key wins and the others are rejected.
  */
-export function groupPartitions(config: ForkliftConfig, tableName: string, objects: ObjectInfo[]): GroupedPartitions {
+export function groupPartitions(config: ForkliftConfig, tableName: string, objects: ObjectInfo[], now: Date = new Date()): GroupedPartitions {
   const table = config.tables[tableName];
   if (!table) throw new PartitionNotFoundError(tableName, undefined, 'no such table in the config');
   const granularity = tablePattern(table).granularity;
   const rejected: RejectedObject[] = [];
   const byDate = new Map<number, Partition>();
   const sorted = [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const matches = sorted.map((o) => ({ object: o, match: matchKey(config, o.key) }));
+  const matches = sorted.map((o) => ({ object: o, match: matchKey(config, o.key, now) }));
   // Place partitions with the smallest key first, so the winner of a date is deterministic.
   matches.sort((a, b) => {
     const ka = a.match.kind === 'partition' ? a.match.partitionKey : a.object.key;
@@ -45,7 +47,8 @@ export function groupPartitions(config: ForkliftConfig, tableName: string, objec
   });
   for (const { object, match } of matches) {
     if (match.kind === 'ignored') {
-      if (!object.key.endsWith('/') || !object.key.startsWith(table.prefix)) {
+      // Folder placeholders and side files (_SUCCESS, .crc...) of the table are dropped silently.
+      if (!object.key.startsWith(table.prefix) || object.key.startsWith(config.landing.manifestPrefix)) {
         rejected.push({ key: object.key, reason: match.reason });
       }
       continue;

@@ -7,7 +7,7 @@
  */
 import type { ForkliftConfig, TableConfig } from './config/schema';
 import { isoSecond, parseDateArgument } from './dates';
-import { decideLoad, effectiveMode } from './decide';
+import { decideLoad, effectiveMode, fileIdentity, fileLoaded } from './decide';
 import { ForkliftError, PartitionNotFoundError } from './errors';
 import { tablePattern } from './keys';
 import { groupPartitions, selectPartition, checkCompleteness } from './partitions';
@@ -53,7 +53,7 @@ export function choosePartition(config: ForkliftConfig, input: LoadInput, listin
   const { name, table: tableConfig } = requireTable(config, input.table);
   const date = input.date === undefined ? undefined : parseDateArgument(input.date);
   const wanted = input.files === undefined ? listing : restrictToFiles(listing, input.files, name);
-  const { partitions } = groupPartitions(config, name, wanted);
+  const { partitions } = groupPartitions(config, name, wanted, now);
   if (input.files !== undefined && partitions.length > 1) {
     throw new ForkliftError(
       `table '${name}': the explicit files span ${partitions.length} partitions (${partitions.map((p) => isoSecond(p.date)).join(', ')}); give files of one partition`,
@@ -154,7 +154,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     partitionDate: partition.date,
     state: args.state,
     flags,
-    listedKeys: partition.files.map((f) => f.key),
+    listedKeys: partition.files.map(fileIdentity),
   });
   if (decision.action === 'skip') {
     return { plan: { ...base, mode, action: 'skip', reason: decision.reason }, preStatements: [] };
@@ -162,7 +162,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   if (decision.newFilesOnly === true) {
     // An append top-up: the manifest, the ledger rows and the counts are the files the ledger does not hold.
     const loaded = args.state.loadedFiles ?? new Set<string>();
-    partition = { ...partition, files: partition.files.filter((f) => !loaded.has(f.key)) };
+    partition = { ...partition, files: partition.files.filter((f) => !fileLoaded(fileIdentity(f), loaded)) };
     base.files = partition.files.length;
     base.bytes = partition.files.reduce((sum, f) => sum + f.size, 0);
   }

@@ -9,6 +9,8 @@ export interface ObjectInfo {
   key: string;
   size: number;
   lastModified: Date;
+  /** The object's ETag without quotes (from the listing or a HEAD): with the key, its identity in the file ledger. */
+  etag?: string;
 }
 
 /** Time granularity of a partition, from the finest date field in its pattern. */
@@ -27,7 +29,7 @@ export type KeyMatch =
       /** True for the table's completeness marker file (never loaded). */
       isMarker: boolean;
     }
-  | { kind: 'ignored'; key: string; reason: string; /** Set when the key is a disabled table's. */ table?: string }
+  | { kind: 'ignored'; key: string; reason: string; /** Set when the key is a table's (disabled, or a side file its `ignore` globs match). */ table?: string }
   | { kind: 'rejected'; key: string; table: string; reason: string };
 
 /** A partition and the objects that make it up. */
@@ -61,8 +63,14 @@ export interface WarehouseState {
   newestData?: Date;
   /** True when the partition under consideration already has a successful load. */
   partitionLoaded: boolean;
-  /** The file ledger's keys for the partition under consideration (`load_files`); undefined when not read. */
+  /**
+   * The file ledger of the partition under consideration (`load_files`), as file identities
+   * (`fileIdentity`: `key#etag`, or the bare key for rows written before ETags were recorded);
+   * undefined when not read.
+   */
   loadedFiles?: ReadonlySet<string>;
+  /** Load ids of the partition's failed loads (`loads` rows with status `failed`); undefined when not read. */
+  failedLoads?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
 }

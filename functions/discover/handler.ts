@@ -7,8 +7,10 @@
  *
  * Nothing is lost: the events of a partition whose load is still running are reported as
  * batch item failures, so SQS redelivers them after the visibility timeout; by then that
- * load committed, and the file ledger tells which listed files it did not load (a top-up,
- * named after those files).
+ * load committed, and the file ledger (key and ETag) tells which listed files it did not load
+ * (a top-up, named after those file versions). A partition whose load failed is attempted
+ * again under a retry name (core/discovery.ts). The decisions are the core's; this handler
+ * parses, reads, lists, starts and maps.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,11 +23,9 @@ import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../ada
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
 import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
-import { decideLoad, newFiles } from '../core/decide';
 import { decodeEventKey, matchKey, tableForKey } from '../core/keys';
 import { MetricName } from '../core/metricNames';
-import { executionName, topUpExecutionName } from '../core/names';
-import { checkCompleteness, groupPartitions } from '../core/partitions';
+import { busyExecution, nameTaken, planPartitionStart } from '../core/discovery';
 import type { LoadInput } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
@@ -144,16 +144,16 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
     }
     for (const e of events) {
       if (e.bucket !== config.landing.bucketName) {
-        log.debug('event for another bucket ignored', { bucket: e.bucket, key: e.key });
+        log.info('event ignored: another bucket', { bucket: e.bucket, key: e.key });
         continue;
       }
       if (e.decodeError !== undefined) {
         reject(e.key, tableForKey(config, e.key), e.decodeError);
         continue;
       }
-      const match = matchKey(config, e.key);
+      const match = matchKey(config, e.key, deps.now());
       if (match.kind === 'ignored') {
-        // A disabled table's keys are worth an info line: someone turned it off on purpose, and may wonder.
+        // A key under a table (disabled, or a side file its `ignore` globs match) is worth an info line; others debug.
         if (match.table !== undefined) log.info('key ignored', { key: e.key, table: match.table, reason: match.reason });
         else log.debug('key ignored', { key: e.key, reason: match.reason });
         continue;
@@ -221,8 +221,9 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
   }
 
   /**
-   * List, decide, start. 'redeliver' when a load of the partition is running (or stopped
-   * after the state was read): its events come back after the visibility timeout.
+   * The core decides (core/discovery.ts); this lists, starts and maps. 'redeliver' when a load
+   * of the partition is running (or stopped after the state was read): its events come back
+   * after the visibility timeout. Every skip is logged at info with its reason.
    */
   async function handlePartition(
     p: SeenPartition,
@@ -230,58 +231,45 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
     running: ReadonlySet<string>,
     checkedAt: Date,
   ): Promise<'redeliver' | undefined> {
-    const tableConfig = config.tables[p.table]!;
     const where = { table: p.table, partition: isoSecond(p.date) };
-    const base = executionName(p.table, p.date);
-    const busy = [...running].find((name) => name === base || name.startsWith(`${base}-`));
+    const busy = busyExecution(p.table, p.date, running);
     if (busy !== undefined) {
       log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: busy });
       return 'redeliver';
     }
     const listing = await listObjects(deps.s3, config.landing.bucketName, p.partitionKey);
-    const partition = groupPartitions(config, p.table, listing).partitions.find((x) => x.date.getTime() === p.date.getTime());
-    if (!partition) {
-      log.info('partition has no objects any more; nothing to load', where);
-      return undefined;
-    }
-    const completeness = checkCompleteness(tableConfig, partition, deps.now());
-    // A quiet-period partition starts anyway: Prepare waits inside the execution, and the name dedupes.
-    if (!completeness.complete && completeness.retryAfterSeconds === undefined) {
-      log.info('partition not complete yet; its marker event will trigger the load', { ...where, reason: completeness.reason });
-      return undefined;
-    }
-    const listedKeys = partition.files.map((f) => f.key);
-    const decision = decideLoad({
-      table: p.table,
-      mode: tableConfig.mode,
-      olderPartitions: tableConfig.olderPartitions,
-      partitionDate: p.date,
-      state,
-      flags: { force: false, truncate: false },
-      listedKeys,
-    });
-    if (decision.action === 'skip') {
-      log.info('load skipped', { ...where, reason: decision.reason });
-      metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
+    const plan = planPartitionStart({ config, table: p.table, partitionDate: p.date, listing, state, now: deps.now() });
+    if (plan.action === 'skip') {
+      log.info('load skipped', { ...where, reason: plan.reason });
+      if (plan.why === 'rules' || plan.why === 'failed') metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
       return undefined;
     }
     const input: LoadInput = { table: p.table, date: p.date.toISOString(), observed: toObserved(state) };
-    // A top-up is named after its new files: duplicate events for them dedupe, other files start anew.
-    const name = state.partitionLoaded ? topUpExecutionName(p.table, p.date, newFiles(listedKeys, state.loadedFiles)) : base;
-    const started = await startExecution(deps.sfn, deps.stateMachineArn, name, input);
-    if (started.status === 'started') {
-      log.info('load started', { ...where, execution: name, reason: decision.reason });
-      metrics.add(MetricName.ExecutionsStarted, 'Count', 1, p.table);
-      return undefined;
+    for (const name of plan.name === plan.retryName ? [plan.name] : [plan.name, plan.retryName]) {
+      const started = await startExecution(deps.sfn, deps.stateMachineArn, name, input);
+      if (started.status === 'started') {
+        log.info('load started', { ...where, execution: name, reason: plan.reason });
+        metrics.add(MetricName.ExecutionsStarted, 'Count', 1, p.table);
+        return undefined;
+      }
+      // Started by another discover since the check, or an earlier attempt under this name.
+      const existing = await describeExecution(deps.sfn, deps.stateMachineArn, name);
+      const taken = nameTaken(existing, checkedAt);
+      if (taken === 'redeliver') {
+        log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: name, status: existing.status });
+        return 'redeliver';
+      }
+      if (taken === 'handled') {
+        log.info('load skipped: already handled by an earlier event', { ...where, execution: name, status: existing.status });
+        return undefined;
+      }
+      log.info('an earlier attempt of this load did not finish; attempting again', { ...where, execution: name, status: existing.status });
     }
-    // Started by another discover since the check: if it still runs (or stopped after our state read),
-    // it may not hold every listed file; come back once it has committed.
-    const existing = await describeExecution(deps.sfn, deps.stateMachineArn, name);
-    if (existing.status === 'RUNNING' || (existing.stopDate !== undefined && existing.stopDate.getTime() >= checkedAt.getTime())) {
-      log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: name, status: existing.status });
-      return 'redeliver';
-    }
-    log.debug('load already handled by an earlier event', { ...where, execution: name, status: existing.status });
+    log.info('load skipped: the earlier attempts with these exact files did not finish; put a fixed file (or a new one) to try again, or run forklift reload', {
+      ...where,
+      executions: [plan.name, plan.retryName],
+    });
+    metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
     return undefined;
   }
 }

@@ -83,6 +83,18 @@ const table = z.strictObject({
   completeness: completeness.default({ quietSeconds: 0 }).describe('when a partition is complete: { marker: _SUCCESS } or { quietSeconds: N }'),
   freshnessSlaMinutes: z.number().int().positive().optional().describe('alarm when the newest loaded partition is older than this'),
   readOnlyGroups: z.array(identifier).default([]).describe('Redshift groups granted SELECT on the table'),
+  minSnapshotRows: z.number().int().min(0).default(1).describe('truncate mode: a snapshot with fewer rows is refused (0: accept empty snapshots)'),
+  ignore: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("file names never loaded, as globs relative to the partition (* matches within a segment, a trailing / a folder); default: _SUCCESS, *.crc, *_$folder$, _temporary/, and names starting with . or _"),
+  keyDates: z
+    .strictObject({
+      earliest: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').default('2000-01-01'),
+      aheadHours: z.number().int().min(0).default(24),
+    })
+    .default({ earliest: '2000-01-01', aheadHours: 24 })
+    .describe('keys dated before `earliest` or more than `aheadHours` after now are rejected (alone, never their batch)'),
   timeFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto').describe('COPY TIMEFORMAT'),
   dateFormat: z.string().regex(/^[A-Za-z0-9 :.\-_]+$/).default('auto').describe('COPY DATEFORMAT'),
 });

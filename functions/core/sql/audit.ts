@@ -61,12 +61,38 @@ export function renderAuditDdl(auditSchema: string): string[] {
       ') DISTSTYLE EVEN SORTKEY (table_name, partition_date)',
     `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'load_files')} (` +
       'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, ' +
-      'file_key VARCHAR(1024) NOT NULL, bytes BIGINT' +
+      'file_key VARCHAR(1024) NOT NULL, bytes BIGINT, etag VARCHAR(128)' +
       ') DISTSTYLE EVEN SORTKEY (table_name, partition_date)',
     `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'affected_hours')} (` +
       'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, time_column VARCHAR(127) NOT NULL, hour TIMESTAMP NOT NULL' +
       ') DISTSTYLE EVEN SORTKEY (load_id)',
   ];
+}
+
+/**
+ * Columns added to the audit tables after their first release. A table created by an older
+ * version lacks them; {@link renderAuditEvolution} adds them (Redshift has no
+ * `ADD COLUMN IF NOT EXISTS` and adds one column per ALTER TABLE, so each is its own statement).
+ */
+export const AUDIT_ADDED_COLUMNS: ReadonlyArray<{ table: AuditTable; column: string; type: string }> = [
+  // The file ledger's identity of an object version: key AND ETag (a re-put with new content is a new file).
+  { table: 'load_files', column: 'etag', type: 'VARCHAR(128)' },
+];
+
+/** The SELECT of the audit tables' existing added columns: rows `(table_name, column_name)`. */
+export function renderAuditColumnsQuery(auditSchema: string): string {
+  const tables = [...new Set(AUDIT_ADDED_COLUMNS.map((c) => c.table))].map((t) => literal(t)).join(', ');
+  return (
+    'SELECT CAST(table_name AS VARCHAR(127)) AS table_name, CAST(column_name AS VARCHAR(127)) AS column_name ' +
+    `FROM information_schema.columns WHERE table_schema = ${literal(auditSchema)} AND table_name IN (${tables})`
+  );
+}
+
+/** `ALTER TABLE ... ADD COLUMN` for each added column missing from `existing` (`table.column` names), one per statement. */
+export function renderAuditEvolution(auditSchema: string, existing: ReadonlySet<string>): string[] {
+  return AUDIT_ADDED_COLUMNS.filter((c) => !existing.has(`${c.table}.${c.column}`)).map(
+    (c) => `ALTER TABLE ${auditTable(auditSchema, c.table)} ADD COLUMN ${quoteIdent(c.column)} ${c.type}`,
+  );
 }
 
 /** `text` cut to at most `bytes` UTF-8 bytes (Redshift VARCHAR lengths count bytes), on a character boundary. */

@@ -64,15 +64,15 @@ export function renderManifest(bucket: string, files: readonly ObjectInfo[]): st
 }
 
 /** The columns of the load's file-list temp table, as {@link renderFileList} writes them. */
-export const FILE_LIST_COLUMNS = ['file_key', 'bytes'] as const;
+export const FILE_LIST_COLUMNS = ['file_key', 'bytes', 'etag'] as const;
 
 /**
- * The load's file list as JSON lines (`{"file_key": ..., "bytes": ...}` per file), written next
+ * The load's file list as JSON lines (`{"file_key": ..., "bytes": ..., "etag": ...}` per file), written next
  * to the manifest and COPYed into the file-list temp table: the batch stays the same size
  * whatever the number of files (a Data API SQL is at most 100 KB).
  */
 export function renderFileList(files: readonly ObjectInfo[]): string {
-  return files.map((f) => JSON.stringify({ file_key: f.key, bytes: f.size })).join('\n') + (files.length ? '\n' : '');
+  return files.map((f) => JSON.stringify({ file_key: f.key, bytes: f.size, etag: f.etag ?? null })).join('\n') + (files.length ? '\n' : '');
 }
 
 /** `COPY <table> (file_key, bytes) FROM '<file list>' IAM_ROLE '...' FORMAT AS JSON 'auto'`. */

@@ -35,7 +35,7 @@ export function ledgerTable(auditSchema: string, schema: string, table: string):
 export function renderLedgerDdl(auditSchema: string, schema: string, table: string): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${ledgerTable(auditSchema, schema, table)} (` +
-    'load_id VARCHAR(80) NOT NULL, partition_date TIMESTAMP NOT NULL, file_key VARCHAR(1024), bytes BIGINT' +
+    'load_id VARCHAR(80) NOT NULL, partition_date TIMESTAMP NOT NULL, file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128)' +
     ') DISTSTYLE EVEN SORTKEY (partition_date)'
   );
 }

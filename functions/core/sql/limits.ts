@@ -16,10 +16,10 @@ export const MAX_SQL_BYTES = 100 * 1024;
 
 /**
  * Statements of a load batch besides 2 per read-only group and 1 per new column: LOCK, file-list
- * temp table and its COPY, guard, staging, COPY, affected hours, the mode's DELETE, INSERT,
- * loads, load_files, ledger, outcome SELECT.
+ * temp table and its COPY, guard, staging, COPY, a snapshot's minimum-rows check, affected hours,
+ * the mode's DELETE, INSERT, loads, load_files, a reload's ledger DELETE, ledger, outcome SELECT.
  */
-export const LOAD_BATCH_FIXED_STATEMENTS = 13;
+export const LOAD_BATCH_FIXED_STATEMENTS = 15;
 
 /** Throws a ForkliftError naming `what` when `sqls` does not fit one BatchExecuteStatement. */
 export function assertFitsBatch(sqls: readonly string[], what: string): void {

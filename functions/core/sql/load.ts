@@ -17,7 +17,7 @@ import { auditIdentity, auditTable, textFitting } from './audit';
 import { renderCopy, renderFileListCopy } from './copy';
 import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
-import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard } from './guard';
+import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard, renderSnapshotCheck } from './guard';
 import { ledgerTable, renderLedgerDdl } from './ledger';
 import { assertFitsBatch } from './limits';
 import { PARTITION_COLUMN } from './relations';
@@ -88,9 +88,9 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const sqls: string[] = [
     `LOCK ${target}, ${ledger}`,
     ...args.addColumns,
-    `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT)`,
+    `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
     ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
-    renderGuard({ auditSchema: audit, table: name, schema: table.schema, partitionDate: partition.date, mode: args.mode, force: args.force }),
+    renderGuard({ auditSchema: audit, table: name, schema: table.schema, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
     // The config's columns only, not `LIKE` the target: a columnar (Parquet) COPY needs the table's column
     // count to equal the file's, and the target also has `_forklift_partition` (and maybe columns outside the config).
     `CREATE TEMP TABLE ${staging} (${rawTableColumns(table)
@@ -99,6 +99,10 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
       .join(', ')})`,
     renderCopy({ staging: STAGING_TABLE, columns, manifestUrl: args.manifestUrl, roleArn: config.warehouse.copyRoleArn, table }),
   ];
+  // A snapshot smaller than the table's minimum never replaces the table (an empty export is the usual cause).
+  if (args.mode === 'truncate' && !args.force && table.minSnapshotRows > 0) {
+    sqls.push(renderSnapshotCheck({ table: name, partitionDate: partition.date, staging: STAGING_TABLE, minRows: table.minSnapshotRows }));
+  }
 
   const dml = renderModeDml({ ...args, cfg: table, name, target, staging, columns, date, guarded });
   const hours = renderAffectedHours({
@@ -114,8 +118,9 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
 
   const keyLiterals = { id: literal(args.loadId), table: literal(auditIdentity(config, name)) };
   // The outcome, from this load's temp tables only: the loads row and the final SELECT share it.
+  // A resubmitted batch whose first submission committed ('done') reports that load: loaded.
   const outcome = {
-    status: `CAST(CASE WHEN g.decision = 'load' THEN 'loaded' ELSE 'skipped' END AS VARCHAR(16))`,
+    status: `CAST(CASE WHEN g.decision IN ('load', 'done') THEN 'loaded' ELSE 'skipped' END AS VARCHAR(16))`,
     reason: `CAST(CASE WHEN g.decision = 'load' THEN ${textFitting(args.reason, 1024)} ELSE g.reason END AS VARCHAR(1024))`,
     rows: `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END`,
   };
@@ -123,18 +128,22 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
       `${outcome.status}, ${outcome.reason}, ${integerLiteral(partition.files.length)}, ${outcome.rows}, ` +
-      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g`,
+      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
   );
   if (partition.files.length) {
     sqls.push(
-      `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes) ` +
-        `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded}`,
+      `INSERT INTO ${auditTable(audit, 'load_files')} (load_id, table_name, partition_date, file_key, bytes, etag) ` +
+        `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded}`,
     );
   }
+  if (args.reload || args.force) {
+    // The table's ledger is what the table holds: the partition's earlier rows go with the rows this load replaces.
+    sqls.push(`DELETE FROM ${ledger} WHERE partition_date = ${date} AND ${guarded}`);
+  }
   sqls.push(
-    `INSERT INTO ${ledger} (load_id, partition_date, file_key, bytes) ` +
-      `SELECT ${keyLiterals.id}, ${date}, f.file_key, f.bytes FROM ${files} f WHERE ${guarded} ` +
-      `UNION ALL SELECT ${keyLiterals.id}, ${date}, CAST(NULL AS VARCHAR(1024)), CAST(NULL AS BIGINT) FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision = 'load'`,
+    `INSERT INTO ${ledger} (load_id, partition_date, file_key, bytes, etag) ` +
+      `SELECT ${keyLiterals.id}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded} ` +
+      `UNION ALL SELECT ${keyLiterals.id}, ${date}, CAST(NULL AS VARCHAR(1024)), CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(128)) FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision = 'load'`,
   );
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
   sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
@@ -166,8 +175,12 @@ function renderModeDml(a: ModeArgs): { before: string[]; insert: string; deleted
       return { before: [deleteWhere(where)], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: `t.${where}` }] };
     }
     case 'replace': {
+      // The partition's period AND the rows this partition loaded before (late rows outside the
+      // period): a top-up or a forced reload replaces them, never doubles them.
       const dd = quoteIdent(a.cfg.dataDateColumn);
-      const period = (p: string) => `${p}${dd} >= ${a.date} AND ${p}${dd} < ${timestampLiteral(a.partition.end)}`;
+      const pc = quoteIdent(PARTITION_COLUMN);
+      const period = (p: string) =>
+        `((${p}${dd} >= ${a.date} AND ${p}${dd} < ${timestampLiteral(a.partition.end)}) OR ${p}${pc} = ${a.date})`;
       return { before: [deleteWhere(period(''))], insert: plainInsert, deleted: [{ from: `${a.target} t`, alias: 't', where: period('t.') }] };
     }
     case 'truncate':

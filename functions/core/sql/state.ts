@@ -5,6 +5,7 @@
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond, truncateDate } from '../dates';
+import { fileIdentity } from '../decide';
 import { ForkliftError } from '../errors';
 import { literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import { tablePattern } from '../keys';
@@ -91,12 +92,17 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       `SELECT DISTINCT CAST('loaded' AS VARCHAR(16)), CAST(${owner} AS VARCHAR(127)), ${NULL_COLUMN}, partition_date ` +
         `FROM ${loads} WHERE status = 'loaded' AND (${candidates.join(' OR ')})`,
     );
+    // Failed loads of the candidates (load id in the column_name position): a retry is named after them.
+    branches.push(
+      `SELECT DISTINCT CAST('failed' AS VARCHAR(16)), CAST(${owner} AS VARCHAR(127)), CAST(load_id AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(1).join(', ')}, partition_date ` +
+        `FROM ${loads} WHERE status = 'failed' AND (${candidates.join(' OR ')})`,
+    );
   }
-  // The ledger's files of the candidate partitions: what a top-up compares the listing with.
+  // The ledger's files of the candidate partitions (key and ETag): what a top-up compares the listing with.
   const files =
     `SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ` +
-    `CAST(file_key AS VARCHAR(1024)) AS file_key, ${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, partition_date ` +
-    `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3`;
+    `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
+    `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
   const prerequisites = [...new Set(requests.map((r) => r.table))].flatMap((t) => renderLoadPrerequisites(config, t));
   return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, ...new Set(prerequisites)];
 }
@@ -109,8 +115,10 @@ export interface TableState {
   newestLoaded?: Date;
   /** isoSecond() of every candidate partition with a `loaded` row. */
   loadedPartitions: Set<string>;
-  /** The ledger's file keys by isoSecond() of candidate partition (only partitions with files). */
+  /** The ledger's file identities (`fileIdentity`: key#etag) by isoSecond() of candidate partition (only partitions with files). */
   loadedFiles: Map<string, Set<string>>;
+  /** Load ids of failed loads by isoSecond() of candidate partition (only partitions with failures). */
+  failedLoads: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
   /**
@@ -167,7 +175,7 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
   const out = new Map<string, TableState>();
   const entry = (table: string): TableState => {
     let s = out.get(table);
-    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map() }));
+    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }));
     return s;
   };
   tables.forEach(entry);
@@ -192,7 +200,14 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
       if (d) {
         const key = isoSecond(d);
         const set = s.loadedFiles.get(key) ?? new Set<string>();
-        s.loadedFiles.set(key, set.add(String(columnName)));
+        const etag = dataType === null || dataType === undefined || dataType === '' ? undefined : String(dataType);
+        s.loadedFiles.set(key, set.add(fileIdentity(etag === undefined ? { key: String(columnName) } : { key: String(columnName), etag })));
+      }
+    } else if (kind === 'failed') {
+      const d = parseTimestamp(partitionDate);
+      if (d) {
+        const key = isoSecond(d);
+        s.failedLoads.set(key, (s.failedLoads.get(key) ?? new Set<string>()).add(String(columnName)));
       }
     } else {
       throw new ForkliftError(`unexpected warehouse-state row kind '${String(kind)}'`);

@@ -43,12 +43,24 @@ export function* jsonValues(text: string): Generator<{ line: number; raw: string
       }
     }
     const raw = text.slice(start, i);
+    let value: unknown;
     try {
-      yield { line: startLine, raw, value: JSON.parse(raw) as unknown };
+      value = JSON.parse(raw) as unknown;
     } catch (e) {
       throw new RecordProblem(`Invalid JSON: ${(e as Error).message}`, startLine, raw, 1224);
     }
+    // Redshift: "If you do not use NULL AS, null terminators will cause your COPY to fail"
+    // (Preparing your input data); the record's file and line go to stl_load_errors.
+    if (hasNul(value)) throw new RecordProblem('Invalid null terminator (NUL, \\u0000) in the data', startLine, raw, 1224);
+    yield { line: startLine, raw, value };
   }
+}
+
+/** True when a string anywhere in a parsed JSON value holds a NUL character. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v));
+  return false;
 }
 
 /** Records for JSON 'auto' (keys match column names exactly) or 'auto ignorecase' (keys lowercased). */

@@ -53,7 +53,7 @@ it('a partition of 1,000 files (a 130 KB file list) loads in one batch within th
     output: { status: 'loaded', rows: FILES, files: FILES },
   });
   expect(await rows(p, 'SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS ids FROM landing.bp_many')).toEqual([{ n: FILES, ids: FILES }]);
-  expect(await rows(p, "SELECT COUNT(DISTINCT file_key)::int AS n FROM forklift.load_files WHERE table_name = 'bp_many'")).toEqual([{ n: FILES }]);
+  expect(await rows(p, "SELECT COUNT(DISTINCT file_key)::int AS n FROM forklift.load_files WHERE table_name = 'landing.bp_many'")).toEqual([{ n: FILES }]);
   const sqls = statementsSince(p, mark);
   expect(Math.max(...sqls.map((s) => Buffer.byteLength(s)))).toBeLessThan(100 * 1024);
   // As SQL text the file list alone would exceed 100 KB.

@@ -170,7 +170,10 @@ describe('load rules', () => {
       { p: '2026-11-20T10:00:00.000Z', n: 4, ids: 4 },
       { p: '2026-11-20T12:00:00.000Z', n: 5, ids: 5 },
     ]);
+    // load_files keeps every committed load's files; the table's own ledger is what the table holds (a forced reload replaces the partition's rows).
     expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.load_files WHERE table_name = 'landing.l3_rules'")).toBe(2 + 1 + 1);
+    expect(await count(p(), 'SELECT COUNT(*) AS n FROM forklift.ledger__landing__l3_rules WHERE file_key IS NOT NULL')).toBe(2 + 1);
+    expect(await count(p(), "SELECT COUNT(*) AS n FROM forklift.loads WHERE table_name = 'landing.l3_rules' AND status = 'loaded'")).toBe(1 + 2);
   });
 });
 

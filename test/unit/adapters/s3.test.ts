@@ -25,6 +25,12 @@ describe('listObjects', () => {
     expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: 'bucket', Prefix: 'a/' });
   });
 
+  it('carries each object\'s ETag without quotes (the file ledger\'s identity of a version)', async () => {
+    const at = new Date('2026-11-20T13:05:00Z');
+    s3.on(ListObjectsV2Command).resolves({ IsTruncated: false, Contents: [{ Key: 'a/1.json', Size: 10, LastModified: at, ETag: '"9b2cf535f27731c974343645a3985328"' }] });
+    await expect(listObjects(client, 'bucket', 'a/')).resolves.toEqual([{ key: 'a/1.json', size: 10, lastModified: at, etag: '9b2cf535f27731c974343645a3985328' }]);
+  });
+
   it('returns an empty list for an empty prefix', async () => {
     s3.on(ListObjectsV2Command).resolves({ IsTruncated: false });
     await expect(listObjects(client, 'bucket', 'none/')).resolves.toEqual([]);

@@ -114,8 +114,10 @@ describe('dates helpers', () => {
     expect(parseRfc3339('2026-11-20T13:00:00')).toBeUndefined();
   });
 
-  it('isoSecond drops milliseconds', () => {
-    expect(isoSecond(at('2026-11-20T13:00:00.999Z'))).toBe('2026-11-20T13:00:00Z');
+  it('isoSecond keeps milliseconds when there are any (distinct dates never read the same)', () => {
+    expect(isoSecond(at('2026-11-20T13:00:00.000Z'))).toBe('2026-11-20T13:00:00Z');
+    expect(isoSecond(at('2026-11-20T13:00:00.999Z'))).toBe('2026-11-20T13:00:00.999Z');
+    expect(isoSecond(at('2026-11-20T13:00:00.500Z'))).not.toBe(isoSecond(at('2026-11-20T13:00:00Z')));
   });
 
   it.each([

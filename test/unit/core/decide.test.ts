@@ -1,5 +1,5 @@
 import type { LoadMode } from '../../../functions/core/config/schema';
-import { decideLoad, effectiveMode, newFiles, type DecideLoadArgs } from '../../../functions/core/decide';
+import { changedFiles, decideLoad, effectiveMode, fileIdentity, newFiles, type DecideLoadArgs } from '../../../functions/core/decide';
 
 const d = (iso: string) => new Date(iso);
 const NEWEST = d('2026-11-20T13:00:00Z');
@@ -98,6 +98,24 @@ describe('decideLoad', () => {
         reason: expect.stringContaining('1 new file arrived'),
         newFilesOnly: true,
       });
+    });
+
+    it('file identity is key and ETag: a re-put with new content is a changed file, a bare ledger key holds every version', () => {
+      expect(fileIdentity({ key: 'p/a.json', etag: 'e1' })).toBe('p/a.json#e1');
+      expect(fileIdentity({ key: 'p/a.json' })).toBe('p/a.json');
+      const ledger = new Set(['p/a.json#e1', 'p/legacy.json']);
+      expect(newFiles(['p/a.json#e1', 'p/a.json#e2', 'p/legacy.json#e9', 'p/new.json#e3'], ledger)).toEqual(['p/a.json#e2', 'p/new.json#e3']);
+      expect(changedFiles(['p/a.json#e1', 'p/a.json#e2', 'p/new.json#e3'], ledger)).toEqual(['p/a.json#e2']);
+    });
+
+    it('append: a file put again with new content reloads the whole partition (its old rows are replaced)', () => {
+      const ledger = { ...state, loadedFiles: new Set(['p/a.json#e1', 'p/b.json#e1']) };
+      expect(decideLoad(args({ state: ledger, listedKeys: ['p/a.json#e2', 'p/b.json#e1'] }))).toEqual({
+        action: 'load',
+        reason: "table 'visits': 1 file was put again with new content for partition 2026-11-20T13:00:00Z, already loaded: reloading the partition (append mode: its rows are replaced by the current files)",
+        reload: true,
+      });
+      expect(decideLoad(args({ state: ledger, listedKeys: ['p/a.json#e1', 'p/b.json#e1'] }))).toMatchObject({ action: 'skip' });
     });
 
     it('no new file: skips as already loaded; force still reloads the whole partition', () => {

@@ -65,7 +65,8 @@ describe('literals', () => {
   });
 
   it('renders timestamps in UTC to the second, and refuses invalid dates', () => {
-    expect(timestampLiteral(new Date('2026-11-20T13:04:05.678Z'))).toBe("'2026-11-20 13:04:05'::timestamp");
+    expect(timestampLiteral(new Date('2026-11-20T13:04:05.678Z'))).toBe("'2026-11-20 13:04:05.678'::timestamp");
+    expect(timestampLiteral(new Date('2026-11-20T13:04:05.000Z'))).toBe("'2026-11-20 13:04:05'::timestamp");
     expect(() => timestampLiteral(new Date('nope'))).toThrow(IdentifierError);
   });
 

@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../../functions/core/config/load';
 import { configSchema, type ConfigInput, type ForkliftConfig } from '../../../functions/core/config/schema';
 import { KeyParseError } from '../../../functions/core/errors';
-import { decodeEventKey, matchKey, renderPartitionKey, unsafeKeyReason, watchedPrefixes } from '../../../functions/core/keys';
+import { decodeEventKey, ignoredReason, keyDateProblem, matchKey, renderPartitionKey, unsafeKeyReason, watchedPrefixes } from '../../../functions/core/keys';
 
 const example = (): ConfigInput => parse(readFileSync('forklift.config.yaml', 'utf8'));
 
@@ -44,8 +44,9 @@ describe('matchKey', () => {
 
   it('flags the completeness marker, only directly in the partition folder', () => {
     expect(matchKey(withMarker, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: true });
-    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/sub/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
-    expect(matchKey(cfg, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'partition', isMarker: false });
+    // Elsewhere, or without a marker rule, _SUCCESS is a side file: never loaded as data.
+    expect(matchKey(withMarker, 'events/visits/2026-11-20T13/sub/_SUCCESS')).toMatchObject({ kind: 'ignored' });
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13/_SUCCESS')).toMatchObject({ kind: 'ignored', reason: expect.stringContaining("'_SUCCESS'") });
   });
 
   it('matches multi-token partitions', () => {
@@ -92,6 +93,37 @@ describe('matchKey', () => {
   ])('rejects %p', (key, reason) => {
     const table = key.startsWith('dims/') ? 'campaigns' : 'visits';
     expect(matchKey(cfg, key)).toEqual({ kind: 'rejected', key, table, reason });
+  });
+});
+
+describe('side files and key date bounds', () => {
+  const now = new Date('2026-11-20T15:00:00Z');
+  it('ignores Hadoop/Spark side files by default, per segment inside the partition; a marker directly in it still counts', () => {
+    const table = cfg.tables['visits']!;
+    for (const name of ['_SUCCESS', '.part-0.json.crc', 'part-0.json.crc', '_temporary/0/part-1.json', '.hidden.json', '_meta.json']) {
+      expect(matchKey(cfg, `events/visits/2026-11-20T13/${name}`, now)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('ignore pattern') });
+    }
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13_$folder$', now)).toMatchObject({ kind: 'ignored' });
+    expect(matchKey(cfg, 'events/visits/2026-11-20T13/part-0.json', now)).toMatchObject({ kind: 'partition' });
+    expect(ignoredReason({ ...table, completeness: { marker: '_SUCCESS' } }, '_SUCCESS')).toBeUndefined();
+    expect(ignoredReason({ ...table, completeness: { marker: '_SUCCESS' } }, 'sub/_SUCCESS')).toBeDefined();
+    // A table's own globs replace the defaults; a glob ending in / matches folders only.
+    expect(ignoredReason({ ...table, ignore: ['*.tmp', 'staging/'] }, 'a.tmp')).toContain("'*.tmp'");
+    expect(ignoredReason({ ...table, ignore: ['*.tmp', 'staging/'] }, 'staging/a.json')).toContain("'staging/'");
+    expect(ignoredReason({ ...table, ignore: ['*.tmp', 'staging/'] }, 'staging')).toBeUndefined();
+    expect(ignoredReason({ ...table, ignore: ['*.tmp', 'staging/'] }, '_SUCCESS')).toBeUndefined();
+  });
+
+  it('rejects key dates before keyDates.earliest or more than aheadHours after now', () => {
+    const table = cfg.tables['visits']!;
+    expect(keyDateProblem(table, new Date('1999-12-31T23:00:00Z'), now)).toContain("before 2000-01-01 (the table's keyDates.earliest)");
+    expect(keyDateProblem(table, new Date('2026-11-21T15:00:00Z'), now)).toBeUndefined();
+    expect(keyDateProblem(table, new Date('2026-11-21T16:00:00Z'), now)).toContain('more than 24 hours ahead of now');
+    expect(matchKey(cfg, 'events/visits/9999-12-31T23/a.json', now)).toMatchObject({ kind: 'rejected', reason: expect.stringContaining('ahead of now') });
+    expect(matchKey(cfg, 'events/visits/0000-01-01T00/a.json', now)).toMatchObject({ kind: 'rejected' });
+    const wide = { ...table, keyDates: { earliest: '1990-01-01', aheadHours: 0 } };
+    expect(keyDateProblem(wide, new Date('1995-01-01T00:00:00Z'), now)).toBeUndefined();
+    expect(keyDateProblem(wide, new Date('2026-11-20T16:00:00Z'), now)).toContain('more than 0 hours ahead');
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   BatchExecuteStatementCommand,
   DescribeStatementCommand,
+  ExecuteStatementCommand,
   GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
@@ -9,7 +10,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ListExecutionsCommand
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
-import { topUpExecutionName } from '../../../functions/core/names';
+import { retryExecutionName, topUpExecutionName } from '../../../functions/core/names';
 import { createDiscoverHandler, parseBody } from '../../../functions/discover/handler';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
@@ -242,15 +243,47 @@ describe('discover', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input.executionArn).toBe('arn:aws:states:us-east-1:123456789012:execution:forklift-load:visits-20261120T050000');
   });
 
-  it('treats ExecutionAlreadyExists of a stopped execution as handled', async () => {
+  it('treats ExecutionAlreadyExists of a succeeded execution as handled, logged at info', async () => {
     mockListing();
     mockWarehouse();
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'dup', $metadata: {} }));
-    sfn.on(DescribeExecutionCommand).resolves({ status: 'FAILED', stopDate: new Date(Date.now() - 60_000), executionArn: 'x', stateMachineArn: arn, startDate: now, input: '{}' });
-    const { handler, metrics } = setup();
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', stopDate: new Date(Date.now() - 60_000), executionArn: 'x', stateMachineArn: arn, startDate: now, input: '{}' });
+    const { handler, metrics, log } = setup();
     const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
     expect(result.batchItemFailures).toEqual([]);
     expect(metrics.recorded.filter((m) => m.name === 'ExecutionsStarted')).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+    expect(log.lines.find((l) => l.message.startsWith('load skipped'))?.level).toBe('info');
+  });
+
+  it('a failed or stopped execution under the name (no failed row: killed): attempts again under the retry name, once', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(StartExecutionCommand).callsFake((input: { name?: string }) => {
+      if (input.name === 'visits-20261120T050000') throw new ExecutionAlreadyExists({ message: 'dup', $metadata: {} });
+      return { executionArn: 'x', startDate: now };
+    });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() - 60_000), executionArn: 'x', stateMachineArn: arn, startDate: now, input: '{}' });
+    const { handler, metrics } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([]);
+    const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(names).toEqual(['visits-20261120T050000', expect.stringMatching(/^visits-20261120T050000-r[0-9a-f]{8}$/)]);
+    expect(metrics.recorded.filter((m) => m.name === 'ExecutionsStarted')).toHaveLength(1);
+  });
+
+  it('a partition whose failed rows name both attempts: skipped at info with what to do, nothing started', async () => {
+    mockListing();
+    const failedRow = (id: string) => [{ stringValue: 'failed' }, { stringValue: 'visits' }, { stringValue: id }, ...Array.from({ length: 5 }, () => ({ isNull: true })), { stringValue: '2026-11-20 05:00:00' }];
+    const retry = retryExecutionName('visits', new Date('2026-11-20T05:00:00Z'), [0, 1, 2].map((i) => `events/visits/2026-11-20T05/part-${i}.json.gz`));
+    mockLedger([failedRow('visits-20261120T050000'), failedRow(retry)], []);
+    const { handler, metrics, log } = setup();
+    await handler(event([s3Record('a', 'events/visits/2026-11-20T05/part-0.json.gz')]));
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(metrics.recorded).toContainEqual({ name: 'LoadsSkipped', unit: 'Count', value: 1, table: 'visits' });
+    const line = log.lines.find((l) => l.message === 'load skipped');
+    expect(line?.level).toBe('info');
+    expect(line?.attributes?.reason).toMatch(/failed with these exact files; put a fixed file/);
   });
 
   it('fails the records of a partition whose StartExecution failed, and only those', async () => {
@@ -270,6 +303,24 @@ describe('discover', () => {
       ]),
     );
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2']);
+  });
+
+  it('audit tables of an older version (no load_files.etag): the state read fails once, the column is added on its own, the read runs again', async () => {
+    mockListing();
+    let reads = 0;
+    rsd.on(BatchExecuteStatementCommand).callsFake((input: { Sqls?: string[] }) => ({ Id: input.Sqls?.some((q) => q.includes("'failed'")) ? `state-${++reads}` : 'columns' }));
+    rsd.on(DescribeStatementCommand).callsFake((input: { Id?: string }) =>
+      input.Id === 'state-1' ? { Id: 'state-1', Status: 'FAILED', Error: 'ERROR: column "etag" does not exist' } : { Id: input.Id, Status: 'FINISHED' },
+    );
+    rsd.on(GetStatementResultCommand).resolves({ Records: [] });
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'alter' });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    expect(result.batchItemFailures).toEqual([]);
+    expect(rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).toEqual(['ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)']);
+    expect(reads).toBe(2);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
   it('fails every partition record when the state read fails', async () => {

@@ -15,8 +15,9 @@ describe('Data API batch limits', () => {
   it('the largest load batch is the fixed statements plus 2 per read-only group (the synthesis check counts the same)', () => {
     const p = { table: 'visits', date: new Date('2026-11-20T13:00:00Z'), end: new Date('2026-11-20T14:00:00Z'), key: 'k/', files: [{ key: 'k/a', size: 1, lastModified: new Date(0) }] };
     const batch = renderLoadBatch({
-      config, table: 'visits', loadId: 'l', partition: p, manifestUrl: 's3://b/m', fileListUrl: 's3://b/f', mode: 'append',
-      reload: true, force: true, reason: 'r', addColumns: [], startedAt: new Date(0),
+      // truncate, reloaded, unforced: the snapshot check and the ledger DELETE both run
+      config, table: 'visits', loadId: 'l', partition: p, manifestUrl: 's3://b/m', fileListUrl: 's3://b/f', mode: 'truncate',
+      reload: true, force: false, reason: 'r', addColumns: [], startedAt: new Date(0),
     });
     expect(batch.sqls).toHaveLength(LOAD_BATCH_FIXED_STATEMENTS + 2 * config.tables['visits']!.readOnlyGroups.length);
     // New columns add one statement each; too many fail the plan with a clear error instead of the Data API's.
@@ -28,11 +29,11 @@ describe('Data API batch limits', () => {
 
   it('synthesis refuses read-only groups the load batch cannot hold', () => {
     const c = clone();
-    c.tables['visits']!.readOnlyGroups = Array.from({ length: 13 }, (_, i) => `g${i}`);
+    c.tables['visits']!.readOnlyGroups = Array.from({ length: 12 }, (_, i) => `g${i}`);
     expect(loadBatchIssues(c)).toEqual([]);
-    c.tables['visits']!.readOnlyGroups.push('g13');
+    c.tables['visits']!.readOnlyGroups.push('g12');
     expect(loadBatchIssues(c)).toEqual([
-      { path: 'tables.visits.readOnlyGroups', message: '14 groups make the load batch 41 statements (a Data API batch takes at most 40): use at most 13' },
+      { path: 'tables.visits.readOnlyGroups', message: '13 groups make the load batch 41 statements (a Data API batch takes at most 40): use at most 12' },
     ]);
   });
 });

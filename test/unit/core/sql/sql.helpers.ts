@@ -152,8 +152,8 @@ export async function runBatch(
   try {
     for (const sql of sqls) {
       // The load's file list (a COPY of the JSON lines Prepare writes): `files`.
-      if (/^COPY "forklift_files" \(file_key, bytes\) FROM/.test(sql)) {
-        for (const f of files) await db.query('INSERT INTO forklift_files (file_key, bytes) VALUES ($1, $2)', [f.key, f.size]);
+      if (/^COPY "forklift_files" \(file_key, bytes, etag\) FROM/.test(sql)) {
+        for (const f of files) await db.query('INSERT INTO forklift_files (file_key, bytes, etag) VALUES ($1, $2, $3)', [f.key, f.size, (f as { etag?: string }).etag ?? null]);
         continue;
       }
       const copy = /^COPY ("[a-z_]+") \(([^)]*)\) FROM/.exec(sql);

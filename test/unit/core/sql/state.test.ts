@@ -49,14 +49,18 @@ describe('warehouse-state batch', () => {
       ['loaded', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
       ['newest', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00'],
       ['file', 'visits', 'p/13/a.json', null, null, null, null, null, '2026-11-20 13:00:00'],
-      ['file', 'visits', 'p/13/b.json', null, null, null, null, null, '2026-11-20 13:00:00'],
+      ['file', 'visits', 'p/13/b.json', 'e2', null, null, null, null, '2026-11-20 13:00:00'],
+      ['failed', 'visits', 'visits-20261120T130000', null, null, null, null, null, '2026-11-20 13:00:00'],
+      ['loaded', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00.5'],
     ];
     const state = parseWarehouseState(records, ['visits', 'campaigns']);
-    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set(), loadedFiles: new Map() });
+    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() });
     expect(state.get('visits')).toEqual({
       newestLoaded: d('2026-11-20T13:00:00Z'),
-      loadedPartitions: new Set(['2026-11-20T13:00:00Z']),
-      loadedFiles: new Map([['2026-11-20T13:00:00Z', new Set(['p/13/a.json', 'p/13/b.json'])]]),
+      // Partitions 0.5 s apart stay apart; ledger rows carry the ETag when recorded; failed loads by partition.
+      loadedPartitions: new Set(['2026-11-20T13:00:00Z', '2026-11-20T13:00:00.500Z']),
+      loadedFiles: new Map([['2026-11-20T13:00:00Z', new Set(['p/13/a.json', 'p/13/b.json#e2'])]]),
+      failedLoads: new Map([['2026-11-20T13:00:00Z', new Set(['visits-20261120T130000'])]]),
       columns: [
         { name: 'visit_id', type: { base: 'VARCHAR', length: 36 } },
         { name: 'campaign_id', type: { base: 'INTEGER' } },
@@ -96,8 +100,8 @@ describe('warehouse-state batch', () => {
     it('sees nothing in an empty warehouse, then the table, its columns and its loaded partition', async () => {
       expect(await read()).toEqual(
         new Map([
-          ['visits', { loadedPartitions: new Set(), loadedFiles: new Map() }],
-          ['campaigns', { loadedPartitions: new Set(), loadedFiles: new Map() }],
+          ['visits', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }],
+          ['campaigns', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }],
         ]),
       );
       const date = d('2026-11-20T13:00:00Z');
