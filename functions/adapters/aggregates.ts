@@ -7,7 +7,10 @@ import type { ForkliftConfig } from '../core/config/schema';
 import { pendingScope } from '../core/aggregateRun';
 import { renderAuditDdl } from '../core/sql/audit';
 import {
+  aggregateTables,
+  MAX_BATCH_STATEMENTS,
   parseAggregateColumns,
+  renderAggregateTableChanges,
   parsePending,
   renderAggregateColumnsQuery,
   renderAggregatedLoadsDdl,
@@ -42,9 +45,30 @@ export async function readAggregateWork(
   const aggregates = pendingScope(config, scope);
   if (aggregates.length === 0) return { pending: [], existing: new Map() };
   const audit = config.warehouse.auditSchema;
-  const sqls = [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit), renderPendingQuery(config, aggregates), renderAggregateColumnsQuery(config, aggregates)];
-  const id = await warehouse.batch(sqls, name ? `${name}-pending`.slice(0, 500) : undefined);
+  const reads = [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit), renderPendingQuery(config, aggregates), renderAggregateColumnsQuery(config, aggregates)];
+  // The aggregate tables are created here, after the catalog read, not in the aggregate batch: that
+  // batch must start with its LOCK (Redshift's serializable isolation: a LOCK after another statement
+  // does not serialize overlapping transactions, and a burst of first loads then aborts with 1023).
+  const tables = aggregates.flatMap((a) => aggregateTables(config, a));
+  const creates = [...new Set(tables.flatMap((t) => renderAggregateTableChanges(t, undefined, t.role === 'fact' ? config.aggregates[t.aggregate]!.sortKey : undefined)))];
+  const inRead = creates.slice(0, Math.max(0, MAX_BATCH_STATEMENTS - reads.length));
+  const label = name ? `${name}-pending`.slice(0, 500) : undefined;
+  const id = await warehouse.batch([...reads, ...inRead], label);
   await warehouse.waitFor(id, { ...wait, pollMs: READ_POLL_MS });
-  const [pendingRows, columnRows] = await Promise.all([warehouse.results(`${id}:${sqls.length - 1}`), warehouse.results(`${id}:${sqls.length}`)]);
-  return { pending: parsePending(pendingRows), existing: parseAggregateColumns(columnRows) };
+  const [pendingRows, columnRows] = await Promise.all([warehouse.results(`${id}:${reads.length - 1}`), warehouse.results(`${id}:${reads.length}`)]);
+  const existing = parseAggregateColumns(columnRows);
+  const rest = creates.slice(inRead.length);
+  if (rest.length > 0) {
+    // Only when many aggregate tables are missing at once (a new config): one more batch, rarely.
+    for (let i = 0; i < rest.length; i += MAX_BATCH_STATEMENTS) {
+      const more = await warehouse.batch(rest.slice(i, i + MAX_BATCH_STATEMENTS), label);
+      await warehouse.waitFor(more, { ...wait, pollMs: READ_POLL_MS });
+    }
+  }
+  // What the read did not see now exists as configured.
+  for (const t of tables) {
+    const key = `${t.schema}.${t.name}`;
+    if (!existing.has(key)) existing.set(key, t.columns.map((c) => ({ name: c.name, type: c.type })));
+  }
+  return { pending: parsePending(pendingRows), existing };
 }
