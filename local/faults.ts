@@ -6,6 +6,7 @@
  * classes and Step Functions' error names all behave as on AWS. Execution faults (stop an
  * execution as it enters a state) live in the Step Functions endpoint (`stopAtState`).
  */
+import { random } from './sample';
 import type { StopAtStateRule } from './stepfunctions/server';
 
 /** The services whose clients carry call faults. */
@@ -90,7 +91,7 @@ export class FaultInjector {
       }
       return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
     });
-    this.random = mulberry32(faults.seed ?? 1);
+    this.random = random(faults.seed ?? 1);
   }
 
   /** Adds the fault middleware to a client of `service` used by `caller` (no-op without rules for it). */
@@ -156,17 +157,5 @@ function errorResponse(service: FaultService, kind: 'throttle' | 'error' | 'reje
     statusCode: status,
     headers: { 'content-type': json, 'x-amzn-errortype': type, 'x-amzn-requestid': 'forklift-fault' },
     body: Buffer.from(JSON.stringify({ __type: type, message })),
-  };
-}
-
-/** A small seeded generator (mulberry32): deterministic fault draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
