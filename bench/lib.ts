@@ -12,6 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
+import type { LocalFaults } from '../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline';
 import { MetricName } from '../functions/core/metricNames';
 import { recordingMetrics, type Log } from '../functions/runtime/observability';
@@ -48,7 +49,7 @@ export interface BenchPipeline {
 /** The pipeline on a fresh temp data dir (a new PGlite and bucket per run). */
 export async function startBenchPipeline(
   config: ForkliftConfig,
-  options: { waitScale?: number; batchWindowMs?: number } = {},
+  options: { waitScale?: number; batchWindowMs?: number; redeliveryDelayMs?: number; faults?: LocalFaults } = {},
 ): Promise<BenchPipeline> {
   const dir = await mkdtemp(join(tmpdir(), 'forklift-bench-'));
   const metrics = recordingMetrics();
@@ -64,6 +65,8 @@ export async function startBenchPipeline(
     log,
     ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),
     ...(options.batchWindowMs === undefined ? {} : { batchWindowMs: options.batchWindowMs }),
+    ...(options.redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs: options.redeliveryDelayMs }),
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
   });
   return {
     pipeline,

@@ -90,16 +90,21 @@ export class ForkliftStack extends Stack {
     // executions and describes one whose name already exists (execution ARNs of this machine only).
     stateMachine.grant(fns.discover, 'states:ListExecutions');
     stateMachine.grantExecution(fns.discover, 'states:DescribeExecution');
+    // The load sweep lists the executions that did not succeed and reads their input (table, partition).
+    stateMachine.grant(fns.freshness, 'states:ListExecutions');
+    stateMachine.grantExecution(fns.freshness, 'states:DescribeExecution');
     const machineId = this.getLogicalId(stateMachine.node.defaultChild as CfnResource);
     // cdk-nag names an environment-agnostic stack's region and account <AWS::Region> / <AWS::AccountId>.
     const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
     const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
-    Validations.of(fns.discover.role!).acknowledge({
-      id:
-        'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:' +
-        `${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
-      reason: 'DescribeExecution on the executions of the load state machine only (their names are not known in advance).',
-    });
+    for (const fn of [fns.discover, fns.freshness]) {
+      Validations.of(fn.role!).acknowledge({
+        id:
+          'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:' +
+          `${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
+        reason: 'DescribeExecution on the executions of the load state machine only (their names are not known in advance).',
+      });
+    }
 
     // Warehouse: the state machine batches (load and aggregate transactions); the
     // functions submit reads and small statements of their own.
@@ -109,6 +114,10 @@ export class ForkliftStack extends Stack {
     // S3: discover and prepare list and read the tables' prefixes; prepare writes manifests.
     const bucket = this.landing.bucket;
     const readPrefixes = tablePrefixes.map((p) => `${p}*`);
+    // The freshness function's load sweep lists the partitions it starts again (ListBucket only).
+    fns.freshness.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'ListTablePrefixes', actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': readPrefixes } } }),
+    );
     for (const fn of [fns.discover, fns.prepare]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ sid: 'ReadTablePrefixes', actions: ['s3:GetObject'], resources: readPrefixes.map((p) => bucket.arnForObjects(p)) }));
       fn.addToRolePolicy(

@@ -94,6 +94,11 @@ export class FaultInjector {
     this.random = random(faults.seed ?? 1);
   }
 
+  /** Calls seen so far by `service:caller:action` (counted only on clients carrying rules of their service). */
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
   /** Adds the fault middleware to a client of `service` used by `caller` (no-op without rules for it). */
   attach(client: MiddlewareClient, service: FaultService, caller: FaultCaller = 'functions'): void {
     if (!this.rules.some((r) => r.service === service)) return;

@@ -94,8 +94,11 @@ export interface LocalPipeline {
   settle(): Promise<void>;
   /** Executions of the load state machine, oldest first, with outputs. */
   executions(): Promise<ExecutionResult[]>;
-  /** Run the freshness function once (as the 15-minute schedule does on AWS). */
-  checkFreshness(): Promise<unknown>;
+  /**
+   * Run the freshness function once (as the 15-minute schedule does on AWS); `at` runs it with
+   * its clock at that time (a later tick of the schedule: what is pending then counts as stale).
+   */
+  checkFreshness(at?: Date): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -220,7 +223,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         }),
       );
     },
-    checkFreshness: () => freshness({}),
+    checkFreshness: (at) => (at === undefined ? freshness({}) : createFreshnessHandler({ ...deps, now: () => at })({})),
     async stop() {
       await queue.idle();
       await stack.stop();

@@ -31,16 +31,40 @@ export function executionArn(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
 
-/** An execution's status and, once it stopped, when. */
+/** An execution's status and, once it stopped, when; its input (JSON text) when the service sent it. */
 export interface ExecutionStatus {
   status: string;
   stopDate?: Date;
+  input?: string;
 }
 
 /** DescribeExecution of `name` under the state machine `arn`. */
 export async function describeExecution(client: SFNClient, arn: string, name: string): Promise<ExecutionStatus> {
   const out = await client.send(new DescribeExecutionCommand({ executionArn: executionArn(arn, name) }));
-  return { status: out?.status ?? 'UNKNOWN', ...(out?.stopDate ? { stopDate: out.stopDate } : {}) };
+  return { status: out?.status ?? 'UNKNOWN', ...(out?.stopDate ? { stopDate: out.stopDate } : {}), ...(out?.input !== undefined ? { input: out.input } : {}) };
+}
+
+/** The statuses of an execution that ended without succeeding. */
+export const UNFINISHED_STATUSES = ['ABORTED', 'FAILED', 'TIMED_OUT'] as const;
+
+/**
+ * The names of the state machine's executions that ended ABORTED, FAILED or TIMED_OUT and started
+ * at or after `since`, newest first. ListExecutions lists the most recent first, so paging stops
+ * at the first older one: the cost follows the window's failures, not the machine's history.
+ */
+export async function unfinishedExecutionNames(client: SFNClient, arn: string, since: Date): Promise<string[]> {
+  const names: string[] = [];
+  for (const statusFilter of UNFINISHED_STATUSES) {
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+      const executions = page?.executions ?? [];
+      for (const e of executions) if (e.name && (e.startDate === undefined || e.startDate.getTime() >= since.getTime())) names.push(e.name);
+      const older = executions.some((e) => e.startDate !== undefined && e.startDate.getTime() < since.getTime());
+      nextToken = older ? undefined : page?.nextToken;
+    } while (nextToken);
+  }
+  return names;
 }
 
 /** The names of the state machine's RUNNING executions (every page). */

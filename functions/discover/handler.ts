@@ -10,26 +10,24 @@
  * load committed, and the file ledger (key and ETag) tells which listed files it did not load
  * (a top-up, named after those file versions). A partition whose load failed is attempted
  * again under a retry name (core/discovery.ts). The decisions are the core's; this handler
- * parses, reads, lists, starts and maps.
+ * parses, reads and maps; listing and starting one partition is ./partition.ts (shared with the sweep).
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 // zod/mini: the tree-shakable API, so the body schemas do not pull all of zod into the bundle.
 import * as z from 'zod/mini';
-import { listObjects } from '../adapters/s3';
-import { describeExecution, runningExecutionNames, startExecution } from '../adapters/stepFunctions';
-import { readWarehouseState, stateFor, toObserved, type Warehouse } from '../adapters/warehouse';
+import { runningExecutionNames } from '../adapters/stepFunctions';
+import { readWarehouseState, stateFor, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
 import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
 import { decodeEventKey, matchKey, tableForKey } from '../core/keys';
 import { MetricName } from '../core/metricNames';
-import { busyExecution, nameTaken, planPartitionStart } from '../core/discovery';
-import type { LoadInput } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
+import { startPartitionLoad } from './partition';
 
 /** What discover needs. */
 export interface DiscoverDeps {
@@ -207,8 +205,10 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
         return;
       }
       try {
-        const outcome = await handlePartition(p, stateFor(states.get(p.table), p.date), running, checkedAt);
-        if (outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));
+        // 'redeliver' when a load of the partition is running (or stopped after the state was read):
+        // its events come back after the visibility timeout, once that load committed.
+        const started = await startPartitionLoad(deps, p, stateFor(states.get(p.table), p.date), running, checkedAt);
+        if (started.outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));
       } catch (err) {
         log.error('partition not handled; its messages will be redelivered', {
           table: p.table,
@@ -220,58 +220,6 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
     });
   }
 
-  /**
-   * The core decides (core/discovery.ts); this lists, starts and maps. 'redeliver' when a load
-   * of the partition is running (or stopped after the state was read): its events come back
-   * after the visibility timeout. Every skip is logged at info with its reason.
-   */
-  async function handlePartition(
-    p: SeenPartition,
-    state: ReturnType<typeof stateFor>,
-    running: ReadonlySet<string>,
-    checkedAt: Date,
-  ): Promise<'redeliver' | undefined> {
-    const where = { table: p.table, partition: isoSecond(p.date) };
-    const busy = busyExecution(p.table, p.date, running);
-    if (busy !== undefined) {
-      log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: busy });
-      return 'redeliver';
-    }
-    const listing = await listObjects(deps.s3, config.landing.bucketName, p.partitionKey);
-    const plan = planPartitionStart({ config, table: p.table, partitionDate: p.date, listing, state, now: deps.now() });
-    if (plan.action === 'skip') {
-      log.info('load skipped', { ...where, reason: plan.reason });
-      if (plan.why === 'rules' || plan.why === 'failed') metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
-      return undefined;
-    }
-    const input: LoadInput = { table: p.table, date: p.date.toISOString(), observed: toObserved(state) };
-    for (const name of plan.name === plan.retryName ? [plan.name] : [plan.name, plan.retryName]) {
-      const started = await startExecution(deps.sfn, deps.stateMachineArn, name, input);
-      if (started.status === 'started') {
-        log.info('load started', { ...where, execution: name, reason: plan.reason });
-        metrics.add(MetricName.ExecutionsStarted, 'Count', 1, p.table);
-        return undefined;
-      }
-      // Started by another discover since the check, or an earlier attempt under this name.
-      const existing = await describeExecution(deps.sfn, deps.stateMachineArn, name);
-      const taken = nameTaken(existing, checkedAt);
-      if (taken === 'redeliver') {
-        log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: name, status: existing.status });
-        return 'redeliver';
-      }
-      if (taken === 'handled') {
-        log.info('load skipped: already handled by an earlier event', { ...where, execution: name, status: existing.status });
-        return undefined;
-      }
-      log.info('an earlier attempt of this load did not finish; attempting again', { ...where, execution: name, status: existing.status });
-    }
-    log.info('load skipped: the earlier attempts with these exact files did not finish; put a fixed file (or a new one) to try again, or run forklift reload', {
-      ...where,
-      executions: [plan.name, plan.retryName],
-    });
-    metrics.add(MetricName.LoadsSkipped, 'Count', 1, p.table);
-    return undefined;
-  }
 }
 
 function describe(err: unknown): string {

@@ -293,7 +293,7 @@ describe('IAM', () => {
     ]);
   });
 
-  test('record-failure: Data API only; freshness: Data API and starting the load state machine (the sweep); report: nothing but its logs', () => {
+  test('record-failure: Data API only; freshness: Data API, starting, listing and describing the load state machine\'s executions and listing the table prefixes (the sweeps); report: nothing but its logs', () => {
     expect(roleStatements(s.template, 'FunctionsRecordFailureRole')).toEqual([
       logs('RecordFailure'),
       xray,
@@ -303,7 +303,10 @@ describe('IAM', () => {
       logs('Freshness'),
       xray,
       { Action: 'states:StartExecution', Effect: 'Allow', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      { Effect: 'Allow', Action: 'states:ListExecutions', Resource: { Ref: logicalId('AWS::StepFunctions::StateMachine', 'LoadStateMachine') } },
+      { Effect: 'Allow', Action: 'states:DescribeExecution', Resource: expect.anything() },
       ...dataApi(['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement']),
+      s3Read()[1],
     ]);
     expect(roleStatements(s.template, 'FunctionsReportRole')).toEqual([logs('Report'), xray]);
   });
