@@ -49,7 +49,7 @@ export interface BenchPipeline {
 /** The pipeline on a fresh temp data dir (a new PGlite and bucket per run). */
 export async function startBenchPipeline(
   config: ForkliftConfig,
-  options: { waitScale?: number; batchWindowMs?: number; redeliveryDelayMs?: number; faults?: LocalFaults } = {},
+  options: { waitScale?: number; batchWindowMs?: number; redeliveryDelayMs?: number; handlerPollMs?: number; faults?: LocalFaults } = {},
 ): Promise<BenchPipeline> {
   const dir = await mkdtemp(join(tmpdir(), 'forklift-bench-'));
   const metrics = recordingMetrics();
@@ -67,6 +67,7 @@ export async function startBenchPipeline(
     ...(options.batchWindowMs === undefined ? {} : { batchWindowMs: options.batchWindowMs }),
     ...(options.redeliveryDelayMs === undefined ? {} : { redeliveryDelayMs: options.redeliveryDelayMs }),
     ...(options.faults === undefined ? {} : { faults: options.faults }),
+    ...(options.handlerPollMs === undefined ? {} : { handlerPollMs: options.handlerPollMs }),
   });
   return {
     pipeline,

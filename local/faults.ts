@@ -7,6 +7,7 @@
  * execution as it enters a state) live in the Step Functions endpoint (`stopAtState`).
  */
 import { random } from './sample';
+import { TaskError } from './stepfunctions/errors';
 import type { StopAtStateRule } from './stepfunctions/server';
 
 /** The services whose clients carry call faults. */
@@ -44,10 +45,34 @@ export interface CallFault {
 /** Who makes a call: the state machine's SDK integrations or the Lambda handlers. */
 export type FaultCaller = 'stateMachine' | 'functions';
 
+/**
+ * The Lambda runtime's process killed during an invocation (out of memory, a crash, SIGKILL). On
+ * AWS the invocation then answers `FunctionError: Unhandled` with a `Runtime.ExitError` payload,
+ * and Step Functions fails the Task with `Lambda.Unknown` (the Developer Guide's "Handle Lambda
+ * service exceptions": unhandled errors, out-of-memory errors and timeouts); an SQS event source
+ * returns the whole batch to the queue. An in-process handler cannot be killed half-way, so the
+ * two ends of "mid-invocation" are offered: killed as it `start`s (nothing done), or at its
+ * `end` (everything done, the answer lost).
+ */
+export interface LambdaExitFault {
+  /** The function: `discover`, `prepare`, `report`, `record-failure`. */
+  function: string;
+  /** Default `end`. */
+  at?: 'start' | 'end';
+  /** These invocations of the function (1-based); neither nth nor fraction = every invocation. */
+  nth?: number[];
+  /** This fraction (0..1) of its invocations, drawn from the seeded generator. */
+  fraction?: number;
+  /** At most this many exits from this rule. */
+  times?: number;
+}
+
 /** Every fault option of the local stack. */
 export interface LocalFaults {
   /** Throttle or fail calls per service and action. */
   calls?: CallFault[];
+  /** Kill the Lambda runtime's process during invocations of a function. */
+  lambdaExits?: LambdaExitFault[];
   /** Stop (abort) executions as they enter a named state. */
   stopAtState?: StopAtStateRule[];
   /** Seed of the `fraction` draws (default 1): the same seed, the same faulted calls. */
@@ -56,10 +81,11 @@ export interface LocalFaults {
 
 /** One fault that was injected. */
 export interface InjectedFault {
-  service: FaultService;
+  service: FaultService | 'lambda';
   caller: FaultCaller;
+  /** The API action, or the function whose runtime exited. */
   action: string;
-  kind: FaultKind;
+  kind: FaultKind | 'exit';
   /** 1-based number of the call among the calls of that service, caller and action. */
   call: number;
 }
@@ -81,6 +107,7 @@ export class FaultInjector {
   /** Faults injected so far, in order. */
   readonly injected: InjectedFault[] = [];
   private readonly rules: Array<CallFault & { left: number }>;
+  private readonly exits: Array<LambdaExitFault & { left: number }>;
   private readonly counts = new Map<string, number>();
   private readonly random: () => number;
 
@@ -91,7 +118,36 @@ export class FaultInjector {
       }
       return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
     });
+    this.exits = (faults.lambdaExits ?? []).map((rule) => {
+      if (rule.fraction !== undefined && !(rule.fraction >= 0 && rule.fraction <= 1)) {
+        throw new Error(`lambda exit fault ${rule.function}: fraction must be within 0..1, got ${rule.fraction}`);
+      }
+      return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
+    });
     this.random = random(faults.seed ?? 1);
+  }
+
+  /**
+   * The handler of function `name` as its invocations reach it through the fault rules: an
+   * invocation a `lambdaExits` rule picks fails as a killed runtime does ({@link runtimeExitError}),
+   * before the handler runs (`start`) or after it finished (`end`).
+   */
+  wrapLambda<E, C, R>(name: string, handler: (event: E, context: C) => Promise<R>): (event: E, context: C) => Promise<R> {
+    if (!this.exits.some((r) => r.function === name)) return handler;
+    return async (event, context) => {
+      const key = `lambda:functions:${name}`;
+      const call = (this.counts.get(key) ?? 0) + 1;
+      this.counts.set(key, call);
+      const rule = this.exits.find(
+        (r) => r.function === name && r.left > 0 && (r.nth !== undefined ? r.nth.includes(call) : r.fraction !== undefined ? this.random() < r.fraction : true),
+      );
+      if (!rule) return handler(event, context);
+      rule.left -= 1;
+      this.injected.push({ service: 'lambda', caller: 'functions', action: name, kind: 'exit', call });
+      const requestId = (context as { awsRequestId?: string } | undefined)?.awsRequestId ?? `local-${call}`;
+      if ((rule.at ?? 'end') === 'end') await handler(event, context);
+      throw runtimeExitError(requestId);
+    };
   }
 
   /** Calls seen so far by `service:caller:action` (counted only on clients carrying rules of their service). */
@@ -139,6 +195,15 @@ export class FaultInjector {
     }
     return undefined;
   }
+}
+
+/**
+ * What a task sees when the function's runtime exits mid-invocation: Step Functions' `Lambda.Unknown`
+ * (a TaskError the local runner passes on as is) whose cause carries Lambda's `Runtime.ExitError` payload.
+ */
+export function runtimeExitError(requestId: string): TaskError {
+  const payload = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
+  return new TaskError('Lambda.Unknown', `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`);
 }
 
 /** The HTTP answer a service gives for a throttle, an internal error or a rejected request. */

@@ -66,6 +66,11 @@ export interface LocalPipelineOptions {
   functionTimeouts?: Partial<Record<FunctionName, number>>;
   /** Faults to inject (throttles, errors, stopped executions): see local/faults.ts. */
   faults?: LocalFaults;
+  /**
+   * How often the handlers poll a statement they wait for (DescribeStatement), in ms; default 5.
+   * Deployed: 500 ms. Many concurrent waits at 5 ms flood the local endpoint (a soak: 100,000s of calls).
+   */
+  handlerPollMs?: number;
 }
 
 /** One finished (or running) execution, as `npm start` and tests read it. */
@@ -134,7 +139,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     s3: stack.s3.client,
     sfn: stack.stepFunctions.client,
     redshiftData: stack.redshiftData.client,
-    warehouse: new DataApiWarehouse(stack.redshiftData.client, warehouseTarget(config.warehouse), { pollMs: 5 }),
+    warehouse: new DataApiWarehouse(stack.redshiftData.client, warehouseTarget(config.warehouse), { pollMs: options.handlerPollMs ?? 5 }),
     stateMachineArn,
     log: options.log ?? quietLog,
     metrics,
@@ -143,12 +148,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const server = stack.stepFunctions.server;
   // Each function's configured timeout (functions/core/functionSettings.ts, as deployed) is enforced.
   const prepare = createPrepareHandler({ ...deps, ...(options.polling ? { polling: options.polling } : {}) });
-  server.registerLambda(localFunctionArn('prepare'), prepare as LambdaHandler, { timeoutSeconds: timeoutOf('prepare') });
-  server.registerLambda(localFunctionArn('report'), createReportHandler(deps) as LambdaHandler, { timeoutSeconds: timeoutOf('report') });
-  server.registerLambda(localFunctionArn('record-failure'), createRecordFailureHandler(deps) as LambdaHandler, {
+  // Lambda exit faults (local/faults.ts) sit between the invoker and each handler.
+  const faulty = (name: FunctionName, handler: LambdaHandler): LambdaHandler => stack.faults.wrapLambda(name, handler);
+  server.registerLambda(localFunctionArn('prepare'), faulty('prepare', prepare as LambdaHandler), { timeoutSeconds: timeoutOf('prepare') });
+  server.registerLambda(localFunctionArn('report'), faulty('report', createReportHandler(deps) as LambdaHandler), { timeoutSeconds: timeoutOf('report') });
+  server.registerLambda(localFunctionArn('record-failure'), faulty('record-failure', createRecordFailureHandler(deps) as LambdaHandler), {
     timeoutSeconds: timeoutOf('record-failure'),
   });
-  const discoverHandler = createDiscoverHandler(deps);
+  const discoverHandler = faulty('discover', createDiscoverHandler(deps) as LambdaHandler);
   const discoverFunction = { handler: discoverHandler as LambdaHandler, timeoutSeconds: timeoutOf('discover') };
   const discover = (event: SQSEvent) =>
     invokeWithTimeout(discoverFunction, 'forklift-discover', event) as Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;

@@ -7,8 +7,10 @@
  * and is the dead-letter list empty? `npm run bench -- --only soak` runs 20,000 objects over
  * 200 partitions; test/integration/pipeline/soak.test.ts runs 2,000 over 20 in `npm test`.
  */
-import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { listObjects } from '../../functions/adapters/s3';
+import { FUNCTION_SETTINGS } from '../../functions/core/functionSettings';
+import type { FreshnessResult } from '../../functions/freshness/handler';
+import type { LocalFaults } from '../../local/faults';
 import { parseConfig } from '../../functions/core/config/load';
 import type { ForkliftConfig } from '../../functions/core/config/schema';
 import { random, startBenchPipeline, type Figures, type Scenario } from '../lib';
@@ -57,68 +59,97 @@ export function soakConfig(): ForkliftConfig {
   });
 }
 
+/**
+ * The states the soak's executions are stopped at (StopExecution as they enter, a stopAtState
+ * fault), in turn: before the load batch (nothing committed: the raw load is lost), while it
+ * runs (it commits anyway: the execution's aggregates and report are lost), after the commit,
+ * and before the aggregate batch.
+ */
+export const SOAK_STOP_STATES = ['SubmitLoad', 'WaitForLoad', 'GetLoadOutcome', 'SubmitAggregates', 'PlanAggregates'] as const;
+
+/** Scale of the local pipeline's waits (Wait states, handler polls, the SQS batching window and visibility timeout). */
+const SCALE = 0.05;
+/** The deployed SQS batching window (infra/events.ts DISCOVER_BATCHING_WINDOW), seconds. */
+const DEPLOYED_BATCH_WINDOW_S = 20;
+/** The deployed visibility timeout: 6 × discover's timeout + the batching window (infra/events.ts), seconds. */
+const DEPLOYED_VISIBILITY_S = 6 * FUNCTION_SETTINGS.discover.timeoutSeconds + DEPLOYED_BATCH_WINDOW_S;
+/** The deployed handlers' statement poll interval (functions/adapters/warehouse.ts), ms. */
+const DEPLOYED_HANDLER_POLL_MS = 500;
+/** The sweep runs every 15 minutes on AWS: each local sweep runs with its clock one tick later. */
+const SWEEP_TICK_MS = 15 * 60_000;
+/** Sweeps after the run settled at most (each re-drives what the faults left, then the pipeline settles again). */
+const MAX_SWEEPS = 6;
+
+/** The faults of a soak (local/faults.ts): throttled Data API calls, stopped executions. */
+export function soakFaults(options: Pick<SoakOptions, 'throttleFraction' | 'stops' | 'seed'>): LocalFaults {
+  return {
+    seed: options.seed ?? 20261129,
+    // Every Data API caller: the handlers' client and the state machine's SDK tasks.
+    calls: [{ service: 'redshiftData', kind: 'throttle', fraction: options.throttleFraction }],
+    stopAtState: Array.from({ length: options.stops }, (_, i) => ({
+      state: SOAK_STOP_STATES[i % SOAK_STOP_STATES.length]!,
+      error: 'Soak.Stopped',
+      cause: 'stopped mid-way by the soak',
+    })),
+  };
+}
+
+/** The soak's objects: `objects` files of ROWS_PER_OBJECT rows, spread round-robin over `partitions` hours. */
+export function soakObjects(options: Pick<SoakOptions, 'objects' | 'partitions'>, now = Date.now()): Array<{ key: string; body: string }> {
+  // Hours well inside the key-date bounds: the last one a day before now.
+  const firstHour = Math.floor((now - 86_400_000) / HOUR) * HOUR - options.partitions * HOUR;
+  const hourKey = (h: number) => new Date(firstHour + h * HOUR).toISOString().slice(0, 13);
+  return Array.from({ length: options.objects }, (_, i) => {
+    const h = i % options.partitions;
+    const rows = Array.from({ length: ROWS_PER_OBJECT }, (_, j) => ({
+      id: i * ROWS_PER_OBJECT + j,
+      at: new Date(firstHour + h * HOUR + ((i * 7 + j * 13) % 3600) * 1000).toISOString(),
+      v: (i + j) % 10,
+    }));
+    return { key: `soak/${hourKey(h)}/part-${String(i).padStart(6, '0')}.json`, body: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' };
+  });
+}
+
 /** One soak run: its invariants (all must be 0 / true) and what it took. */
 export async function runSoak(options: SoakOptions): Promise<Figures> {
   const rng = random(options.seed ?? 20261129);
   const config = soakConfig();
-  const bench = await startBenchPipeline(config, { batchWindowMs: 500 });
+  const faults = soakFaults(options);
+  const bench = await startBenchPipeline(config, {
+    waitScale: SCALE,
+    batchWindowMs: DEPLOYED_BATCH_WINDOW_S * 1000 * SCALE,
+    redeliveryDelayMs: DEPLOYED_VISIBILITY_S * 1000 * SCALE,
+    handlerPollMs: DEPLOYED_HANDLER_POLL_MS * SCALE,
+    faults,
+  });
   const p = bench.pipeline;
   try {
-    // Hours well inside the key-date bounds: the last one a day before now.
-    const firstHour = Math.floor((Date.now() - 86_400_000) / HOUR) * HOUR - options.partitions * HOUR;
-    const hourKey = (h: number) => new Date(firstHour + h * HOUR).toISOString().slice(0, 13);
-    const objects = Array.from({ length: options.objects }, (_, i) => {
-      const h = i % options.partitions;
-      const rows = Array.from({ length: ROWS_PER_OBJECT }, (_, j) => ({
-        id: i * ROWS_PER_OBJECT + j,
-        at: new Date(firstHour + h * HOUR + ((i * 7 + j * 13) % 3600) * 1000).toISOString(),
-        v: (i + j) % 10,
-      }));
-      return { key: `soak/${hourKey(h)}/part-${String(i).padStart(6, '0')}.json`, body: rows.map((r) => JSON.stringify(r)).join('\n') + '\n' };
-    });
+    const objects = soakObjects(options);
     // Random order; duplicates put again later in the stream (a duplicated event of the same object version).
     const order = objects.map((o) => ({ o, k: rng() })).sort((a, b) => a.k - b.k).map((x) => x.o);
     const duplicates = objects.filter(() => rng() < options.duplicateFraction);
 
-    // Throttling: one middleware on the Data API client every caller shares (handlers and SDK tasks).
-    let calls = 0;
-    let throttled = 0;
-    p.stack.redshiftData.client.middlewareStack.add(
-      (next) => async (args) => {
-        calls++;
-        if (rng() < options.throttleFraction) {
-          throttled++;
-          throw Object.assign(new Error('Rate exceeded (soak fault)'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'soakThrottle' },
-    );
-
-    // Stopper: stops the first `stops` executions it sees running, while the objects land.
-    const stopped = new Set<string>();
-    let putting = true;
-    const stopper = (async () => {
-      while (putting && stopped.size < options.stops) {
-        const running = await p.stack.stepFunctions.client.send(new ListExecutionsCommand({ stateMachineArn: p.stateMachineArn, statusFilter: 'RUNNING' }));
-        const victim = (running.executions ?? []).find((e) => !stopped.has(e.executionArn!));
-        if (victim) {
-          stopped.add(victim.executionArn!);
-          await p.stack.stepFunctions.client
-            .send(new StopExecutionCommand({ executionArn: victim.executionArn!, error: 'Soak.Stopped', cause: 'stopped mid-way by the soak' }))
-            .catch(() => undefined);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 150));
-      }
-    })();
-
     const started = Date.now();
     await p.put(order, { concurrency: 32 });
-    await p.settle();
-    putting = false;
-    await stopper;
     await p.put(duplicates, { concurrency: 32 });
+    const putAt = Date.now();
     await p.settle();
+    const settledAt = Date.now();
+    // Healing: the sweep, as its 15-minute schedule runs it (each tick's clock 15 minutes later),
+    // until a tick finds nothing to re-drive.
+    let sweeps = 0;
+    let loadsRestarted = 0;
+    let aggregateSweeps = 0;
+    for (let tick = 1; tick <= MAX_SWEEPS; tick++) {
+      const result = (await p.checkFreshness(new Date(Date.now() + tick * SWEEP_TICK_MS))) as FreshnessResult;
+      sweeps++;
+      const restarted = Object.values(result).reduce((n, t) => n + (t.restartedLoads?.length ?? 0), 0);
+      const aggregates = Object.values(result).filter((t) => t.sweep !== undefined).length;
+      loadsRestarted += restarted;
+      aggregateSweeps += aggregates;
+      if (restarted + aggregates === 0) break;
+      await p.settle();
+    }
     const settled = Date.now();
 
     // The invariants, from the bucket and the warehouse.
@@ -135,13 +166,21 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
     );
     const executions = await p.executions();
     const rows = Number(counts?.n);
+    const callCounts = Object.entries(p.stack.faults.callCounts()).filter(([k]) => k.startsWith('redshiftData:'));
+    const calls = callCounts.reduce((n, [, c]) => n + c, 0);
+    const callsBy = (prefix: string) => callCounts.filter(([k]) => k.startsWith(prefix)).reduce((n, [, c]) => n + c, 0);
+    const throttled = p.stack.faults.injected.filter((f) => f.kind === 'throttle').length;
+    const stopped = executions.filter((e) => e.error === 'Soak.Stopped').length;
     return {
       objects: options.objects,
       partitions: options.partitions,
       duplicate_events: duplicates.length,
       data_api_calls: calls,
+      data_api_calls_functions: callsBy('redshiftData:functions:'),
+      data_api_describes_functions: callsBy('redshiftData:functions:DescribeStatement'),
+      data_api_calls_state_machine: callsBy('redshiftData:stateMachine:'),
       data_api_throttled: throttled,
-      executions_stopped: stopped.size,
+      executions_stopped: stopped,
       executions: executions.length,
       executions_failed: executions.filter((e) => e.status === 'FAILED').length,
       executions_aborted: executions.filter((e) => e.status === 'ABORTED').length,
@@ -152,6 +191,11 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
       aggregate_buckets_off: Number(agg?.n),
       executions_running: executions.filter((e) => e.status === 'RUNNING').length,
       dead_letters: p.deadLetters.length,
+      sweeps,
+      sweep_loads_restarted: loadsRestarted,
+      sweep_aggregate_runs: aggregateSweeps,
+      put_ms: putAt - started,
+      settle_ms: settledAt - started,
       wall_ms: settled - started,
     };
   } finally {

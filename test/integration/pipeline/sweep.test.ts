@@ -12,12 +12,37 @@ import type { LocalFaults } from '../../../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
 import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, count, hourly, jsonLines, testConfig } from './helpers';
 
-const config = testConfig({ sw: hourly('sweep/') });
+const config = testConfig(
+  { sw: hourly('sweep/') },
+  { sw_hourly: { schema: 'facts', source: 'sw', timeColumn: 'at', grain: 'hour', measures: { n: { fn: 'count' }, v_sum: { fn: 'sum', column: 'v' } } } },
+);
 const FILES = [
   { key: 'sweep/2026-11-20T10/a.json', body: jsonLines([1, 2, 3].map((id) => ({ id, at: '2026-11-20T10:05:00Z', v: id }))) },
   { key: 'sweep/2026-11-20T10/b.json', body: jsonLines([4, 5].map((id) => ({ id, at: '2026-11-20T10:15:00Z', v: id }))) },
 ];
-type Freshness = Record<string, { restartedLoads?: string[] }>;
+type Freshness = Record<string, { restartedLoads?: string[]; sweep?: string }>;
+const SWEEP_TICK_MS = 15 * 60_000;
+
+/** Aggregate buckets that differ from a recompute from the loaded rows. */
+const aggregateOff = (p: LocalPipeline) =>
+  count(
+    p,
+    "SELECT COUNT(*) AS n FROM (SELECT DATE_TRUNC('hour', at) AS bucket, COUNT(*) AS n, SUM(v) AS v_sum FROM landing.sw GROUP BY 1) r " +
+      'FULL OUTER JOIN (SELECT bucket, n, v_sum FROM facts.sw_hourly WHERE n > 0) f ON f.bucket = r.bucket ' +
+      'WHERE r.bucket IS NULL OR f.bucket IS NULL OR r.n <> f.n OR r.v_sum <> f.v_sum',
+  );
+
+/** The sweep as its schedule runs it (each tick 15 minutes later), settling after each, until a tick re-drives nothing. */
+async function sweepUntilQuiet(p: LocalPipeline): Promise<Freshness[]> {
+  const ticks: Freshness[] = [];
+  for (let tick = 1; tick <= 4; tick++) {
+    const result = (await p.checkFreshness(new Date(Date.now() + tick * SWEEP_TICK_MS))) as Freshness;
+    ticks.push(result);
+    if (!result['sw']?.restartedLoads && !result['sw']?.sweep) break;
+    await p.settle();
+  }
+  return ticks;
+}
 
 async function withPipeline(faults: LocalFaults, body: (p: LocalPipeline) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'forklift-sweep-'));
@@ -33,6 +58,7 @@ async function withPipeline(faults: LocalFaults, body: (p: LocalPipeline) => Pro
 const CASES: Array<[string, LocalFaults, string]> = [
   ['stopped before its load batch (StopExecution as it enters SubmitLoad)', { stopAtState: [{ state: 'SubmitLoad' }] }, 'ABORTED'],
   ['failed at its load batch (the batch rejected)', { calls: [{ service: 'redshiftData', caller: 'stateMachine', action: 'BatchExecuteStatement', kind: 'reject', nth: [1] }] }, 'FAILED'],
+  ['killed: the Prepare runtime exits as it starts (Lambda.Unknown, Runtime.ExitError)', { lambdaExits: [{ function: 'prepare', at: 'start', nth: [1] }] }, 'FAILED'],
 ];
 
 describe('the load sweep', () => {
@@ -45,19 +71,40 @@ describe('the load sweep', () => {
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(0);
 
       // The next tick of the schedule: the partition is started again under its retry name.
-      const swept = (await p.checkFreshness()) as Freshness;
-      expect(swept['sw']!.restartedLoads).toEqual([expect.stringMatching(/^sw-20261120T100000-r[0-9a-f]{8}$/)]);
-      await p.settle();
-      const retry = (await p.executions()).find((e) => e.name === swept['sw']!.restartedLoads![0]);
+      const [swept] = await sweepUntilQuiet(p);
+      expect(swept!['sw']!.restartedLoads).toEqual([expect.stringMatching(/^sw-20261120T100000-r[0-9a-f]{8}$/)]);
+      const retry = (await p.executions()).find((e) => e.name === swept!['sw']!.restartedLoads![0]);
       expect(retry).toMatchObject({ status: 'SUCCEEDED', output: expect.objectContaining({ status: 'loaded' }) });
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
       expect(await count(p, 'SELECT COUNT(DISTINCT id) AS n FROM landing.sw')).toBe(5);
+      expect(await aggregateOff(p)).toBe(0);
 
       // Loaded now: the next sweep starts nothing.
-      const again = (await p.checkFreshness()) as Freshness;
+      const again = (await p.checkFreshness(new Date(Date.now() + 4 * SWEEP_TICK_MS))) as Freshness;
       expect(again['sw']?.restartedLoads).toBeUndefined();
       await p.settle();
-      expect(await p.executions()).toHaveLength(2);
+      expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
+    });
+  }, 120_000);
+
+  it('killed after the commit (the PlanAggregates runtime exits once its work is done): the load is not repeated, the aggregate sweep heals the aggregate', async () => {
+    // Prepare's second invocation is the execution's PlanAggregates.
+    await withPipeline({ lambdaExits: [{ function: 'prepare', at: 'end', nth: [2] }] }, async (p) => {
+      await p.put(FILES);
+      await p.settle();
+      const [first] = await p.executions();
+      expect(first).toMatchObject({ name: 'sw-20261120T100000', status: 'FAILED' });
+      expect(p.stack.faults.injected).toEqual([expect.objectContaining({ service: 'lambda', action: 'prepare', kind: 'exit', call: 2 })]);
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
+      expect(await aggregateOff(p)).toBeGreaterThan(0);
+
+      const ticks = await sweepUntilQuiet(p);
+      expect(ticks[0]!['sw']).toMatchObject({ sweep: expect.stringMatching(/^sw-agg-/) });
+      expect(ticks.flatMap((t) => t['sw']?.restartedLoads ?? [])).toEqual([]);
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
+      expect(await count(p, 'SELECT COUNT(DISTINCT id) AS n FROM landing.sw')).toBe(5);
+      expect(await aggregateOff(p)).toBe(0);
+      expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
     });
   }, 120_000);
 });
