@@ -5,7 +5,8 @@ import {
   GetStatementResultCommand,
   RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
 import { NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
@@ -14,6 +15,7 @@ import { exampleConfig, noSleep } from './helpers';
 
 const rsd = mockClient(RedshiftDataClient);
 const sfn = mockClient(SFNClient);
+const s3 = mockClient(S3Client);
 const config = exampleConfig();
 const now = new Date('2026-11-20T15:30:00Z');
 
@@ -38,6 +40,7 @@ function pendingRead(pending: Array<[string, string, string, string]>) {
 beforeEach(() => {
   rsd.reset();
   sfn.reset();
+  s3.reset();
 });
 
 describe('freshness', () => {
@@ -101,3 +104,51 @@ describe('freshness', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });
+
+describe('freshness: the load sweep', () => {
+  const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:forklift-load';
+  const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
+  const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
+
+  it('examines only the unfinished executions of the lookback (paging stops at an older one) and only automatic loads of known tables', async () => {
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
+    rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({ Records: [] });
+    pendingRead([]);
+    sfn.on(ListExecutionsCommand, { statusFilter: 'ABORTED' }).resolves({
+      executions: [
+        { name: 'gone-20261120T140000', executionArn: arn('gone-20261120T140000'), stateMachineArn, status: 'ABORTED', startDate: hoursAgo(1) },
+        { name: 'visits-20261119T100000', executionArn: arn('visits-20261119T100000'), stateMachineArn, status: 'ABORTED', startDate: hoursAgo(30) },
+      ],
+      nextToken: 'more',
+    });
+    sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
+      executions: [{ name: 'visits-agg', executionArn: arn('visits-agg'), stateMachineArn, status: 'FAILED', startDate: hoursAgo(2) }],
+    });
+    sfn.on(ListExecutionsCommand, { statusFilter: 'TIMED_OUT' }).resolves({
+      executions: [{ name: 'visits-manual', executionArn: arn('visits-manual'), stateMachineArn, status: 'TIMED_OUT', startDate: hoursAgo(3) }],
+    });
+    const inputs: Record<string, object> = {
+      'gone-20261120T140000': { table: 'gone', date: '2026-11-20T14:00:00.000Z', observed: { partitionLoaded: false } },
+      'visits-agg': { table: 'visits', aggregateOnly: true },
+      'visits-manual': { table: 'visits', date: '2026-11-20T12:00:00.000Z', force: true },
+    };
+    for (const [name, input] of Object.entries(inputs)) {
+      sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'ABORTED', input: JSON.stringify(input), startDate: hoursAgo(1) });
+    }
+    const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
+    const handler = createFreshnessHandler({
+      config, warehouse, log: recordingLog(), metrics: recordingMetrics(), now: () => now,
+      sfn: new SFNClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), stateMachineArn,
+    });
+    const result = await handler();
+    // One page per status: the ABORTED page holds an execution older than 24 hours, so its next page is never read.
+    expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.statusFilter)).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual(Object.keys(inputs).map(arn).sort());
+    // An unknown table, an aggregate-only run and a manual reload are no candidates: nothing listed, nothing started.
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(result.visits?.restartedLoads).toBeUndefined();
+  });
+});
+
