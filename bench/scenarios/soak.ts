@@ -1,11 +1,15 @@
 /**
  * soak: many small objects across many hourly partitions, put in random order, with a share of
- * their events duplicated (the same object put again: same content, same ETag), a share of the
- * Data API calls throttled (of the handlers and of the state machine's SDK tasks: one client),
- * and a few executions stopped mid-way (StopExecution while they run). Then: is every file
- * loaded exactly once, is the aggregate equal to a full recompute, is nothing left running,
- * and is the dead-letter list empty? `npm run bench -- --only soak` runs 20,000 objects over
- * 200 partitions; test/integration/pipeline/soak.test.ts runs 2,000 over 20 in `npm test`.
+ * their events duplicated (the same object put again: same content, same ETag), a share of all
+ * Data API calls throttled (the handlers' and the state machine's SDK tasks') and a few executions
+ * stopped mid-way at different states: every fault by option through local/faults.ts. Then the
+ * sweep heals, as its 15-minute schedule would (each tick run with its clock 15 minutes later),
+ * until a tick finds nothing to re-drive. Then: is every file loaded exactly once, is the aggregate
+ * equal to a full recompute, is nothing left running, and is the dead-letter list empty?
+ * The local pipeline's timings are AWS's scaled by one factor (Wait states, the handlers' polls,
+ * the SQS batching window and visibility timeout), so a partition stays busy for as many
+ * redeliveries as on AWS. `npm run bench -- --only soak` runs 20,000 objects over 200 partitions;
+ * test/integration/pipeline/soak.test.ts runs 2,000 over 20 in `npm test`.
  */
 import { listObjects } from '../../functions/adapters/s3';
 import { FUNCTION_SETTINGS } from '../../functions/core/functionSettings';
@@ -21,9 +25,9 @@ export interface SoakOptions {
   partitions: number;
   /** Share of objects put a second time (a duplicate event), e.g. 0.2. */
   duplicateFraction: number;
-  /** Share of Data API calls answered with ThrottlingException before reaching the endpoint, e.g. 0.05. */
+  /** Share of Data API calls answered with a ThrottlingException (a `throttle` call fault), e.g. 0.05. */
   throttleFraction: number;
-  /** Executions stopped while they run. */
+  /** Executions stopped mid-way (`stopAtState` faults, one per state of SOAK_STOP_STATES in turn). */
   stops: number;
   seed?: number;
 }
@@ -205,7 +209,9 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
 
 export const scenario: Scenario = {
   name: 'soak',
-  description: '20,000 objects × 3 rows over 200 hourly partitions in random order, 20% of events duplicated, 5% of Data API calls throttled, 5 executions stopped mid-way',
+  description:
+    '20,000 objects × 3 rows over 200 hourly partitions in random order, 20% of events duplicated, 5% of Data API calls throttled, ' +
+    '5 executions stopped mid-way (local/faults.ts), healed by the sweep on its schedule',
   defaultRuns: 1,
   run: () => runSoak({ objects: 20_000, partitions: 200, duplicateFraction: 0.2, throttleFraction: 0.05, stops: 5 }),
 };
