@@ -178,8 +178,8 @@ it('a stopped execution settles its Tasks, so the Task timeout timer the library
   const cleared = new Set<unknown>();
   const realSetTimeout = global.setTimeout;
   const realClearTimeout = global.clearTimeout;
-  const setTimeoutSpy = jest.spyOn(global, 'setTimeout').mockImplementation(((handler: () => void, ms?: number, ...args: unknown[]) => {
-    const id = realSetTimeout(handler, ms, ...args);
+  const setTimeoutSpy = jest.spyOn(global, 'setTimeout').mockImplementation(((handler: () => void, ms?: number) => {
+    const id = realSetTimeout(handler, ms);
     armed.set(id, ms ?? 0);
     return id;
   }) as typeof setTimeout);
