@@ -290,10 +290,14 @@ export const LOAD_HOURS_TABLE = 'forklift_hours';
 export function loadHoursPredicate(column: string, grain: 'hour' | 'day', time: string): string {
   const hours = `FROM ${quoteIdent(LOAD_HOURS_TABLE)} WHERE time_column = ${literal(time)}`;
   const g = literal(grain);
-  return (
-    `${column} >= (SELECT DATE_TRUNC(${g}, MIN(hour)) ${hours}) AND ${column} < (SELECT DATE_TRUNC(${g}, MAX(hour)) + INTERVAL '1 ${grain}' ${hours}) ` +
-    `AND DATE_TRUNC(${g}, ${column}) IN (SELECT DATE_TRUNC(${g}, hour) ${hours})`
-  );
+  return `${loadHoursBounds(column, grain, time)} AND DATE_TRUNC(${g}, ${column}) IN (SELECT DATE_TRUNC(${g}, hour) ${hours})`;
+}
+
+/** The bounds of {@link loadHoursPredicate} alone: between the buckets of the load's first and last hour. */
+export function loadHoursBounds(column: string, grain: 'hour' | 'day', time: string): string {
+  const hours = `FROM ${quoteIdent(LOAD_HOURS_TABLE)} WHERE time_column = ${literal(time)}`;
+  const g = literal(grain);
+  return `${column} >= (SELECT DATE_TRUNC(${g}, MIN(hour)) ${hours}) AND ${column} < (SELECT DATE_TRUNC(${g}, MAX(hour)) + INTERVAL '1 ${grain}' ${hours})`;
 }
 
 /** The statements of one aggregate's recompute, and the index (0-based, within them) of its fact INSERT. */
@@ -391,9 +395,11 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
     const unseeded = quoteIdent(`forklift_unseeded_${suffix}_${i + 1}`);
     const added = quoteIdent(`forklift_members_${suffix}_${i + 1}`);
     const uOn = ['bucket', ...a.dimensions].map((c) => (c === 'bucket' ? `u.bucket = ${kBucket}` : eq('u', 'k')(c))).join(' AND ');
+    // EXCEPT, not NOT EXISTS: a set operation (NULL dimensions compare equal) that no planner turns into a
+    // nested loop over a table whose statistics lag its writes in this transaction.
     sqls.push(
-      `CREATE TEMP TABLE ${unseeded} AS SELECT DISTINCT ${[`${kBucket} AS bucket`, ...kDims].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
-        `AND NOT EXISTS (SELECT 1 FROM ${counts} c WHERE ${['bucket', ...a.dimensions].map((c) => (c === 'bucket' ? `c.bucket = ${kBucket}` : eq('c', 'k')(c))).join(' AND ')})`,
+      `CREATE TEMP TABLE ${unseeded} AS SELECT ${[`${kBucket} AS bucket`, ...kDims].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
+        `EXCEPT SELECT ${['c.bucket', ...dims.map((d) => `c.${d}`)].join(', ')} FROM ${counts} c WHERE ${loadHoursBounds('c.bucket', a.grain, root)}`,
     );
     const seedRange = `k.bucket >= (SELECT MIN(bucket) FROM ${unseeded}) AND k.bucket < (SELECT MAX(bucket) + INTERVAL '1 ${a.grain}' FROM ${unseeded})`;
     sqls.push(
@@ -406,10 +412,9 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
         `WHERE m.bucket >= (SELECT MIN(bucket) FROM ${unseeded}) AND m.bucket < (SELECT MAX(bucket) + INTERVAL '1 ${a.grain}' FROM ${unseeded}) ` +
         `GROUP BY ${['m.bucket', ...dims.map((d) => `m.${d}`)].join(', ')}`,
     );
-    const mOn = ['bucket', ...a.dimensions].map((c) => (c === 'bucket' ? `m.bucket = ${kBucket}` : eq('m', 'k')(c))).join(' AND ');
     sqls.push(
-      `CREATE TEMP TABLE ${added} AS SELECT DISTINCT ${[`${kBucket} AS bucket`, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
-        `AND NOT EXISTS (SELECT 1 FROM ${members} m WHERE ${within('m.bucket', 'fact')} AND ${mOn} AND m.value = k.value)`,
+      `CREATE TEMP TABLE ${added} AS SELECT ${[`${kBucket} AS bucket`, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
+        `EXCEPT SELECT ${['m.bucket', ...dims.map((d) => `m.${d}`), 'm.value'].join(', ')} FROM ${members} m WHERE ${loadHoursBounds('m.bucket', a.grain, root)}`,
     );
     sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT ${memberCols} FROM ${added}`);
     sqls.push(
