@@ -42,20 +42,53 @@ export async function readAggregateWork(
   name?: string,
   wait: { timeoutMs?: number } = {},
 ): Promise<AggregateWorkRead> {
-  const aggregates = pendingScope(config, scope);
+  return read(warehouse, config, pendingScope(config, scope), true, name ? `${name}-pending` : undefined, wait);
+}
+
+/**
+ * Before a load that recomputes its aggregates in its own batch (Prepare): the columns of the
+ * aggregate tables of `aggregates`, which this read creates when missing (after its catalog
+ * SELECT), so that the load batch starts with its LOCK of them. No pending-work read.
+ */
+export async function readAggregateTables(
+  warehouse: Warehouse,
+  config: ForkliftConfig,
+  aggregates: readonly string[],
+  name?: string,
+  wait: { timeoutMs?: number } = {},
+): Promise<Map<string, ExistingColumn[]>> {
+  return (await read(warehouse, config, aggregates, false, name ? `${name}-aggregate-tables` : undefined, wait)).existing;
+}
+
+async function read(
+  warehouse: Warehouse,
+  config: ForkliftConfig,
+  aggregates: readonly string[],
+  withPending: boolean,
+  name: string | undefined,
+  wait: { timeoutMs?: number },
+): Promise<AggregateWorkRead> {
   if (aggregates.length === 0) return { pending: [], existing: new Map() };
   const audit = config.warehouse.auditSchema;
-  const reads = [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit), renderPendingQuery(config, aggregates), renderAggregateColumnsQuery(config, aggregates)];
+  const reads = [
+    ...renderAuditDdl(audit),
+    renderAggregatedLoadsDdl(audit),
+    ...(withPending ? [renderPendingQuery(config, aggregates)] : []),
+    renderAggregateColumnsQuery(config, aggregates),
+  ];
   // The aggregate tables are created here, after the catalog read, not in the aggregate batch: that
   // batch must start with its LOCK (Redshift's serializable isolation: a LOCK after another statement
   // does not serialize overlapping transactions, and a burst of first loads then aborts with 1023).
   const tables = aggregates.flatMap((a) => aggregateTables(config, a));
   const creates = [...new Set(tables.flatMap((t) => renderAggregateTableChanges(t, undefined, t.role === 'fact' ? config.aggregates[t.aggregate]!.sortKey : undefined)))];
   const inRead = creates.slice(0, Math.max(0, MAX_BATCH_STATEMENTS - reads.length));
-  const label = name ? `${name}-pending`.slice(0, 500) : undefined;
+  const label = name?.slice(0, 500);
   const id = await warehouse.batch([...reads, ...inRead], label);
   await warehouse.waitFor(id, { ...wait, pollMs: READ_POLL_MS });
-  const [pendingRows, columnRows] = await Promise.all([warehouse.results(`${id}:${reads.length - 1}`), warehouse.results(`${id}:${reads.length}`)]);
+  const [pendingRows, columnRows] = await Promise.all([
+    withPending ? warehouse.results(`${id}:${reads.length - 1}`) : Promise.resolve([]),
+    warehouse.results(`${id}:${reads.length}`),
+  ]);
   const existing = parseAggregateColumns(columnRows);
   const rest = creates.slice(inRead.length);
   if (rest.length > 0) {

@@ -15,7 +15,8 @@ import { aggregateScope } from './aggregateRun';
 import { aggregatesFedBy } from './sql/aggregate';
 import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
-import { renderLoadBatch } from './sql/load';
+import { renderLoadBatch, type LoadBatch } from './sql/load';
+import type { ExistingTables } from './sql/aggregate';
 import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
@@ -92,6 +93,21 @@ export interface PlanLoadArgs {
   pollSeconds?: number;
   /** Expected durations and bounds of the polling schedule (core/submission.ts). */
   polling?: PollingOptions;
+  /**
+   * The columns of the aggregate tables fed by the table, as read (and created) before the load
+   * (adapters/aggregates.ts readAggregateTables): given, the aggregates run inside the load batch
+   * when they fit it; absent, they get their own batches after the load (PlanAggregates).
+   */
+  aggregateTables?: ExistingTables;
+}
+
+/**
+ * True when the aggregates fed by `table` may run inside its load batch (Prepare then reads their
+ * tables before planning): every one declarative. Whether they fit the batch is decided by planLoad.
+ */
+export function aggregatesInLoadCandidate(config: ForkliftConfig, table: string): boolean {
+  const fed = aggregatesFedBy(config, table);
+  return fed.length > 0 && fed.every((a) => config.aggregates[a]!.sql === undefined);
 }
 
 /** A plan and the side effects Prepare performs before returning it. */
@@ -174,7 +190,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   const key = manifestKey(config, table, loadId);
   const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
   const listKey = fileListKey(config, table, loadId);
-  const load = renderLoadBatch({
+  const loadArgs = {
     config,
     table,
     loadId,
@@ -187,7 +203,19 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     reason,
     addColumns: changes.addColumns,
     startedAt: args.startedAt,
-  });
+  };
+  const fed = aggregatesFedBy(config, table);
+  let load: LoadBatch | undefined;
+  if (fed.length > 0 && args.aggregateTables !== undefined && aggregatesInLoadCandidate(config, table)) {
+    try {
+      // One transaction, one polling loop: the aggregates inside the load batch when they fit its 40 SQLs and 100 KB.
+      load = renderLoadBatch({ ...loadArgs, aggregates: { names: fed, existing: args.aggregateTables } });
+    } catch (err) {
+      if (!(err instanceof ForkliftError)) throw err;
+    }
+  }
+  const inLoad = load !== undefined;
+  load ??= renderLoadBatch(loadArgs);
   const plan: LoadPlan = {
     ...base,
     action: 'load',
@@ -197,9 +225,8 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     outcomeStatement: load.outcomeStatement,
     steps: [...load.steps],
   };
-  const fed = aggregatesFedBy(config, table);
-  // The aggregate batches are planned after the load commits (PlanAggregates), from pending work.
-  if (fed.length > 0) plan.aggregates = fed;
+  // Otherwise the aggregate batches are planned after the load commits (PlanAggregates), from pending work.
+  if (fed.length > 0 && !inLoad) plan.aggregates = fed;
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },

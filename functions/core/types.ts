@@ -143,6 +143,8 @@ export interface StepRef {
   name: string;
   /** 1-based index of the statement whose ResultRows are the step's rows. */
   statement: number;
+  /** `load`: a fact step inside the load batch (aggregates recomputed in the load's transaction). */
+  batch?: 'load';
 }
 
 /** Prepare's output: `$.plan` in the state machine. */

@@ -2,16 +2,18 @@
  * Prepare: the first state of the load state machine. Lists the partition (or heads
  * the explicit files), reads the warehouse state unless discover passed what it saw
  * (a top-up of an already loaded partition always reads it, for the file ledger),
- * plans with core/plan.ts, then performs the plan's side effects: VARCHAR widening
+ * plans with core/plan.ts (a load whose aggregates go inside its batch first reads, and
+ * creates, their tables), then performs the plan's side effects: VARCHAR widening
  * (outside any transaction, before the batch) and the COPY manifest. Returns `$.plan`.
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
 import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
-import { readAggregateWork } from '../adapters/aggregates';
+import { readAggregateTables, readAggregateWork } from '../adapters/aggregates';
+import { aggregatesFedBy, aggregateTables, renderAggregateTableChanges, type ExistingTables } from '../core/sql/aggregate';
 import { aggregateScope, planAggregateBatch, type AggregatePlan } from '../core/aggregateRun';
-import { choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
+import { aggregatesInLoadCandidate, choosePartition, listingPrefix, planExecution, type PlanResult } from '../core/plan';
 import { joinSteps, type DescribedBatch } from '../report/handler';
 import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
 import type { PollingOptions } from '../core/submission';
@@ -19,6 +21,13 @@ import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/ty
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log } from '../runtime/observability';
+
+/**
+ * How long a read of a table's aggregate tables serves later loads of the same Prepare instance.
+ * Columns change only with the config (a deploy: new instances); a table dropped by hand is
+ * created again by the first read after this.
+ */
+export const AGGREGATE_TABLES_TTL_MS = 60_000;
 
 /** Prepare's payload, as the state machine's Parameters build it. */
 export interface PrepareEvent {
@@ -66,6 +75,8 @@ export function createPrepareHandler(deps: PrepareDeps): {
   const { config, log } = deps;
   const target = warehouseTarget(config.warehouse);
   const bucket = config.landing.bucketName;
+  /** The last read of each table's aggregate tables (see aggregateTablesOf). */
+  const aggregateTablesRead = new Map<string, { at: number; read: Promise<ExistingTables> }>();
 
   const planAggregates = async (event: PrepareEvent, context?: InvocationContext): Promise<AggregatePlan> => {
     const input = loadInputOf(event.input);
@@ -107,6 +118,12 @@ export function createPrepareHandler(deps: PrepareDeps): {
       const listing = await list(input);
       const state = await warehouseState(input, listing, now, wait);
       result = planExecution({ ...base, listing, state });
+      const table = result.plan.table;
+      if (result.plan.action === 'load' && result.plan.aggregates !== undefined && table !== undefined && aggregatesInLoadCandidate(config, table)) {
+        // The aggregates go inside the load batch: read (and create) their tables first, then plan again with them.
+        const aggregateTables = await aggregateTablesOf(table, event.execution, wait);
+        result = planExecution({ ...base, listing, state, aggregateTables });
+      }
     }
     const { plan } = result;
     log.info(`plan: ${plan.action}`, { table: plan.table, partition: plan.partitionDate, loadId: plan.loadId, reason: plan.reason });
@@ -125,6 +142,32 @@ export function createPrepareHandler(deps: PrepareDeps): {
   const handle = (event: PrepareEvent, context?: InvocationContext): Promise<PreparedPlan | AggregatePlan> =>
     event.phase === 'aggregates' ? planAggregates(event, context) : prepare(event, context);
   return handle as ReturnType<typeof createPrepareHandler>;
+
+  /**
+   * The aggregate tables of `table` (read, and created when missing), shared by the invocations of
+   * this instance for {@link AGGREGATE_TABLES_TTL_MS}: a burst of loads reads them once per container
+   * (locally, once) instead of queueing one read per load. Kept only when the tables needed no change.
+   */
+  function aggregateTablesOf(table: string, execution: string, wait: () => { timeoutMs: number }): Promise<ExistingTables> {
+    const at = deps.now().getTime();
+    const hit = aggregateTablesRead.get(table);
+    if (hit && at - hit.at < AGGREGATE_TABLES_TTL_MS) return hit.read;
+    const names = aggregatesFedBy(config, table);
+    const read = readAggregateTables(deps.warehouse, config, names, execution, wait()).then((existing) => {
+      const current = names.flatMap((a) => aggregateTables(config, a)).every((t) => {
+        try {
+          return renderAggregateTableChanges(t, existing.get(`${t.schema}.${t.name}`)).length === 0;
+        } catch {
+          return false;
+        }
+      });
+      if (!current) aggregateTablesRead.delete(table);
+      return existing;
+    });
+    aggregateTablesRead.set(table, { at, read });
+    read.catch(() => aggregateTablesRead.delete(table));
+    return read;
+  }
 
   async function list(input: LoadInput): Promise<ObjectInfo[]> {
     if (input.files !== undefined) {

@@ -84,13 +84,14 @@ function fieldNumber(v: SfnField | number | undefined): number {
 }
 
 /**
- * The plan's steps joined with the batches' sub-statements: `raw` steps index the load batch,
- * `fact` steps the aggregate batch. Steps of a batch that did not run are left out.
+ * The plan's steps joined with the batches' sub-statements: `raw` steps (and `fact` steps of
+ * aggregates recomputed inside the load, `batch: 'load'`) index the load batch, other `fact`
+ * steps the aggregate batch. Steps of a batch that did not run are left out.
  */
 export function joinSteps(steps: readonly StepRef[], load?: DescribedBatch, aggregate?: DescribedBatch): StepSummary[] {
   const out: StepSummary[] = [];
   for (const step of steps) {
-    const batch = step.kind === 'raw' ? load : aggregate;
+    const batch = step.kind === 'raw' || step.batch === 'load' ? load : aggregate;
     if (!batch?.SubStatements) continue;
     const sub = batch.SubStatements[step.statement - 1];
     out.push({

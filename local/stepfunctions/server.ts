@@ -186,19 +186,29 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       arn, name, machine, input, status: 'RUNNING', startDate: new Date(), history, abort: () => undefined, done: Promise.resolve(),
     };
 
+    // Settles every Task of this execution once it is stopped: the library arms a timer of the
+    // Task's TimeoutSeconds (86,400 s here) that only a settled Task clears, and a pending one
+    // kept the process (and an in-band Jest run) alive for a day.
+    const stopped = new AbortController();
+    const untilStopped = new Promise<never>((_resolve, reject) => {
+      stopped.signal.addEventListener('abort', () => reject(new TaskError('States.Runtime', 'the execution was stopped')), { once: true });
+    });
+    untilStopped.catch(() => undefined);
+
     const handlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, parsed] of machine.tasks) {
       handlers[stateName] = async (taskInput) => {
         // Let the library's StateEntered event reach the history before this Task's events.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        // Stopped meanwhile (StopExecution, a stopAtState fault): the Task never starts.
-        if (record.status !== 'RUNNING') return new Promise<Json>(() => undefined);
+        // Stopped meanwhile (StopExecution, a stopAtState fault): the Task never starts, and the
+        // library, whose run is aborted, records nothing more of it.
+        if (record.status !== 'RUNNING') throw new TaskError('States.Runtime', 'the execution was stopped');
         const call = history.taskStarted(stateName, parsed, taskInput);
         try {
           if (payloadBytes(taskInput) > PAYLOAD_LIMIT_BYTES) {
             throw new DataLimitExceededError(`The state/task '${stateName}' has an input with a size exceeding the maximum number of bytes service limit.`);
           }
-          const output = await invokeResource(parsed, taskInput, { lambdas, sdkClients });
+          const output = await Promise.race([invokeResource(parsed, taskInput, { lambdas, sdkClients }), untilStopped]);
           if (payloadBytes(output) > PAYLOAD_LIMIT_BYTES) {
             throw new DataLimitExceededError(`The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`);
           }
@@ -223,7 +233,10 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
-    record.abort = run.abort;
+    record.abort = () => {
+      stopped.abort();
+      run.abort();
+    };
     const consumed = (async () => {
       for await (const raw of run.eventLogs) {
         const event = raw as unknown as LibraryEvent;

@@ -28,6 +28,7 @@ import type { ExistingColumn, StepRef } from '../types';
 import { auditIdentity, auditTable } from './audit';
 import { renderColumnDefinition, renderCreateSchema, type ColumnSpec, factTableColumns } from './ddl';
 import { parseInformationSchemaType } from './evolve';
+import { GUARD_TABLE } from './guard';
 import { relationColumns, relationName, rootTimeColumn } from './relations';
 import { parseTimestamp } from './state';
 
@@ -132,7 +133,7 @@ export function summarizePending(config: ForkliftConfig, pending: readonly Pendi
 /** A table an aggregate owns: the fact table, its hour-grain partials, or a distinct-key set. */
 export interface AggregateTable {
   aggregate: string;
-  role: 'fact' | 'partials' | 'keys';
+  role: 'fact' | 'partials' | 'keys' | 'members' | 'counts';
   schema: string;
   name: string;
   columns: ColumnSpec[];
@@ -169,6 +170,10 @@ export function aggregateTables(config: ForkliftConfig, name: string): Aggregate
     if (spec.fn !== 'count_distinct' || !spec.column) continue;
     const value: ColumnSpec = { name: 'value', type: source.get(spec.column) ?? { base: 'VARCHAR', length: 256 }, nullable: false };
     out.push({ aggregate: name, role: 'keys', schema: a.schema, name: internalName(name, `${m}__keys`), columns: [bucket, ...dims, value], measure: m });
+    // The bucket's members (bucket at the aggregate's grain) and their count: what an append bumps.
+    out.push({ aggregate: name, role: 'members', schema: a.schema, name: internalName(name, `${m}__members`), columns: [bucket, ...dims, value], measure: m });
+    const n: ColumnSpec = { name: 'n', type: { base: 'BIGINT' }, nullable: false };
+    out.push({ aggregate: name, role: 'counts', schema: a.schema, name: internalName(name, `${m}__counts`), columns: [bucket, ...dims, n], measure: m });
   }
   return out;
 }
@@ -260,6 +265,39 @@ export interface AggregateWork {
   /** Hour starts (pending work), or a range (backfill) widened to the aggregate's grain. */
   hours?: readonly Date[];
   range?: TimeRange;
+  /**
+   * Inside the load batch: the hours are the rows of the load's temp table {@link LOAD_HOURS_TABLE}
+   * (not known when the batch is rendered), bounded by their MIN/MAX and filtered by membership.
+   */
+  loadHours?: true;
+  /**
+   * With loadHours: the load only inserted rows (an append, not a reload): distinct counts at a
+   * coarser grain add the bucket's new members instead of recounting the bucket.
+   */
+  append?: true;
+  /** Distinguishes the temp tables of this work within one batch. */
+  tempSuffix?: string;
+}
+
+/** The load batch's temp table of the hours its rows touch (time_column, hour): what in-load aggregates recompute. */
+export const LOAD_HOURS_TABLE = 'forklift_hours';
+
+/**
+ * The rows of `column` whose `grain` bucket holds one of the load's hours (of time column `time`):
+ * between the buckets of the first and last hour (bounds a zone map or index can use once the
+ * scalar subqueries ran), and in the set of buckets (exact).
+ */
+export function loadHoursPredicate(column: string, grain: 'hour' | 'day', time: string): string {
+  const hours = `FROM ${quoteIdent(LOAD_HOURS_TABLE)} WHERE time_column = ${literal(time)}`;
+  const g = literal(grain);
+  return `${loadHoursBounds(column, grain, time)} AND DATE_TRUNC(${g}, ${column}) IN (SELECT DATE_TRUNC(${g}, hour) ${hours})`;
+}
+
+/** The bounds of {@link loadHoursPredicate} alone: between the buckets of the load's first and last hour. */
+export function loadHoursBounds(column: string, grain: 'hour' | 'day', time: string): string {
+  const hours = `FROM ${quoteIdent(LOAD_HOURS_TABLE)} WHERE time_column = ${literal(time)}`;
+  const g = literal(grain);
+  return `${column} >= (SELECT DATE_TRUNC(${g}, MIN(hour)) ${hours}) AND ${column} < (SELECT DATE_TRUNC(${g}, MAX(hour)) + INTERVAL '1 ${grain}' ${hours})`;
 }
 
 /** The statements of one aggregate's recompute, and the index (0-based, within them) of its fact INSERT. */
@@ -270,9 +308,16 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
   const fact = relationName(config, name);
   const hourRanges = work.range ? [alignRange(work.range, a.grain)] : bucketRanges(work.hours ?? [], 'hour');
   const factRanges = work.range ? [alignRange(work.range, a.grain)] : bucketRanges(work.hours ?? [], a.grain);
+  const root = work.loadHours ? rootTimeColumn(config, name) : '';
+  /** The rows of `column` in the affected hours (`hour`) or in the aggregate's affected buckets (`fact`). */
+  const within = (column: string, which: 'hour' | 'fact'): string =>
+    work.loadHours
+      ? loadHoursPredicate(column, which === 'hour' ? 'hour' : a.grain, root)
+      : rangePredicate(column, which === 'hour' ? hourRanges : factRanges);
   const sqls: string[] = [];
 
   if (a.sql !== undefined) {
+    if (work.loadHours) throw new ForkliftError(`aggregate '${name}': a raw-SQL aggregate is recomputed by its own batch, not inside the load`);
     const columns = Object.keys(a.columns ?? {}).map(quoteIdent).join(', ');
     // One covering range: the SELECT is the user's, with one {{start}} and one {{end}}.
     const cover = { start: factRanges[0]!.start, end: factRanges[factRanges.length - 1]!.end };
@@ -289,11 +334,11 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
   if (!rollsUp(config, a)) {
     const bucket = `DATE_TRUNC(${literal(a.grain)}, ${time})`;
     const select = directSelect(config, a);
-    sqls.push(`DELETE FROM ${fact} WHERE ${rangePredicate('bucket', factRanges)}`);
+    sqls.push(`DELETE FROM ${fact} WHERE ${within('bucket', 'fact')}`);
     sqls.push(
       `INSERT INTO ${fact} (${['bucket', ...a.dimensions, ...select.map((c) => c.name)].map(quoteIdent).join(', ')}) ` +
         `SELECT ${[`${bucket} AS bucket`, ...dims, ...select.map((c) => c.expr)].join(', ')} FROM ${source} ` +
-        `WHERE ${rangePredicate(time, factRanges)} GROUP BY ${[bucket, ...dims].join(', ')}`,
+        `WHERE ${within(time, 'fact')} GROUP BY ${[bucket, ...dims].join(', ')}`,
     );
     return { sqls, factInsert: 1 };
   }
@@ -304,34 +349,86 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
   const partials = tables.find((t) => t.role === 'partials')!;
   const partialsName = qualified(partials.schema, partials.name);
   const partialSelect = partialsSelect(a);
-  sqls.push(`DELETE FROM ${partialsName} WHERE ${rangePredicate('bucket', hourRanges)}`);
+  sqls.push(`DELETE FROM ${partialsName} WHERE ${within('bucket', 'hour')}`);
   sqls.push(
     `INSERT INTO ${partialsName} (${['bucket', ...a.dimensions, ROWS, ...partialSelect.map((c) => c.name)].map(quoteIdent).join(', ')}) ` +
       `SELECT ${[`${hour} AS bucket`, ...dims, 'COUNT(*)', ...partialSelect.map((c) => c.expr)].join(', ')} FROM ${source} ` +
-      `WHERE ${rangePredicate(time, hourRanges)} GROUP BY ${[hour, ...dims].join(', ')}`,
+      `WHERE ${within(time, 'hour')} GROUP BY ${[hour, ...dims].join(', ')}`,
   );
   const keySets = tables.filter((t) => t.role === 'keys');
-  for (const k of keySets) {
+  const eq = (x: string, y: string) => (c: string): string => {
+    const q = quoteIdent(c);
+    return c === 'bucket' ? `${x}.${q} = ${y}.${q}` : `(${x}.${q} = ${y}.${q} OR (${x}.${q} IS NULL AND ${y}.${q} IS NULL))`;
+  };
+  const coarse = `DATE_TRUNC(${literal(a.grain)}, bucket)`;
+  const suffix = work.tempSuffix ?? '0';
+  const memberCols = ['bucket', ...a.dimensions, 'value'].map(quoteIdent).join(', ');
+  keySets.forEach((k, i) => {
     const column = quoteIdent(a.measures[k.measure!]!.column!);
     const keys = qualified(k.schema, k.name);
-    sqls.push(`DELETE FROM ${keys} WHERE ${rangePredicate('bucket', hourRanges)}`);
+    const membersTable = tables.find((t) => t.role === 'members' && t.measure === k.measure)!;
+    const countsTable = tables.find((t) => t.role === 'counts' && t.measure === k.measure)!;
+    const members = qualified(membersTable.schema, membersTable.name);
+    const counts = qualified(countsTable.schema, countsTable.name);
+    const countCols = ['bucket', ...a.dimensions, 'n'].map(quoteIdent).join(', ');
+    sqls.push(`DELETE FROM ${keys} WHERE ${within('bucket', 'hour')}`);
     sqls.push(
       `INSERT INTO ${keys} (${['bucket', ...a.dimensions, 'value'].map(quoteIdent).join(', ')}) ` +
         `SELECT DISTINCT ${[hour, ...dims, column].join(', ')} FROM ${source} ` +
-        `WHERE ${rangePredicate(time, hourRanges)} AND ${column} IS NOT NULL`,
+        `WHERE ${within(time, 'hour')} AND ${column} IS NOT NULL`,
     );
-  }
-  const coarse = `DATE_TRUNC(${literal(a.grain)}, bucket)`;
+    const kBucket = `DATE_TRUNC(${literal(a.grain)}, k.bucket)`;
+    const kDims = dims.map((d) => `k.${d}`);
+    if (!work.append) {
+      // The buckets' members again from their hours' key sets, and their counts.
+      sqls.push(`DELETE FROM ${members} WHERE ${within('bucket', 'fact')}`);
+      sqls.push(`DELETE FROM ${counts} WHERE ${within('bucket', 'fact')}`);
+      sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'fact')}`);
+      sqls.push(
+        `INSERT INTO ${counts} (${countCols}) SELECT ${['bucket', ...dims, 'COUNT(*)'].join(', ')} FROM ${members} ` +
+          `WHERE ${within('bucket', 'fact')} GROUP BY ${['bucket', ...dims].join(', ')}`,
+      );
+      return;
+    }
+    // An append: a bucket with a count gains the values of the new hours it does not hold yet, and its
+    // count grows by as many; a bucket without one (new, or kept by an older version) is counted from its key sets.
+    const unseeded = quoteIdent(`forklift_unseeded_${suffix}_${i + 1}`);
+    const added = quoteIdent(`forklift_members_${suffix}_${i + 1}`);
+    const uOn = ['bucket', ...a.dimensions].map((c) => (c === 'bucket' ? `u.bucket = ${kBucket}` : eq('u', 'k')(c))).join(' AND ');
+    // EXCEPT, not NOT EXISTS: a set operation (NULL dimensions compare equal) that no planner turns into a
+    // nested loop over a table whose statistics lag its writes in this transaction.
+    sqls.push(
+      `CREATE TEMP TABLE ${unseeded} AS SELECT ${[`${kBucket} AS bucket`, ...kDims].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
+        `EXCEPT SELECT ${['c.bucket', ...dims.map((d) => `c.${d}`)].join(', ')} FROM ${counts} c WHERE ${loadHoursBounds('c.bucket', a.grain, root)}`,
+    );
+    const seedRange = `k.bucket >= (SELECT MIN(bucket) FROM ${unseeded}) AND k.bucket < (SELECT MAX(bucket) + INTERVAL '1 ${a.grain}' FROM ${unseeded})`;
+    sqls.push(
+      `INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k ` +
+        `WHERE ${seedRange} AND EXISTS (SELECT 1 FROM ${unseeded} u WHERE ${uOn})`,
+    );
+    sqls.push(
+      `INSERT INTO ${counts} (${countCols}) SELECT ${['m.bucket', ...dims.map((d) => `m.${d}`), 'COUNT(*)'].join(', ')} FROM ${members} m JOIN ${unseeded} u ON ` +
+        `${['bucket', ...a.dimensions].map(eq('u', 'm')).join(' AND ')} ` +
+        `WHERE m.bucket >= (SELECT MIN(bucket) FROM ${unseeded}) AND m.bucket < (SELECT MAX(bucket) + INTERVAL '1 ${a.grain}' FROM ${unseeded}) ` +
+        `GROUP BY ${['m.bucket', ...dims.map((d) => `m.${d}`)].join(', ')}`,
+    );
+    sqls.push(
+      `CREATE TEMP TABLE ${added} AS SELECT ${[`${kBucket} AS bucket`, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
+        `EXCEPT SELECT ${['m.bucket', ...dims.map((d) => `m.${d}`), 'm.value'].join(', ')} FROM ${members} m WHERE ${loadHoursBounds('m.bucket', a.grain, root)}`,
+    );
+    sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT ${memberCols} FROM ${added}`);
+    sqls.push(
+      `UPDATE ${counts} SET n = n + x.added FROM (SELECT ${['bucket', ...dims, 'COUNT(*) AS added'].join(', ')} FROM ${added} GROUP BY ${['bucket', ...dims].join(', ')}) x ` +
+        `WHERE ${['bucket', ...a.dimensions].map(eq(quoteIdent(countsTable.name), 'x')).join(' AND ')}`,
+    );
+  });
   const rolled = rollupSelect(a);
   const joins = keySets.map((k, i) => {
     const alias = `k${i + 1}`;
-    const on = ['bucket', ...a.dimensions].map((c) => {
-      const q = quoteIdent(c);
-      return c === 'bucket' ? `${alias}.${q} = p.${q}` : `(${alias}.${q} = p.${q} OR (${alias}.${q} IS NULL AND p.${q} IS NULL))`;
-    });
+    const countsTable = tables.find((t) => t.role === 'counts' && t.measure === k.measure)!;
     return (
-      ` LEFT JOIN (SELECT ${[`${coarse} AS bucket`, ...dims, 'COUNT(DISTINCT value) AS n'].join(', ')} FROM ${qualified(k.schema, k.name)} ` +
-      `WHERE ${rangePredicate('bucket', factRanges)} GROUP BY ${[coarse, ...dims].join(', ')}) ${alias} ON ${on.join(' AND ')}`
+      ` LEFT JOIN (SELECT ${['bucket', ...dims, 'n'].join(', ')} FROM ${qualified(countsTable.schema, countsTable.name)} ` +
+      `WHERE ${within('bucket', 'fact')}) ${alias} ON ${['bucket', ...a.dimensions].map(eq(alias, 'p')).join(' AND ')}`
     );
   });
   const distinctExpr = new Map(keySets.map((k, i) => [k.measure!, `COALESCE(k${i + 1}.n, 0)`]));
@@ -349,11 +446,11 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
       exprs.push(`p.${quoteIdent(m)}`);
     }
   }
-  sqls.push(`DELETE FROM ${fact} WHERE ${rangePredicate('bucket', factRanges)}`);
+  sqls.push(`DELETE FROM ${fact} WHERE ${within('bucket', 'fact')}`);
   sqls.push(
     `INSERT INTO ${fact} (${factCols.map(quoteIdent).join(', ')}) SELECT ${exprs.join(', ')} FROM ` +
       `(SELECT ${[`${coarse} AS bucket`, ...dims, ...rolled.map((c) => `${c.expr} AS ${quoteIdent(c.name)}`)].join(', ')} FROM ${partialsName} ` +
-      `WHERE ${rangePredicate('bucket', factRanges)} GROUP BY ${[coarse, ...dims].join(', ')}) p${joins.join('')}`,
+      `WHERE ${within('bucket', 'fact')} GROUP BY ${[coarse, ...dims].join(', ')}) p${joins.join('')}`,
   );
   return { sqls, factInsert: sqls.length - 1 };
 }
@@ -572,6 +669,57 @@ export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
     remaining: args.work.slice(covered.length).map((w) => w.aggregate),
     addedColumns: chosen.filter((c) => c.added.length).map((c) => ({ aggregate: c.work.aggregate, columns: c.added })),
   };
+}
+
+/** The aggregates of a load, rendered to run inside its batch (after its INSERT, before its audit rows). */
+export interface LoadAggregates {
+  /** Every table the statements write (fact, partials, key sets), qualified: the load's LOCK takes them first. */
+  locks: string[];
+  /** ADD COLUMN of fact or hidden tables that lack configured columns (after the LOCK). */
+  alters: string[];
+  /** The recomputes in dependency order, the done marks (guarded), the grants. */
+  sqls: string[];
+  /** 0-based index in `sqls` of each aggregate's fact INSERT. */
+  factInserts: Array<{ aggregate: string; index: number }>;
+}
+
+/**
+ * The recomputes of `aggregates` (a whole tree of one raw table, in dependency order) for the
+ * load batch: their buckets come from the load's hours ({@link LOAD_HOURS_TABLE}), the done
+ * marks are written only when the guard lets the load run, so nothing is left pending. The
+ * tables exist before the batch (Prepare's aggregate read creates them); `existing` holds
+ * their columns as read. Throws ForkliftError for a raw-SQL aggregate or a column type change
+ * (the caller then leaves the aggregates to their own batch).
+ */
+export function renderLoadAggregates(args: { config: ForkliftConfig; aggregates: readonly string[]; existing: ExistingTables; loadId: string; append?: boolean }): LoadAggregates {
+  const { config } = args;
+  const locks = new Set<string>();
+  const alters: string[] = [];
+  const sqls: string[] = [];
+  const factInserts: LoadAggregates['factInserts'] = [];
+  for (const name of args.aggregates) {
+    if (config.aggregates[name]?.sql !== undefined) {
+      throw new ForkliftError(`aggregate '${name}': a raw-SQL aggregate is recomputed by its own batch, not inside the load`);
+    }
+    for (const t of aggregateTables(config, name)) {
+      locks.add(qualified(t.schema, t.name));
+      const existing = args.existing.get(`${t.schema}.${t.name}`);
+      if (existing === undefined) throw new ForkliftError(`${t.role} table ${t.schema}.${t.name} of aggregate '${name}' was not read before the load`);
+      alters.push(...renderAggregateTableChanges(t, existing));
+    }
+    const source = config.aggregates[name]!.source;
+    if (config.aggregates[source]) locks.add(relationName(config, source));
+    const work = renderAggregateWork(config, { aggregate: name, loadHours: true, tempSuffix: String(factInserts.length + 1), ...(args.append ? { append: true } : {}) });
+    factInserts.push({ aggregate: name, index: sqls.length + work.factInsert });
+    sqls.push(...work.sqls);
+  }
+  const marks = args.aggregates.map(
+    (name) =>
+      `SELECT CAST(${literal(name)} AS VARCHAR(127)), CAST(${literal(args.loadId)} AS VARCHAR(80)), GETDATE() FROM ${quoteIdent(GUARD_TABLE)} WHERE decision = 'load'`,
+  );
+  sqls.push(`INSERT INTO ${aggregatedLoadsTable(config.warehouse.auditSchema)} (aggregate_name, load_id, aggregated_at) ${marks.join(' UNION ALL ')}`);
+  sqls.push(...grantStatements(config, args.aggregates));
+  return { locks: [...locks], alters, sqls, factInserts };
 }
 
 /**

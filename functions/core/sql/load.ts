@@ -12,7 +12,8 @@ import type { ForkliftConfig, LoadMode, TableConfig } from '../config/schema';
 import { ForkliftError } from '../errors';
 import { integerLiteral, literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import type { Partition, StepRef } from '../types';
-import { renderAffectedHours, type RowSource } from './affectedHours';
+import { renderAffectedHours, renderLoadHours, type RowSource } from './affectedHours';
+import { renderLoadAggregates, type ExistingTables } from './aggregate';
 import { auditIdentity, auditTable, textFitting } from './audit';
 import { renderCopy, renderFileListCopy } from './copy';
 import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
@@ -48,6 +49,11 @@ export interface LoadBatchArgs {
   /** `ALTER TABLE ... ADD COLUMN` statements from planSchemaChanges. */
   addColumns: string[];
   startedAt: Date;
+  /**
+   * The aggregates fed by the table, recomputed inside this batch (ARCHITECTURE.md, "Aggregates"),
+   * with their tables' columns as read before the load; absent: they get their own batch later.
+   */
+  aggregates?: { names: readonly string[]; existing: ExistingTables };
 }
 
 /** The rendered batch. */
@@ -85,9 +91,22 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const files = quoteIdent(FILES_TABLE);
 
   const ledger = ledgerTable(audit, table.schema, name);
+  const aggregates = args.aggregates
+    ? renderLoadAggregates({
+        config,
+        aggregates: args.aggregates.names,
+        existing: args.aggregates.existing,
+        loadId: args.loadId,
+        // Rows only inserted: a coarse distinct count adds its new members (exact); otherwise its buckets are recounted.
+        append: args.mode === 'append' && !args.reload && !args.force,
+      })
+    : undefined;
+  // Everything the batch writes, in one LOCK, in one order (sorted names) for every batch: no deadlock between batches.
+  const locks = aggregates ? [target, ledger, ...aggregates.locks].sort() : [target, ledger];
   const sqls: string[] = [
-    `LOCK ${target}, ${ledger}`,
+    `LOCK ${locks.join(', ')}`,
     ...args.addColumns,
+    ...(aggregates?.alters ?? []),
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
     ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
     renderGuard({ auditSchema: audit, table: name, schema: table.schema, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
@@ -105,16 +124,22 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   }
 
   const dml = renderModeDml({ ...args, cfg: table, name, target, staging, columns, date, guarded });
-  const hours = renderAffectedHours({
-    config,
-    table: name,
-    loadId: args.loadId,
-    sources: [{ from: `${staging} s`, alias: 's' }, ...dml.deleted],
-  });
-  if (hours) sqls.push(hours);
+  const hoursArgs = { config, table: name, loadId: args.loadId, sources: [{ from: `${staging} s`, alias: 's' }, ...dml.deleted] };
+  if (aggregates) {
+    sqls.push(...renderLoadHours(hoursArgs));
+  } else {
+    const hours = renderAffectedHours(hoursArgs);
+    if (hours) sqls.push(hours);
+  }
   sqls.push(...dml.before);
   sqls.push(dml.insert);
   const insertStatement = sqls.length;
+  const steps: StepRef[] = [{ kind: 'raw', name, statement: insertStatement }];
+  if (aggregates) {
+    const base = sqls.length;
+    sqls.push(...aggregates.sqls);
+    for (const f of aggregates.factInserts) steps.push({ kind: 'fact', name: f.aggregate, statement: base + f.index + 1, batch: 'load' });
+  }
 
   const keyLiterals = { id: literal(args.loadId), table: literal(auditIdentity(config, name)) };
   // The outcome, from this load's temp tables only: the loads row and the final SELECT share it.
@@ -148,7 +173,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
   sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
   assertFitsBatch(sqls, `the load batch of table '${name}'${args.addColumns.length ? ` (adding ${args.addColumns.length} columns)` : ''}`);
-  return { sqls, outcomeStatement: sqls.length, steps: [{ kind: 'raw', name, statement: insertStatement }] };
+  return { sqls, outcomeStatement: sqls.length, steps };
 }
 
 interface ModeArgs extends LoadBatchArgs {

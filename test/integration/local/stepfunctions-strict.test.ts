@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { startStepFunctionsServer, type LocalStepFunctionsServer } from '../../../local/stepfunctions/server';
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -171,4 +171,38 @@ it('the stopAtState fault aborts an execution as it enters the named state, befo
   const again = await run('stopAt', definition);
   expect(again.status).toBe('SUCCEEDED');
   expect(calls).toEqual(['first', 'first', 'second']);
+});
+
+it('a stopped execution settles its Tasks, so the Task timeout timer the library arms is cleared (a pending one held the process for a day)', async () => {
+  const armed = new Map<unknown, number>();
+  const cleared = new Set<unknown>();
+  const realSetTimeout = global.setTimeout;
+  const realClearTimeout = global.clearTimeout;
+  const setTimeoutSpy = jest.spyOn(global, 'setTimeout').mockImplementation(((handler: () => void, ms?: number) => {
+    const id = realSetTimeout(handler, ms);
+    armed.set(id, ms ?? 0);
+    return id;
+  }) as typeof setTimeout);
+  const clearTimeoutSpy = jest.spyOn(global, 'clearTimeout').mockImplementation(((id?: NodeJS.Timeout) => {
+    cleared.add(id);
+    realClearTimeout(id);
+  }) as typeof clearTimeout);
+  try {
+    // A Task whose Lambda has not answered when StopExecution arrives.
+    let release: () => void = () => undefined;
+    server.registerLambda('hanging', () => new Promise((resolve) => (release = () => resolve({}))));
+    const stateMachineArn = server.registerStateMachine({ name: 'stopInFlight', definition: { StartAt: 'Hang', States: { Hang: { Type: 'Task', Resource: FN('hanging'), End: true } } } });
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    await new Promise((resolve) => realSetTimeout(resolve, 200));
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    await server.waitForExecution(executionArn!);
+    await new Promise((resolve) => realSetTimeout(resolve, 50));
+    const dayTimers = [...armed].filter(([, ms]) => ms === 86_400_000).map(([id]) => id);
+    expect(dayTimers).toHaveLength(1);
+    expect(dayTimers.filter((id) => !cleared.has(id))).toEqual([]);
+    release();
+  } finally {
+    setTimeoutSpy.mockRestore();
+    clearTimeoutSpy.mockRestore();
+  }
 });

@@ -1,6 +1,6 @@
 /**
  * The soak of bench/scenarios/soak.ts at 400 objects over 20 hourly partitions (the bench runs
- * 20,000 over 200; 2,000 costs ~5 CPU-minutes on the local stack, too much for `npm test`): objects in random order, 20% of events duplicated, 5% of Data API calls
+ * 20,000 over 200; 2,000 took 15 minutes here and does not pass yet: BENCHMARKS.md, soak): objects in random order, 20% of events duplicated, 5% of Data API calls
  * throttled and 5 executions stopped mid-way (local/faults.ts), then healing by the sweep on its
  * schedule only. Same scenario code, same invariants; timings are the bench's, never asserted here.
  */

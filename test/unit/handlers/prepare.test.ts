@@ -36,6 +36,21 @@ function mockListing(): void {
   s3.on(PutObjectCommand).resolves({});
 }
 
+/**
+ * The Data API answers: the aggregate-table read (Id `agg`: its catalog SELECT finds no table, so
+ * they are created as configured) and any other batch (Id `s1`, results from `results`).
+ */
+function mockWarehouse(results: (id: string) => unknown[][] = () => []): void {
+  rsd.on(BatchExecuteStatementCommand).callsFake((input: { Sqls?: string[] }) => ({
+    Id: input.Sqls?.some((q) => q.includes('aggregated_loads')) ? 'agg' : 's1',
+  }));
+  rsd.on(DescribeStatementCommand).callsFake((input: { Id?: string }) => ({ Id: input.Id, Status: 'FINISHED' }));
+  rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({ Records: input.Id?.startsWith('agg:') ? [] : results(input.Id ?? '') }));
+}
+
+const aggregateReads = () =>
+  rsd.commandCalls(BatchExecuteStatementCommand).filter((c) => c.args[0].input.Sqls!.some((q) => q.includes('aggregated_loads')));
+
 const event = (input: Record<string, unknown>) => ({ input, execution: 'visits-20261120T130000', startedAt: '2026-11-20T14:59:00.000Z' });
 
 beforeEach(() => {
@@ -44,12 +59,22 @@ beforeEach(() => {
 });
 
 describe('prepare', () => {
-  it('uses discover\'s observed state (no warehouse read), writes the manifest, returns the plan', async () => {
+  it('uses discover\'s observed state (no state read), reads and creates the aggregate tables, plans them inside the load batch, writes the manifest', async () => {
     mockListing();
+    mockWarehouse();
     const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed: { partitionLoaded: false, newestLoaded: '2026-11-20T12:00:00.000Z' } }));
 
     expect(plan).toMatchObject({ action: 'load', loadId: 'visits-20261120T130000', files: 2, startedAt: '2026-11-20T14:59:00.000Z' });
-    expect(rsd.calls()).toHaveLength(0);
+    // One submission: the aggregate tables' columns (and their CREATE ... IF NOT EXISTS); no warehouse-state read.
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
+    const read = aggregateReads()[0]!.args[0].input.Sqls!;
+    expect(read.some((q) => q.includes('information_schema.columns'))).toBe(true);
+    expect(read).toEqual(expect.arrayContaining([expect.stringMatching(/^CREATE TABLE IF NOT EXISTS "facts"\."visitors_daily__visitors__keys"/)]));
+    // The aggregates run in the load's transaction: no PlanAggregates after it; the LOCK takes their tables.
+    expect(plan.aggregates).toBeUndefined();
+    expect(plan.loadRequest!.Sqls[0]).toMatch(/^LOCK "events"\."visits", "facts"\."visitors_daily", .*"facts"\."visits_hourly", "forklift"\."ledger__events__visits"$/);
+    expect(plan.loadRequest!.Sqls.some((q) => q.startsWith('INSERT INTO "facts"."visits_hourly"'))).toBe(true);
+    expect(plan.steps.map((s) => [s.kind, s.name])).toEqual([['raw', 'visits'], ['fact', 'visits_hourly'], ['fact', 'visitors_daily']]);
     expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input.Prefix).toBe('events/visits/2026-11-20T13/');
     const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(put.Key).toBe('_forklift/manifests/visits/visits-20261120T130000.manifest');
@@ -73,24 +98,44 @@ describe('prepare', () => {
 
   it('a top-up (discover saw the partition loaded): reads the file ledger and writes a manifest of the new files only', async () => {
     mockListing();
-    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
-    rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
     const nulls = (n: number) => Array.from({ length: n }, () => ({ isNull: true }));
     const hour = { stringValue: '2026-11-20 13:00:00' };
-    rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
-      Records:
-        input.Id === 's1:6'
-          ? [[{ stringValue: 'loaded' }, { stringValue: 'visits' }, ...nulls(6), hour], [{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls(6), hour]]
-          : input.Id === 's1:7'
-            ? [[{ stringValue: 'file' }, { stringValue: 'visits' }, { stringValue: 'events/visits/2026-11-20T13/part-0.json.gz' }, ...nulls(5), hour]]
-            : [],
-    }));
+    mockWarehouse((id) =>
+      id === 's1:6'
+        ? [[{ stringValue: 'loaded' }, { stringValue: 'visits' }, ...nulls(6), hour], [{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls(6), hour]]
+        : id === 's1:7'
+          ? [[{ stringValue: 'file' }, { stringValue: 'visits' }, { stringValue: 'events/visits/2026-11-20T13/part-0.json.gz' }, ...nulls(5), hour]]
+          : [],
+    );
     const plan = await setup()(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed: { partitionLoaded: true } }));
     expect(plan).toMatchObject({ action: 'load', files: 1, reason: expect.stringContaining('1 new file arrived for partition 2026-11-20T13:00:00Z') });
-    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
+    // The state read, then the aggregate tables' read.
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(2);
+    expect(aggregateReads()).toHaveLength(1);
     const manifest = JSON.parse(String(s3.commandCalls(PutObjectCommand)[0]!.args[0].input.Body)) as { entries: Array<{ url: string }> };
     expect(manifest.entries.map((e) => e.url)).toEqual(['s3://' + config.landing.bucketName + '/events/visits/2026-11-20T13/part-1.json.gz']);
     expect(plan.loadRequest!.Sqls.join('\n')).not.toContain('part-0.json.gz');
+  });
+
+  it('loads served by one instance read the aggregate tables once (a burst does not queue one read per load), again once a table needed a change', async () => {
+    mockListing();
+    mockWarehouse();
+    const handler = setup();
+    const observed = { partitionLoaded: false, newestLoaded: '2026-11-20T12:00:00.000Z' };
+    // The read finds no table (they are created): the created tables are current, the next load does not read.
+    await handler(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed }));
+    await handler({ ...event({ table: 'visits', date: '2026-11-20T12:00:00.000Z', observed }), execution: 'visits-20261120T120000' });
+    expect(aggregateReads()).toHaveLength(1);
+
+    // A fact table lacking a configured column: the batch adds it after its LOCK, and the next load reads again.
+    rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
+      Records: input.Id?.startsWith('agg:') ? [[{ stringValue: 'facts' }, { stringValue: 'visitors_daily' }, { stringValue: 'bucket' }, { stringValue: 'timestamp without time zone' }, { isNull: true }, { isNull: true }, { isNull: true }]] : [],
+    }));
+    const fresh = setup();
+    const plan = await fresh(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed }));
+    expect(plan.loadRequest!.Sqls[1]).toMatch(/^ALTER TABLE "facts"\."visitors_daily" ADD COLUMN "campaign_id"/);
+    await fresh(event({ table: 'visits', date: '2026-11-20T13:00:00.000Z', observed }));
+    expect(aggregateReads()).toHaveLength(3);
   });
 
   it('ignores the previous plan a Wait leaves in the state', () => {
@@ -99,8 +144,8 @@ describe('prepare', () => {
 
   it('widens VARCHAR columns through the warehouse before returning the load plan', async () => {
     mockListing();
+    mockWarehouse();
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'w1' });
-    rsd.on(DescribeStatementCommand).resolves({ Id: 'w1', Status: 'FINISHED' });
     const columns = [
       { name: 'visit_id', type: { base: 'VARCHAR', length: 10 } },
       { name: 'visitor_id', type: { base: 'VARCHAR', length: 36 } },
@@ -127,6 +172,7 @@ describe('prepare', () => {
   it('heads explicit files instead of listing', async () => {
     s3.on(HeadObjectCommand).resolves({ ContentLength: 5, LastModified: lastModified });
     s3.on(PutObjectCommand).resolves({});
+    mockWarehouse();
     const plan = await setup()(
       event({ table: 'visits', files: ['events/visits/2026-11-20T13/part-0.json.gz'], force: true, observed: { partitionLoaded: true } }),
     );

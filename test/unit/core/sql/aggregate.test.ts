@@ -126,7 +126,7 @@ describe('renderAggregateBatch', () => {
   it('with every table in place, LOCK is the first statement and names every table the batch writes or reads from another aggregate', () => {
     const plan = renderAggregateBatch({ config, work: pendingWork(ALL, [h('2026-11-20T13')]), existing: fullTables(ALL), now: new Date(0) });
     expect(plan.sqls[0]).toBe(
-      'LOCK "facts"."big_spenders_hourly", "facts"."visitors_daily", "facts"."visitors_daily__partials", "facts"."visitors_daily__visitors__keys", "facts"."visits_daily", "facts"."visits_hourly"',
+      'LOCK "facts"."big_spenders_hourly", "facts"."visitors_daily", "facts"."visitors_daily__partials", "facts"."visitors_daily__visitors__counts", "facts"."visitors_daily__visitors__keys", "facts"."visitors_daily__visitors__members", "facts"."visits_daily", "facts"."visits_hourly"',
     );
   });
 

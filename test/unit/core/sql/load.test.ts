@@ -1,6 +1,13 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { LoadMode } from '../../../../functions/core/config/schema';
 import { IdentifierError } from '../../../../functions/core/errors';
+import {
+  aggregateTables,
+  renderAggregateBatch,
+  renderAggregatedLoadsDdl,
+  renderAggregateTableChanges,
+  type ExistingTables,
+} from '../../../../functions/core/sql/aggregate';
 import { renderAuditDdl } from '../../../../functions/core/sql/audit';
 import { renderLoadBatch, renderLoadPrerequisites, type LoadBatchArgs } from '../../../../functions/core/sql/load';
 import type { Partition } from '../../../../functions/core/types';
@@ -298,5 +305,120 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     const bad = args('visits', 'append', { partition: partition('visits', '2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z'), loadId: 'bad' });
     await expect(runLoad(bad, [{ visit_id: "'x'", visitor_id: 'NULL', campaign_id: '1', visited_at: "'2026-11-20 15:00:00'" }])).rejects.toThrow();
     expect(await rows(db, "SELECT count(*)::int AS n FROM forklift.loads WHERE load_id = 'bad'")).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('renderLoadBatch with its aggregates inside (one transaction)', () => {
+  // The declarative aggregates of visits (big_spenders_hourly is raw SQL: it keeps its own batch).
+  const names = ['visits_hourly', 'visits_daily', 'visitors_daily'];
+  const tables = names.flatMap((a) => aggregateTables(config, a));
+  const existing: ExistingTables = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t.columns.map((c) => ({ name: c.name, type: c.type }))]));
+  const withAggregates = (over: Partial<LoadBatchArgs> = {}): LoadBatchArgs => ({ ...args('visits', 'append', over), aggregates: { names, existing } });
+
+  it('golden SQL', () => {
+    expectGolden('load-append-aggregates', renderLoadBatch(withAggregates()).sqls);
+  });
+
+  it('LOCKs every table it writes (target, ledger, fact and hidden tables) in its FIRST statement, in sorted order; fact steps index the load batch', () => {
+    const batch = renderLoadBatch(withAggregates());
+    const locked = ['"events"."visits"', '"forklift"."ledger__events__visits"', ...tables.map((t) => `"${t.schema}"."${t.name}"`)].sort();
+    expect(batch.sqls[0]).toBe(`LOCK ${locked.join(', ')}`);
+    for (const step of batch.steps.filter((s) => s.kind === 'fact')) {
+      expect(step.batch).toBe('load');
+      expect(batch.sqls[step.statement - 1]!.startsWith(`INSERT INTO "facts"."${step.name}"`)).toBe(true);
+    }
+    expect(batch.steps.filter((s) => s.kind === 'fact').map((s) => s.name)).toEqual(names);
+    expect(batch.sqls[batch.outcomeStatement - 1]).toMatch(/^SELECT .* FROM "forklift_guard" g$/);
+  });
+
+  it('reads no shared audit table: affected hours, done marks and audit rows are blind writes; buckets come from the load\'s own hours', () => {
+    const { sqls } = renderLoadBatch(withAggregates());
+    const shared = /"forklift"\."(loads|load_files|affected_hours|aggregated_loads)"/;
+    for (const sql of sqls) {
+      const read = sql.replace(/^INSERT INTO "forklift"\."(loads|load_files|affected_hours|aggregated_loads)"/, '');
+      expect([sql, shared.test(read)]).toEqual([sql, false]);
+    }
+    expect(sqls.join('\n')).toContain('FROM "forklift_hours" WHERE time_column = \'visited_at\'');
+  });
+
+  it('refuses a raw-SQL aggregate (it has literal {{start}}/{{end}} bounds: its own batch)', () => {
+    expect(() => renderLoadBatch({ ...args('visits', 'append'), aggregates: { names: ['big_spenders_hourly'], existing } })).toThrow(/raw-SQL aggregate/);
+  });
+
+  describe('on Postgres (PGlite): the facts equal a full recompute after appends, a late row, a skip and a forced reload', () => {
+    let db: PGlite;
+    beforeAll(async () => {
+      db = await openWarehouse();
+      const audit = config.warehouse.auditSchema;
+      await runBatch(db, [
+        ...renderAuditDdl(audit),
+        renderAggregatedLoadsDdl(audit),
+        ...renderLoadPrerequisites(config, 'visits'),
+        ...new Set(tables.flatMap((t) => renderAggregateTableChanges(t, undefined))),
+      ]);
+    });
+    afterAll(async () => {
+      await db.close();
+    });
+
+    const visit = (id: string, at: string, visitor: string, campaign = 1): FixtureRow => ({
+      visit_id: `'${id}'`,
+      visitor_id: `'${visitor}'`,
+      campaign_id: String(campaign),
+      visited_at: `'${at}'`,
+      duration_ms: '100',
+      revenue: '1.50',
+    });
+    const facts = async () => ({
+      hourly: await rows(db, 'SELECT bucket::text AS bucket, campaign_id, visits::int AS visits, visitors::int AS visitors, revenue::float AS revenue, avg_duration_ms FROM facts.visits_hourly ORDER BY 1, 2'),
+      daily: await rows(db, 'SELECT bucket::text AS bucket, campaign_id, visits::int AS visits, avg_duration_ms, max_revenue::float AS max_revenue FROM facts.visits_daily ORDER BY 1, 2'),
+      visitors: await rows(db, 'SELECT bucket::text AS bucket, visitors::int AS visitors FROM facts.visitors_daily ORDER BY 1'),
+    });
+    const load = (date: string, end: string, loadId: string, staged: FixtureRow[], over: Partial<LoadBatchArgs> = {}) =>
+      runBatch(db, renderLoadBatch(withAggregates({ partition: partition('visits', date, end), loadId, ...over })).sqls, staged, partition('visits', date, end).files);
+
+    const range = { start: new Date('2026-11-20T00:00:00Z'), end: new Date('2026-11-21T00:00:00Z') };
+    /** The facts now, then a full recompute of the day must leave them as they are. */
+    const expectExact = async () => {
+      const incremental = await facts();
+      await runBatch(db, renderAggregateBatch({ config, work: names.map((aggregate) => ({ aggregate, range })), existing }).sqls);
+      expect(await facts()).toEqual(incremental);
+      return incremental;
+    };
+
+    it('two appends of one day (a visitor seen again, a late row), a skipped load, a forced reload', async () => {
+      expect(await load('2026-11-20T13:00:00Z', '2026-11-20T14:00:00Z', 'h13', [visit('a', '2026-11-20 13:05:00', 'v1'), visit('b', '2026-11-20 13:55:00', 'v2', 2)])).toEqual([
+        { status: 'loaded', reason: "table 'visits': loading", rows_loaded: 2 },
+      ]);
+      // Same day, a visitor seen before (the day's distinct count must not count v1 twice), and a late row of 10:00.
+      await load('2026-11-20T14:00:00Z', '2026-11-20T15:00:00Z', 'h14', [visit('c', '2026-11-20 14:10:00', 'v1'), visit('d', '2026-11-20 14:20:00', 'v3'), visit('e', '2026-11-20 10:30:00', 'v4')]);
+      // The guard skips a second load of the same files: no change, no done marks.
+      await load('2026-11-20T14:00:00Z', '2026-11-20T15:00:00Z', 'h14-again', [visit('x', '2026-11-20 14:40:00', 'v9')]);
+      expect(await rows(db, "SELECT COUNT(*)::int AS n FROM forklift.aggregated_loads WHERE load_id = 'h14-again'")).toEqual([{ n: 0 }]);
+      // The appends added the day's new members only: v1, v2, v3, v4.
+      expect((await expectExact()).visitors).toEqual([{ bucket: '2026-11-20 00:00:00', visitors: 4 }]);
+
+      // A forced reload replaces the partition's rows: hours of deleted and inserted rows are recomputed.
+      await load('2026-11-20T13:00:00Z', '2026-11-20T14:00:00Z', 'h13-forced', [visit('f', '2026-11-20 13:15:00', 'v5')], { reload: true, force: true });
+      const incremental = await expectExact();
+      expect(incremental.visitors).toEqual([{ bucket: '2026-11-20 00:00:00', visitors: 4 }]);
+      expect(await rows(db, 'SELECT aggregate_name, load_id FROM forklift.aggregated_loads ORDER BY 2, 1')).toEqual(
+        ['h13', 'h13-forced', 'h14'].flatMap((id) => [...names].sort().map((a) => ({ aggregate_name: a, load_id: id }))),
+      );
+      expect(incremental.hourly.map((r) => [r['bucket'], r['campaign_id'], r['visits']])).toEqual([
+        ['2026-11-20 10:00:00', 1, 1],
+        ['2026-11-20 13:00:00', 1, 1],
+        ['2026-11-20 14:00:00', 1, 2],
+      ]);
+    });
+
+    it('an append to a day whose members an older version never kept counts the day from its key sets, then adds to it', async () => {
+      await runBatch(db, ['DELETE FROM facts.visitors_daily__visitors__members', 'DELETE FROM facts.visitors_daily__visitors__counts']);
+      await load('2026-11-20T15:00:00Z', '2026-11-20T16:00:00Z', 'h15', [visit('g', '2026-11-20 15:10:00', 'v1'), visit('h', '2026-11-20 15:20:00', 'v6')]);
+      expect((await expectExact()).visitors).toEqual([{ bucket: '2026-11-20 00:00:00', visitors: 5 }]);
+      await load('2026-11-20T16:00:00Z', '2026-11-20T17:00:00Z', 'h16', [visit('i', '2026-11-20 16:10:00', 'v6'), visit('j', '2026-11-20 16:20:00', 'v7')]);
+      expect((await expectExact()).visitors).toEqual([{ bucket: '2026-11-20 00:00:00', visitors: 6 }]);
+      expect(await rows(db, 'SELECT n::int AS n FROM facts.visitors_daily__visitors__counts')).toEqual([{ n: 6 }]);
+    });
   });
 });
