@@ -65,11 +65,11 @@ export function soakConfig(): ForkliftConfig {
 
 /**
  * The states the soak's executions are stopped at (StopExecution as they enter, a stopAtState
- * fault), in turn: before the load batch (nothing committed: the raw load is lost), while it
- * runs (it commits anyway: the execution's aggregates and report are lost), after the commit,
- * and before the aggregate batch.
+ * fault), in turn, all on the path of a load whose aggregates fit its own transaction: before the
+ * load batch (nothing committed: the raw load is lost), while it runs and while it is polled (it
+ * commits anyway), after the commit, and before the report.
  */
-export const SOAK_STOP_STATES = ['SubmitLoad', 'WaitForLoad', 'GetLoadOutcome', 'SubmitAggregates', 'PlanAggregates'] as const;
+export const SOAK_STOP_STATES = ['SubmitLoad', 'WaitForLoad', 'DescribeLoad', 'GetLoadOutcome', 'Report'] as const;
 
 /** Scale of the local pipeline's waits (Wait states, handler polls, the SQS batching window and visibility timeout). */
 const SCALE = 0.05;

@@ -87,19 +87,16 @@ describe('the load sweep', () => {
     });
   }, 120_000);
 
-  it('killed after the commit (the PlanAggregates runtime exits once its work is done): the load is not repeated, the aggregate sweep heals the aggregate', async () => {
-    // Prepare's second invocation is the execution's PlanAggregates.
-    await withPipeline({ lambdaExits: [{ function: 'prepare', at: 'end', nth: [2] }] }, async (p) => {
+  it('killed after the commit (the Report runtime exits once its work is done): the load is not repeated and nothing is doubled', async () => {
+    await withPipeline({ lambdaExits: [{ function: 'report', at: 'end', nth: [1] }] }, async (p) => {
       await p.put(FILES);
       await p.settle();
       const [first] = await p.executions();
       expect(first).toMatchObject({ name: 'sw-20261120T100000', status: 'FAILED' });
-      expect(p.stack.faults.injected).toEqual([expect.objectContaining({ service: 'lambda', action: 'prepare', kind: 'exit', call: 2 })]);
+      expect(p.stack.faults.injected).toEqual([expect.objectContaining({ service: 'lambda', action: 'report', kind: 'exit', call: 1 })]);
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
-      expect(await aggregateOff(p)).toBeGreaterThan(0);
 
       const ticks = await sweepUntilQuiet(p);
-      expect(ticks[0]!['sw']).toMatchObject({ sweep: expect.stringMatching(/^sw-agg-/) });
       expect(ticks.flatMap((t) => t['sw']?.restartedLoads ?? [])).toEqual([]);
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
       expect(await count(p, 'SELECT COUNT(DISTINCT id) AS n FROM landing.sw')).toBe(5);
