@@ -64,6 +64,16 @@ CREATE OR REPLACE VIEW public.sys_load_error_detail AS SELECT
   filename AS file_name, line_number, colname AS column_name, type AS column_type, col_length AS column_length,
   position, err_code AS error_code, CAST(err_reason AS character(512)) AS error_message
   FROM public.stl_load_errors;
+CREATE OR REPLACE FUNCTION public.forklift_require_grantee(kind text, name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF kind = 'group' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_group WHERE groname = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'group "' || name || '" does not exist';
+  ELSIF kind = 'user' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_user WHERE usename = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'user "' || name || '" does not exist';
+  ELSIF kind = 'role' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'role "' || name || '" does not exist';
+  END IF;
+END $$;
 ${SORT_KEY_INIT_SQL}`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
@@ -113,7 +123,11 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   }
   const before: string[] = [];
   out = rewriteExpressions(out);
-  if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
+  const privileges = first === 'GRANT' || first === 'REVOKE' || (first === 'ALTER' && keyword(sig[1]) === 'DEFAULT' && keyword(sig[2]) === 'PRIVILEGES');
+  if (privileges) {
+    before.push(...granteeChecks(sig));
+    out = rewriteGroups(out);
+  }
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
   return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
 }
@@ -267,19 +281,46 @@ function rewriteExpressions(tokens: Token[]): Token[] {
   return out;
 }
 
-/** `TO GROUP g` → `TO "g"`, creating the role first when missing. */
-function rewriteGroups(tokens: Token[], before: string[]): Token[] {
+/**
+ * Redshift refuses a GRANT or REVOKE whose grantee does not exist (`group "g" does not exist`,
+ * `user "u" does not exist`); Postgres would say `role ... does not exist` for both. Returns the
+ * checks to run before the statement: the grantees after the last `TO` (GRANT) or `FROM` (REVOKE).
+ */
+function granteeChecks(sig: Token[]): string[] {
+  const direction = sig.some((t) => keyword(t) === 'REVOKE') ? 'FROM' : 'TO';
+  let at = -1;
+  for (let i = sig.length - 1; i >= 0; i--) {
+    if (keyword(sig[i]) === direction) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return [];
+  const checks: string[] = [];
+  for (let i = at + 1; i < sig.length; i++) {
+    const k = keyword(sig[i]);
+    if (k === 'WITH' || k === 'CASCADE' || k === 'RESTRICT' || k === 'GRANTED') break;
+    if (sig[i]?.text === ',') continue;
+    let kind = 'user';
+    if (k === 'GROUP' || k === 'ROLE') {
+      kind = k.toLowerCase();
+      i++;
+    } else if (k === 'PUBLIC') continue;
+    const name = sig[i];
+    if (!name || (name.kind !== 'word' && name.kind !== 'ident')) break;
+    checks.push(`SELECT public.forklift_require_grantee('${kind}', '${identName(name).replace(/'/g, "''")}')`);
+  }
+  return checks;
+}
+
+/** `TO GROUP g` → `TO "g"` (a Redshift group is a role without login here). */
+function rewriteGroups(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     const n1 = nextSig(tokens, i + 1);
     if (keyword(t) === 'GROUP' && n1 >= 0 && ['word', 'ident'].includes((tokens[n1] as Token).kind)) {
       const role = identName(tokens[n1] as Token);
-      const lit = role.replace(/'/g, "''");
-      before.push(
-        `DO $fl$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${lit}') THEN ` +
-          `EXECUTE format('CREATE ROLE %I NOLOGIN', '${lit}'); END IF; END $fl$`,
-      );
       out.push({ kind: 'ident', text: `"${role.replace(/"/g, '""')}"` });
       i = n1;
       continue;

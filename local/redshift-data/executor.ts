@@ -137,6 +137,9 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
 /** The Error text DescribeStatement shows, in Redshift's `ERROR: ...` form. */
 function errorText(e: unknown): string {
   if (e instanceof CopyError) return e.message;
-  const message = e instanceof Error ? e.message : String(e);
+  // PGlite is loaded through Node's own loader (pglite.ts), so under jest its errors come from
+  // another realm and fail `instanceof Error`: read the message field itself.
+  const field = (e as { message?: unknown } | null)?.message;
+  const message = typeof field === 'string' ? field : String(e);
   return message.startsWith('ERROR:') ? message : `ERROR: ${message}`;
 }

@@ -199,6 +199,7 @@ test('Redshift physical clauses are accepted and dropped; Redshift functions exi
     'SELECT APPROXIMATE COUNT(DISTINCT name) AS names, NVL(max(note), \'-\') AS m FROM dist_t',
     'LOCK public.dist_t',
     'CREATE GROUP analysts',
+    'CREATE GROUP readers',
     'GRANT SELECT ON dist_t TO GROUP readers',
   ]);
   expect(description.Error).toBeUndefined();
