@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const grantees = async (): Promise<string[]> =>
-  (await rows(t.pipeline, "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'landing' AND table_name = 'gr_events' AND privilege_type = 'SELECT' AND grantee LIKE 'gr\_%' ORDER BY 1")).map((r) => String(r['grantee']));
+  (await rows(t.pipeline, "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'landing' AND table_name = 'gr_events' AND privilege_type = 'SELECT' AND grantee IN ('gr_present', 'gr_later') ORDER BY 1")).map((r) => String(r['grantee']));
 const load = async (hour: string): Promise<void> => {
   await t.pipeline.put([{ key: `gr/events/2026-11-20T${hour}/part-0.json`, body: jsonLines([{ id: Number(hour), at: `2026-11-20T${hour}:05:00Z`, v: 1 }]) }]);
   await t.pipeline.settle();
