@@ -6,6 +6,7 @@
 import { ForkliftError } from '../../functions/core/errors';
 import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
+import { referencedRelations } from './isolation';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
 export class SqlRejectedError extends ForkliftError {
@@ -101,7 +102,8 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     const view = sig.find((t) => (t.kind === 'word' || t.kind === 'ident') && PROVISIONED_ONLY_VIEW.test(identName(t)));
     if (view) throw new SqlRejectedError(`relation "${identName(view)}" does not exist`);
   }
-  rejectCatalogMixedWithTables(sig);
+  rejectCatalogMixedWithTables(statement);
+  if (first === 'ALTER' && keyword(sig[1]) === 'TABLE') rejectSeveralAddColumns(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
   // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
   const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
@@ -132,30 +134,57 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
 }
 
-const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);
+/**
+ * Catalog relations a query may join with Redshift tables (Database Developer Guide, "Querying
+ * the catalog tables": completely and partially accessible tables). Every other catalog
+ * relation (information_schema views, pg_table_def, pg_roles, pg_stats, ...) runs on the leader
+ * node only: a query that also reads a user table or an STL/STV/SVL/SVV/SYS table fails.
+ * Not modelled: the partially accessible tables' unsupported columns (pg_group.grolist, ...).
+ */
+const JOINABLE_CATALOG = new Set([
+  'pg_attribute', 'pg_cast', 'pg_depend', 'pg_description', 'pg_locks', 'pg_opclass',
+  'pg_class', 'pg_constraint', 'pg_database', 'pg_group', 'pg_language', 'pg_namespace', 'pg_operator',
+  'pg_proc', 'pg_settings', 'pg_statistic', 'pg_tables', 'pg_type', 'pg_user', 'pg_views',
+]);
 
 /**
- * Redshift runs catalog views (information_schema, pg_catalog) on the leader node
- * only and refuses a query that also reads user tables; Postgres allows it, so
- * check here. Relations are the qualified names after FROM or JOIN.
+ * Redshift runs a query that references only catalog relations on the leader node, and one that
+ * references a user table (or a system table) on the compute nodes, where leader-node-only
+ * catalog relations do not exist. Any form counts: JOIN, comma join, subquery, unqualified name.
  */
-function rejectCatalogMixedWithTables(sig: Token[]): void {
-  let catalog: string | undefined;
-  let user: string | undefined;
-  for (let i = 0; i + 3 < sig.length; i++) {
-    const k = keyword(sig[i]);
-    if (k !== 'FROM' && k !== 'JOIN') continue;
-    const [schema, dot, name] = [sig[i + 1]!, sig[i + 2]!, sig[i + 3]!];
-    if (dot.text !== '.' || (schema.kind !== 'word' && schema.kind !== 'ident')) continue;
-    const schemaName = schema.text.replace(/"/g, '').toLowerCase();
-    const relation = `${schemaName}.${name.text.replace(/"/g, '')}`;
-    if (CATALOG_SCHEMAS.has(schemaName)) catalog ??= relation;
-    else user ??= relation;
+function rejectCatalogMixedWithTables(statement: string): void {
+  let leaderOnly: string | undefined;
+  let compute: string | undefined;
+  for (const r of referencedRelations(statement)) {
+    const name = r.name;
+    const shown = r.schema === undefined ? name : `${r.schema}.${name}`;
+    const catalog =
+      r.schema === 'information_schema' || r.schema === 'pg_catalog' || (r.schema === undefined && name.startsWith('pg_'));
+    if (catalog) {
+      if (r.schema === 'information_schema' || !JOINABLE_CATALOG.has(name)) leaderOnly ??= shown;
+    } else compute ??= shown;
   }
-  if (catalog && user) {
+  if (leaderOnly && compute) {
     throw new SqlRejectedError(
-      `Specified types or functions (one per INFO message) not supported on Redshift tables: ${catalog} is a leader-node catalog view and cannot be queried together with ${user}`,
+      `Specified types or functions (one per INFO message) not supported on Redshift tables. (${leaderOnly} is a leader-node-only catalog relation and cannot be queried together with ${compute})`,
     );
+  }
+}
+
+/**
+ * "You can add only one column in each ALTER TABLE statement" (Database Developer Guide, ALTER
+ * TABLE, ADD [ COLUMN ]): a second top-level `ADD` clause fails, as Redshift's parser fails it.
+ */
+function rejectSeveralAddColumns(sig: Token[]): void {
+  let depth = 0;
+  let adds = 0;
+  for (let i = 0; i < sig.length; i++) {
+    const t = sig[i] as Token;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && keyword(t) === 'ADD' && keyword(sig[i + 1]) !== 'CONSTRAINT' && ++adds > 1) {
+      throw new SqlRejectedError('syntax error at or near ","; Redshift adds one column per ALTER TABLE statement');
+    }
   }
 }
 

@@ -59,3 +59,51 @@ describe('GRANT and REVOKE name existing grantees (Redshift: group "x" does not 
     expect(grants.map((g) => g.grantee)).toEqual(expect.arrayContaining(['present_group', 'PUBLIC']));
   });
 });
+
+describe('ALTER TABLE adds one column per statement (Database Developer Guide, ALTER TABLE: "You can add only one column in each ALTER TABLE statement")', () => {
+  it('refuses two ADD COLUMN clauses in one ALTER TABLE and leaves the table as it was', async () => {
+    const d = await run('ALTER TABLE ddl.t ADD COLUMN a INTEGER, ADD COLUMN b INTEGER');
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toMatch(/^ERROR: syntax error at or near ","/);
+    expect((await run('ALTER TABLE ddl.t ADD b2 INTEGER, ADD c2 INTEGER')).Status).toBe('FAILED');
+    const columns = await server.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'ddl' AND table_name = 't' ORDER BY ordinal_position");
+    expect(columns.map((c) => c.column_name)).toEqual(['id', 'name']);
+  });
+
+  it('accepts one ADD COLUMN per statement, several statements in one batch', async () => {
+    const d = await batch(['ALTER TABLE ddl.t ADD COLUMN a INTEGER', 'ALTER TABLE ddl.t ADD COLUMN b VARCHAR(5) ENCODE ZSTD']);
+    expect(d.Error).toBeUndefined();
+    const columns = await server.query("SELECT column_name FROM information_schema.columns WHERE table_schema = 'ddl' AND table_name = 't' ORDER BY ordinal_position");
+    expect(columns.map((c) => c.column_name)).toEqual(['id', 'name', 'a', 'b']);
+  });
+});
+
+describe('leader-node-only catalog relations are never queried with Redshift tables (Database Developer Guide, "Leader node-only functions", "Querying the catalog tables")', () => {
+  const refused = [
+    ['a JOIN', "SELECT c.column_name FROM information_schema.columns c JOIN ddl.t ON c.column_name = t.name"],
+    ['a comma join', 'SELECT 1 FROM ddl.t, information_schema.tables'],
+    ['a subquery', "SELECT id FROM ddl.t WHERE name IN (SELECT column_name FROM information_schema.columns)"],
+    ['an unqualified catalog name', 'SELECT t.id FROM ddl.t t JOIN pg_table_def d ON d.tablename = t.name'],
+    ['a catalog view in pg_catalog', 'SELECT 1 FROM pg_catalog.pg_roles r, ddl.t'],
+    ['a system table', 'SELECT 1 FROM information_schema.tables, sys_load_error_detail'],
+    ['a UNION', "SELECT table_name FROM information_schema.tables UNION ALL SELECT name FROM ddl.t"],
+  ] as const;
+  it.each(refused)('refuses %s', async (_form, sql) => {
+    const d = await run(sql);
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toMatch(/^ERROR: Specified types or functions \(one per INFO message\) not supported on Redshift tables\./);
+  });
+
+  it('runs catalog-only queries, and the joinable catalog tables (pg_class, pg_namespace) with Redshift tables', async () => {
+    for (const sql of [
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'ddl'",
+      'SELECT groname FROM pg_group',
+      'SELECT r.rolname FROM pg_roles r JOIN pg_namespace n ON n.nspowner = r.oid',
+      "SELECT t.id FROM ddl.t t JOIN pg_class c ON c.relname = 't' JOIN pg_namespace n ON n.oid = c.relnamespace",
+      'WITH columns AS (SELECT 1 AS x) SELECT x FROM columns, ddl.t',
+    ]) {
+      const d = await run(sql);
+      expect([sql, d.Status, d.Error]).toEqual([sql, 'FINISHED', undefined]);
+    }
+  });
+});

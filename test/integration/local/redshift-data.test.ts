@@ -229,7 +229,7 @@ test('SQL Redshift rejects fails the statement with a clear Error', async () => 
     ['INSERT INTO rej_t VALUES (1) RETURNING id', /RETURNING/],
     [
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'rej_t' UNION ALL SELECT CAST(id AS VARCHAR(10)) FROM public.rej_t",
-      /leader-node catalog view and cannot be queried together with public.rej_t/,
+      /information_schema.columns is a leader-node-only catalog relation and cannot be queried together with public.rej_t/,
     ],
   ] as const) {
     const d = await run(sql);
