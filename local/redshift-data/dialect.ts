@@ -7,6 +7,7 @@ import { ForkliftError } from '../../functions/core/errors';
 import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
 import { referencedRelations } from './isolation';
+import { ENCODINGS_INIT_SQL, encodingDeclarations, encodingMisfit, recordEncodings, widenChecks } from './encodings';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
 export class SqlRejectedError extends ForkliftError {
@@ -20,7 +21,7 @@ export class SqlRejectedError extends ForkliftError {
 export type Translated =
   | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
   | { kind: 'copy'; tokens: Token[]; after: string[] }
-  | { kind: 'noop' };
+  | { kind: 'noop'; after?: string[] };
 
 /** Where the statement runs: inside a BatchExecuteStatement or alone. */
 export interface TranslateContext {
@@ -75,7 +76,8 @@ BEGIN
     RAISE EXCEPTION USING MESSAGE = 'role "' || name || '" does not exist';
   END IF;
 END $$;
-${SORT_KEY_INIT_SQL}`;
+${SORT_KEY_INIT_SQL}
+${ENCODINGS_INIT_SQL}`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
@@ -105,6 +107,14 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   rejectCatalogMixedWithTables(statement);
   if (first === 'ALTER' && keyword(sig[1]) === 'TABLE') rejectSeveralAddColumns(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  const declared = isDdl ? encodingDeclarations(sig) : undefined;
+  if (declared) {
+    const misfit = encodingMisfit(declared);
+    if (misfit) throw new SqlRejectedError(misfit);
+    // ALTER TABLE, ALTER COLUMN … TYPE: "You can't alter columns within a transaction block (BEGIN ... END)".
+    if (declared.widened.length > 0 && ctx.inBatch) throw new SqlRejectedError('ALTER TABLE ALTER COLUMN cannot run inside a transaction block');
+  }
+  const encodingsAfter = declared ? recordEncodings(declared, first === 'CREATE') : [];
   // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
   const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
   if (alteredSortKey) {
@@ -112,6 +122,9 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
+  }
+  if (declared && declared.altered.length > 0 && declared.columns.length === 0 && declared.widened.length === 0) {
+    return { kind: 'noop', after: encodingsAfter }; // ALTER COLUMN … ENCODE: nothing to do on PGlite but remember it
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
@@ -123,7 +136,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     rejectPostgresOnlyTypes(sig);
     out = rewriteDdl(out);
   }
-  const before: string[] = [];
+  const before: string[] = declared ? widenChecks(declared) : [];
   out = rewriteExpressions(out);
   const privileges = first === 'GRANT' || first === 'REVOKE' || (first === 'ALTER' && keyword(sig[1]) === 'DEFAULT' && keyword(sig[2]) === 'PRIVILEGES');
   if (privileges) {
@@ -131,7 +144,7 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     out = rewriteGroups(out);
   }
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: [...sortKeyAfter, ...encodingsAfter] };
 }
 
 /**

@@ -108,6 +108,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
     sub.hasResultSet = false;
     delete sub.result;
     if (t.kind === 'noop') {
+      for (const post of t.after ?? []) await env.db.exec(post);
       sub.resultRows = -1;
     } else if (t.kind === 'copy') {
       const loaded = await runCopy(

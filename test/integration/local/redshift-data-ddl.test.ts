@@ -107,3 +107,54 @@ describe('leader-node-only catalog relations are never queried with Redshift tab
     }
   });
 });
+
+describe('ENCODE fits the column type (Database Developer Guide, "Compression encodings": the encodings table)', () => {
+  it.each([
+    ['AZ64 on VARCHAR', 'CREATE TABLE ddl.e1 (id INTEGER, name VARCHAR(10) ENCODE AZ64)', 'name'],
+    ['AZ64 on BOOLEAN', 'CREATE TABLE ddl.e2 (flag BOOLEAN ENCODE az64)', 'flag'],
+    ['TEXT255 on INTEGER', 'CREATE TABLE ddl.e3 (n INTEGER ENCODE TEXT255)', 'n'],
+    ['TEXT32K on CHAR', 'CREATE TABLE ddl.e4 (c CHAR(2) ENCODE text32k)', 'c'],
+    ['BYTEDICT on BOOLEAN', 'CREATE TABLE ddl.e5 (b BOOLEAN ENCODE BYTEDICT)', 'b'],
+    ['LZO on DOUBLE PRECISION', 'CREATE TABLE ddl.e6 (d DOUBLE PRECISION ENCODE LZO)', 'd'],
+    ['AZ64 on an added VARCHAR', 'ALTER TABLE ddl.t ADD COLUMN z VARCHAR(3) ENCODE AZ64', 'z'],
+  ])('refuses %s', async (_what, sql, column) => {
+    const d = await run(sql);
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toMatch(new RegExp(`^ERROR: invalid encoding type specified for column "${column}"`));
+  });
+
+  it('accepts encodings that fit (AZ64 on numbers and timestamps, TEXT255 and BYTEDICT on VARCHAR, ZSTD and RUNLENGTH on anything)', async () => {
+    const d = await run(
+      'CREATE TABLE ddl.ok_enc (id BIGINT ENCODE AZ64, at TIMESTAMP ENCODE az64, t VARCHAR(20) ENCODE TEXT255, b VARCHAR(20) ENCODE BYTEDICT, f BOOLEAN ENCODE ZSTD, r BOOLEAN ENCODE RUNLENGTH, m VARCHAR(MAX) ENCODE LZO)',
+    );
+    expect([d.Status, d.Error]).toEqual(['FINISHED', undefined]);
+  });
+});
+
+describe('VARCHAR widening (Database Developer Guide, ALTER TABLE, ALTER COLUMN … TYPE: not on BYTEDICT, RUNLENGTH, TEXT255 or TEXT32K columns; not within a transaction block)', () => {
+  beforeAll(async () => {
+    const d = await run('CREATE TABLE ddl.w (a VARCHAR(5) ENCODE BYTEDICT, b VARCHAR(5) ENCODE RUNLENGTH, c VARCHAR(5) ENCODE TEXT255, d VARCHAR(5) ENCODE TEXT32K, e VARCHAR(5) ENCODE ZSTD, f VARCHAR(5))');
+    expect(d.Error).toBeUndefined();
+  });
+
+  it.each(['a', 'b', 'c', 'd'])('refuses to widen column %s (encoded BYTEDICT, RUNLENGTH, TEXT255, TEXT32K)', async (column) => {
+    const d = await run(`ALTER TABLE ddl.w ALTER COLUMN ${column} TYPE VARCHAR(50)`);
+    expect(d.Status).toBe('FAILED');
+    expect(d.Error).toMatch(new RegExp(`^ERROR: cannot alter type of column "${column}": ALTER COLUMN TYPE is not supported for columns with (BYTEDICT|RUNLENGTH|TEXT255|TEXT32K) encoding`));
+  });
+
+  it('widens ZSTD and unencoded columns on their own, never inside a batch (a transaction block)', async () => {
+    const inBatch = await batch(['ALTER TABLE ddl.w ALTER COLUMN e TYPE VARCHAR(50)', 'SELECT 1']);
+    expect(inBatch.Status).toBe('FAILED');
+    expect(inBatch.Error).toBe('ERROR: ALTER TABLE ALTER COLUMN cannot run inside a transaction block');
+    expect((await run('ALTER TABLE ddl.w ALTER COLUMN e TYPE VARCHAR(50)')).Status).toBe('FINISHED');
+    expect((await run('ALTER TABLE ddl.w ALTER COLUMN f TYPE VARCHAR(50)')).Status).toBe('FINISHED');
+    const lengths = await server.query("SELECT column_name, character_maximum_length AS n FROM information_schema.columns WHERE table_schema = 'ddl' AND table_name = 'w' ORDER BY 1");
+    expect(lengths).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((c) => ({ column_name: c, n: c === 'e' || c === 'f' ? 50 : 5 })));
+  });
+
+  it('widens a column after ALTER COLUMN … ENCODE moved it off BYTEDICT', async () => {
+    expect((await run('ALTER TABLE ddl.w ALTER COLUMN a ENCODE ZSTD')).Status).toBe('FINISHED');
+    expect((await run('ALTER TABLE ddl.w ALTER COLUMN a TYPE VARCHAR(60)')).Status).toBe('FINISHED');
+  });
+});
