@@ -7,10 +7,9 @@
  */
 import { parseColumnType } from '../../functions/core/config/columnTypes';
 import { encodingProblem } from '../../functions/core/sql/limits';
+import { NOT_WIDENABLE } from '../../functions/core/sql/evolve';
 import { type Token, identName, keyword } from './sqlText';
 
-/** Encodings a VARCHAR cannot be widened under (ALTER TABLE, ALTER COLUMN … TYPE). */
-export const NOT_WIDENABLE = ['bytedict', 'runlength', 'text255', 'text32k'] as const;
 
 /** Where the local stack keeps each column's encoding (by table oid). */
 export const ENCODINGS_INIT_SQL = `
