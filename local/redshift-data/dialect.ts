@@ -77,7 +77,21 @@ BEGIN
   END IF;
 END $$;
 ${SORT_KEY_INIT_SQL}
-${ENCODINGS_INIT_SQL}`;
+${ENCODINGS_INIT_SQL}
+GRANT USAGE ON SCHEMA local_redshift TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON local_redshift.column_encodings TO PUBLIC;
+GRANT SELECT, INSERT ON public.stl_load_errors TO PUBLIC;
+GRANT SELECT ON public.sys_load_error_detail TO PUBLIC;
+-- A database user per IAM role (Serverless, IAM auth), created on first use as Redshift does, with
+-- what an administrator grants a loading user: CREATE on the database and on schema public.
+CREATE OR REPLACE FUNCTION local_redshift.ensure_user(name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
+    EXECUTE format('CREATE ROLE %I LOGIN', name);
+    EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), name);
+    EXECUTE format('GRANT USAGE, CREATE ON SCHEMA public TO %I', name);
+  END IF;
+END $$;`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);

@@ -44,6 +44,11 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
     const firstStatement = splitStatements(only.sql)[0] ?? '';
     const lockFirst = await resolveRelations(db, statementAccess(firstStatement).locks);
     const txn = store.isolation.begin(record.submittedAt, lockFirst.map((r) => r.key));
+    if (record.sessionUser !== undefined) {
+      // The caller's own database user (IAMR:<role>): its objects are its own, others need grants.
+      await db.query('SELECT local_redshift.ensure_user($1)', [record.sessionUser]);
+      await db.exec(`SET ROLE "${record.sessionUser.replace(/"/g, '""')}"`);
+    }
     if (!autocommit) {
       await db.exec('BEGIN');
       inTransaction = true;
@@ -78,7 +83,7 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
     if (loadErrors.length > 0) await recordLoadErrors(db, loadErrors).catch(() => undefined);
     store.setStatus(record, aborted ? 'ABORTED' : 'FAILED', message);
   } finally {
-    await db.exec("DISCARD TEMP; RESET ALL; SET TIME ZONE 'UTC'").catch(() => undefined);
+    await db.exec("RESET ROLE; DISCARD TEMP; RESET ALL; SET TIME ZONE 'UTC'").catch(() => undefined);
   }
 }
 
