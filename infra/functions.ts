@@ -1,18 +1,17 @@
 /**
- * The five Lambda functions, one NodejsFunction per handler, bundled locally with
- * esbuild (SDK v3 clients included, at the versions package-lock.json pins) and
- * shipped with the validated config as `forklift.config.json`.
+ * The five Lambda functions, one per handler, bundled locally with esbuild by
+ * scripts/bundle.ts (infra/bundling.ts settings; SDK v3 clients included, at the versions
+ * package-lock.json pins) and shipped with the validated config as `forklift.config.json`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, aliasArgs } from './bundling';
 import { FUNCTION_SETTINGS as SHARED_SETTINGS } from '../functions/core/functionSettings';
 import { EnvVar, FUNCTIONS, METRIC_NAMESPACE, SERVICE_NAME, type FunctionName } from '../functions/core/metricNames';
 
@@ -62,13 +61,13 @@ export interface FunctionsProps {
 /** The functions by name, each with its own role and log group. */
 export class Functions extends Construct {
   /** The function of each handler. */
-  readonly byName: Record<FunctionName, nodejs.NodejsFunction>;
+  readonly byName: Record<FunctionName, lambda.Function>;
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
     const configFile = writeConfigFile(props.configDocument);
 
-    const make = (name: FunctionName): nodejs.NodejsFunction => {
+    const make = (name: FunctionName): lambda.Function => {
       const settings = FUNCTION_SETTINGS[name];
       const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: FUNCTION_LOG_RETENTION });
       // Our own role, not the AWSLambdaBasicExecutionRole managed policy: it may write to
@@ -80,9 +79,9 @@ export class Functions extends Construct {
       role.addToPolicy(
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
       );
-      return new nodejs.NodejsFunction(this, pascal(name), {
-        entry: props.entries?.[name] ?? defaultEntry(name),
-        handler: 'handler',
+      return new lambda.Function(this, pascal(name), {
+        code: bundledCode(name, props.entries?.[name] ?? defaultEntry(name), configFile),
+        handler: 'index.handler',
         runtime: RUNTIME,
         architecture: lambda.Architecture.ARM_64,
         timeout: settings.timeout,
@@ -94,8 +93,6 @@ export class Functions extends Construct {
           : {}),
         tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
         description: `Forklift ${name}`,
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
         environment: {
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
@@ -104,32 +101,43 @@ export class Functions extends Construct {
           // The bundle ships source maps: stack traces point at the TypeScript.
           NODE_OPTIONS: '--enable-source-maps',
         },
-        bundling: {
-          forceDockerBundling: false,
-          minify: true,
-          sourceMap: true,
-          target: BUNDLE_TARGET,
-          format: nodejs.OutputFormat.CJS,
-          externalModules: [],
-          // ES builds of the SDK and env-only credentials: see infra/bundling.ts.
-          mainFields: BUNDLE_MAIN_FIELDS,
-          esbuildArgs: aliasArgs(),
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (_inputDir: string, outputDir: string) => [`cp "${configFile}" "${outputDir}/forklift.config.json"`],
-          },
-        },
       });
     };
 
-    const byName = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    const byName = {} as Record<FunctionName, lambda.Function>;
     for (const name of FUNCTIONS) byName[name] = make(name);
     this.byName = byName;
   }
 }
 
-/** Writes the config document to a fresh temp dir; the afterBundling hook copies it into each bundle. */
+/**
+ * A function's code: `entry` bundled by scripts/bundle.ts (the settings of infra/bundling.ts,
+ * which need esbuild's JS API) into index.js and index.js.map, plus the config document. Built
+ * locally at synth time, as NodejsFunction does; the asset hash is the output's.
+ */
+function bundledCode(name: FunctionName, entry: string, configFile: string): lambda.Code {
+  return lambda.Code.fromAsset(PROJECT_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: local bundling always succeeds or throws (no Docker fallback).
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const tsx = require.resolve('tsx/cli', { paths: [PROJECT_ROOT] });
+          const script = join(PROJECT_ROOT, 'scripts', 'bundle.ts');
+          execFileSync(process.execPath, [tsx, script, '--function', name, '--entry', entry, '--outdir', outputDir], {
+            cwd: PROJECT_ROOT,
+            stdio: ['ignore', 'inherit', 'inherit'],
+          });
+          copyFileSync(configFile, join(outputDir, 'forklift.config.json'));
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/** Writes the config document to a fresh temp dir; each bundle gets a copy. */
 function writeConfigFile(document: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'forklift-config-'));
   const file = join(dir, 'forklift.config.json');
