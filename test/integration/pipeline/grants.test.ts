@@ -17,7 +17,7 @@ let t: TestPipeline;
 beforeAll(async () => {
   t = await startTestPipeline(config);
   await t.pipeline.stack.redshiftData.server.execute('CREATE GROUP gr_present');
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await t?.stop();
 });
