@@ -10,4 +10,8 @@ module.exports = {
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
   testTimeout: 60000,
+  // On 2 cores Jest runs every file in one process (in band): one timer a library leaves armed
+  // after its test file ended kept that process alive after a green run until CI's 90-minute
+  // limit. Exit when the run is done; `npx jest <file> --detectOpenHandles` still finds leaks.
+  forceExit: true,
 };

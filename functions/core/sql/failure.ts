@@ -67,7 +67,9 @@ export function renderFailureRecord(auditSchema: string, f: FailureRecord, looku
         fromError.column,
       ].join(', ') +
       ` FROM (SELECT 1 AS one) AS o${fromError.join}`,
-    `SELECT error_file, error_line, error_column, reason FROM ${loads} ` +
-      `WHERE load_id = ${literal(f.loadId)} AND status = 'failed' ORDER BY finished_at DESC LIMIT 1`,
+    // What the INSERT stored, computed again rather than read back from `loads`: a batch that reads
+    // `loads` as well as writing it conflicts (1023) with any other such batch running at once.
+    `SELECT ${fromError.file} AS error_file, ${fromError.line} AS error_line, ${fromError.column} AS error_column, ` +
+      `${fromError.reason} AS reason FROM (SELECT 1 AS one) AS o${fromError.join}`,
   ];
 }
