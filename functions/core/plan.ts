@@ -17,6 +17,7 @@ import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch, type LoadBatch } from './sql/load';
 import type { ExistingTables } from './sql/aggregate';
+import { splitGrantees } from './sql/grants';
 import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
@@ -119,6 +120,8 @@ export interface PlanResult {
   fileList?: { key: string; body: string };
   /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
   preStatements: string[];
+  /** Configured readOnlyGroups the warehouse lacks: the load does not grant to them (Prepare warns). */
+  missingGrantees?: string[];
 }
 
 /**
@@ -187,6 +190,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     : decision.reason;
 
   const changes = planSchemaChanges(table, tableConfig, args.state.columns);
+  const grantees = splitGrantees(tableConfig.readOnlyGroups, args.state.existingGroups);
   const key = manifestKey(config, table, loadId);
   const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
   const listKey = fileListKey(config, table, loadId);
@@ -202,6 +206,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     force: flags.force,
     reason,
     addColumns: changes.addColumns,
+    grantGroups: grantees.granted,
     startedAt: args.startedAt,
   };
   const fed = aggregatesFedBy(config, table);
@@ -232,6 +237,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
     ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
+    ...(grantees.missing.length ? { missingGrantees: grantees.missing } : {}),
   };
 }
 
