@@ -214,7 +214,10 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   if (fed.length > 0 && args.aggregateTables !== undefined && aggregatesInLoadCandidate(config, table)) {
     try {
       // One transaction, one polling loop: the aggregates inside the load batch when they fit its 40 SQLs and 100 KB.
-      load = renderLoadBatch({ ...loadArgs, aggregates: { names: fed, existing: args.aggregateTables } });
+      load = renderLoadBatch({
+        ...loadArgs,
+        aggregates: { names: fed, existing: args.aggregateTables, ...(args.state.existingGroups ? { existingGroups: args.state.existingGroups } : {}) },
+      });
     } catch (err) {
       if (!(err instanceof ForkliftError)) throw err;
     }
@@ -232,12 +235,16 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   };
   // Otherwise the aggregate batches are planned after the load commits (PlanAggregates), from pending work.
   if (fed.length > 0 && !inLoad) plan.aggregates = fed;
+  // Groups not granted for lack of existence: the table's, and those of the aggregates granted in this batch.
+  const missingGrantees = [
+    ...new Set([...grantees.missing, ...(inLoad ? fed.flatMap((a) => splitGrantees(config.aggregates[a]!.readOnlyGroups, args.state.existingGroups).missing) : [])]),
+  ];
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
     ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
-    ...(grantees.missing.length ? { missingGrantees: grantees.missing } : {}),
+    ...(missingGrantees.length ? { missingGrantees } : {}),
   };
 }
 

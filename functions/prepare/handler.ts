@@ -134,7 +134,7 @@ export function createPrepareHandler(deps: PrepareDeps): {
     if (plan.action === 'load' && result.missingGrantees?.length) {
       // Redshift fails a GRANT to a missing group: the load goes on without it; the next load after CREATE GROUP grants.
       for (const group of result.missingGrantees) {
-        log.warn(`not granting SELECT on table '${plan.table ?? ''}' to group '${group}': the group does not exist in the warehouse (create it; the next load grants)`, {
+        log.warn(`not granting SELECT on table '${plan.table ?? ''}' (or the aggregates it feeds) to group '${group}': the group does not exist in the warehouse (create it; the next load grants)`, {
           table: plan.table,
           group,
           loadId: plan.loadId,

@@ -55,7 +55,7 @@ export interface LoadBatchArgs {
    * The aggregates fed by the table, recomputed inside this batch (ARCHITECTURE.md, "Aggregates"),
    * with their tables' columns as read before the load; absent: they get their own batch later.
    */
-  aggregates?: { names: readonly string[]; existing: ExistingTables };
+  aggregates?: { names: readonly string[]; existing: ExistingTables; existingGroups?: ReadonlySet<string> };
 }
 
 /** The rendered batch. */
@@ -98,6 +98,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
         config,
         aggregates: args.aggregates.names,
         existing: args.aggregates.existing,
+        ...(args.aggregates.existingGroups ? { existingGroups: args.aggregates.existingGroups } : {}),
         loadId: args.loadId,
         // Rows only inserted: a coarse distinct count adds its new members (exact); otherwise its buckets are recounted.
         append: args.mode === 'append' && !args.reload && !args.force,

@@ -3,15 +3,20 @@
  * fails a GRANT to a missing group (`ERROR: group "x" does not exist`, enforced by the local Data
  * API: test/integration/local/redshift-data-ddl.test.ts), so the warehouse-state read looks the
  * groups up in pg_group (Database Developer Guide, "Groups") and the load grants to the existing
- * ones only; Prepare warns, naming the table and the group, and counts GrantsSkipped. Once the
- * group exists, the next load grants.
+ * ones only (the table's, and those of the aggregates recomputed in the load's transaction); Prepare
+ * warns, naming the table and the group, and counts GrantsSkipped. Once the group exists, the next
+ * load grants.
  */
 import type { RecordedMetric } from '../../../functions/runtime/observability';
 import { jsonLines, rows, startTestPipeline, testConfig, hourly, type TestPipeline } from './helpers';
 
-const config = testConfig({
-  gr_events: hourly('gr/events/', { readOnlyGroups: ['gr_present', 'gr_later'] }),
-});
+const config = testConfig(
+  { gr_events: hourly('gr/events/', { readOnlyGroups: ['gr_present', 'gr_later'] }) },
+  {
+    // Recomputed inside the load's transaction: a GRANT to its missing group would fail the load itself.
+    gr_hourly: { schema: 'facts', source: 'gr_events', timeColumn: 'at', grain: 'hour', dimensions: [], measures: { n: { fn: 'count' } }, readOnlyGroups: ['gr_agg_missing'] },
+  },
+);
 
 let t: TestPipeline;
 beforeAll(async () => {
@@ -39,7 +44,9 @@ it('loads with a missing group configured, grants to the existing one, warns nam
     expect.objectContaining({ message: expect.stringMatching(/table 'gr_events'.*group 'gr_later'.*does not exist/), fields: expect.objectContaining({ table: 'gr_events', group: 'gr_later' }) }),
   ]);
   const recorded = (t.pipeline.deps.metrics as unknown as { recorded: RecordedMetric[] }).recorded;
-  expect(recorded.filter((m) => m.name === 'GrantsSkipped')).toEqual([{ name: 'GrantsSkipped', unit: 'Count', value: 1, table: 'gr_events' }]);
+  expect(recorded.filter((m) => m.name === 'GrantsSkipped')).toEqual([{ name: 'GrantsSkipped', unit: 'Count', value: 2, table: 'gr_events' }]);
+  expect(t.log.entries.filter((e) => e.level === 'warn' && e.fields?.['group'] === 'gr_agg_missing')).toHaveLength(1);
+  expect(await rows(t.pipeline, 'SELECT n FROM facts.gr_hourly')).toEqual([{ n: 1 }]);
 
   await t.pipeline.stack.redshiftData.server.execute('CREATE GROUP gr_later');
   await load('11');
