@@ -75,6 +75,98 @@ type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstanc
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const S3rver = require('s3rver') as S3rverConstructor;
 
+/** What s3rver's store answers to a listing (node_modules/s3rver/lib/stores/filesystem.js). */
+interface StoreListing {
+  objects: unknown[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface S3rverStore {
+  listObjects(bucket: string, options: Record<string, unknown>): Promise<StoreListing>;
+}
+/** The Koa context of a bucket GET, as far as the listing wrapper reads and writes it. */
+interface ListContext {
+  query: Record<string, string | undefined>;
+  querystring: string;
+  params: { bucket: string };
+  store: S3rverStore;
+  body: { ListBucketResult?: Record<string, unknown> } | undefined;
+}
+type GetBucket = (ctx: ListContext) => Promise<void>;
+interface S3rverBucketController {
+  getBucket: GetBucket;
+}
+interface S3rverErrorConstructor {
+  new (code: string, message: string, detail: Record<string, string>): Error;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bucketController = require('s3rver/lib/controllers/bucket') as S3rverBucketController;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rverError = require('s3rver/lib/models/error') as S3rverErrorConstructor;
+
+/**
+ * ListObjectsV2 paging as S3 does it: at most 1,000 keys a page, `IsTruncated` and an opaque
+ * `NextContinuationToken` that resumes after the page's last key. s3rver 3.7.1 encrypts its
+ * continuation tokens with DES, which OpenSSL 3 (Node 17+) no longer offers, so every listing
+ * of more than one page failed with InternalError. Its controller is wrapped (routes.js calls
+ * `bucketCtrl.getBucket` through the module's exports, after authentication): the token is
+ * ours (base64 of the bucket and the last key), turned into `start-after` before s3rver
+ * lists, and the truncation the store reports becomes our token.
+ */
+function pageListObjectsV2(): void {
+  const original = bucketController.getBucket as GetBucket & { forkliftPaging?: true };
+  if (original.forkliftPaging) return;
+  const paged: GetBucket & { forkliftPaging?: true } = async (ctx) => {
+    if (ctx.query['list-type'] !== '2') return original(ctx);
+    const bucket = ctx.params.bucket;
+    const token = ctx.query['continuation-token'];
+    if (token !== undefined && token !== '') {
+      const startAfter = readContinuationToken(token, bucket);
+      const query = new URLSearchParams(ctx.querystring);
+      query.delete('continuation-token');
+      query.set('start-after', startAfter);
+      ctx.querystring = query.toString();
+    }
+    let truncated = false;
+    const store = ctx.store;
+    ctx.store = Object.assign(Object.create(store) as S3rverStore, {
+      async listObjects(b: string, options: Record<string, unknown>): Promise<StoreListing> {
+        const listing = await store.listObjects.call(store, b, options);
+        truncated = listing.isTruncated;
+        return { ...listing, isTruncated: false };
+      },
+    });
+    await original(ctx);
+    const result = ctx.body?.ListBucketResult;
+    if (!result) return;
+    const contents = (result.Contents ?? []) as Array<{ Key: string }>;
+    const last = contents.at(-1)?.Key;
+    result.IsTruncated = truncated;
+    if (token !== undefined && token !== '') {
+      result.ContinuationToken = token;
+      delete result.StartAfter;
+    }
+    if (truncated && last !== undefined) result.NextContinuationToken = continuationToken(bucket, last);
+  };
+  paged.forkliftPaging = true;
+  bucketController.getBucket = paged;
+}
+pageListObjectsV2();
+
+function continuationToken(bucket: string, lastKey: string): string {
+  return Buffer.from(JSON.stringify({ b: bucket, k: lastKey }), 'utf8').toString('base64');
+}
+
+function readContinuationToken(token: string, bucket: string): string {
+  try {
+    const { b, k } = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { b?: unknown; k?: unknown };
+    if (b === bucket && typeof k === 'string') return k;
+  } catch {
+    /* answered below */
+  }
+  throw new S3rverError('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+}
+
 /** s3rver checks signatures against its one built-in key pair. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 

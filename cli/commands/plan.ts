@@ -13,7 +13,7 @@ import { StatementFailedError } from '../../functions/core/errors';
 import { previewAggregateBatches } from '../../functions/core/aggregateRun';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { applyNewestData, parseWarehouseState, renderNewestDataQuery, renderWarehouseStateBatch, tablesToAdopt, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
+import { applyNewestData, parseWarehouseState, renderNewestDataQuery, renderWarehouseStateBatch, tablesToAdopt, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -100,6 +100,7 @@ export function registerPlan(program: Command, ctx: CommandContext, done: (code:
 async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table: string, date: Date): Promise<WarehouseState> {
   const sqls = renderWarehouseStateBatch(config, [{ table, candidates: [date] }]);
   const rows = await query(warehouse, sqls[STATE_COLUMNS_STATEMENT - 1]!);
+  rows.push(...(await query(warehouse, sqls[STATE_GROUPS_STATEMENT - 1]!)));
   try {
     rows.push(...(await query(warehouse, sqls[STATE_LEDGER_STATEMENT - 1]!)));
     rows.push(...(await query(warehouse, sqls[STATE_FILES_STATEMENT - 1]!)));

@@ -321,6 +321,7 @@ export function stateFor(table: TableState | undefined, partitionDate: Date): Wa
   if (table?.newestLoaded !== undefined) state.newestLoaded = table.newestLoaded;
   if (table?.newestData !== undefined) state.newestData = table.newestData;
   if (table?.columns !== undefined) state.columns = table.columns;
+  if (table !== undefined) state.existingGroups = table.existingGroups;
   return state;
 }
 
@@ -330,6 +331,7 @@ export function observedState(observed: NonNullable<LoadInput['observed']>): War
   if (observed.newestLoaded !== undefined) state.newestLoaded = new Date(observed.newestLoaded);
   if (observed.newestData !== undefined) state.newestData = new Date(observed.newestData);
   if (observed.columns !== undefined) state.columns = observed.columns;
+  if (observed.groups !== undefined) state.existingGroups = new Set(observed.groups);
   return state;
 }
 
@@ -339,5 +341,6 @@ export function toObserved(state: WarehouseState): NonNullable<LoadInput['observ
   if (state.newestLoaded !== undefined) observed.newestLoaded = state.newestLoaded.toISOString();
   if (state.newestData !== undefined) observed.newestData = state.newestData.toISOString();
   if (state.columns !== undefined) observed.columns = state.columns;
+  if (state.existingGroups !== undefined) observed.groups = [...state.existingGroups].sort();
   return observed;
 }

@@ -29,6 +29,8 @@ export const MetricName = {
   KeysRejected: 'KeysRejected',
   /** Freshness/sweep: minutes since the oldest load whose aggregate work is still pending (0: none), per table. */
   AggregatePendingMinutes: 'AggregatePendingMinutes',
+  /** Prepare: configured readOnlyGroups a load could not grant to because the group does not exist (Count, per table). */
+  GrantsSkipped: 'GrantsSkipped',
   /** Data API calls that failed (Count); three in five minutes alarm. */
   DataApiErrors: 'DataApiErrors',
 } as const;

@@ -17,6 +17,7 @@ import { renderFileList, renderManifest } from './sql/copy';
 import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch, type LoadBatch } from './sql/load';
 import type { ExistingTables } from './sql/aggregate';
+import { splitGrantees } from './sql/grants';
 import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
@@ -119,6 +120,8 @@ export interface PlanResult {
   fileList?: { key: string; body: string };
   /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
   preStatements: string[];
+  /** Configured readOnlyGroups the warehouse lacks: the load does not grant to them (Prepare warns). */
+  missingGrantees?: string[];
 }
 
 /**
@@ -187,6 +190,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     : decision.reason;
 
   const changes = planSchemaChanges(table, tableConfig, args.state.columns);
+  const grantees = splitGrantees(tableConfig.readOnlyGroups, args.state.existingGroups);
   const key = manifestKey(config, table, loadId);
   const manifestUrl = `s3://${config.landing.bucketName}/${key}`;
   const listKey = fileListKey(config, table, loadId);
@@ -202,6 +206,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     force: flags.force,
     reason,
     addColumns: changes.addColumns,
+    grantGroups: grantees.granted,
     startedAt: args.startedAt,
   };
   const fed = aggregatesFedBy(config, table);
@@ -209,7 +214,10 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   if (fed.length > 0 && args.aggregateTables !== undefined && aggregatesInLoadCandidate(config, table)) {
     try {
       // One transaction, one polling loop: the aggregates inside the load batch when they fit its 40 SQLs and 100 KB.
-      load = renderLoadBatch({ ...loadArgs, aggregates: { names: fed, existing: args.aggregateTables } });
+      load = renderLoadBatch({
+        ...loadArgs,
+        aggregates: { names: fed, existing: args.aggregateTables, ...(args.state.existingGroups ? { existingGroups: args.state.existingGroups } : {}) },
+      });
     } catch (err) {
       if (!(err instanceof ForkliftError)) throw err;
     }
@@ -227,11 +235,16 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   };
   // Otherwise the aggregate batches are planned after the load commits (PlanAggregates), from pending work.
   if (fed.length > 0 && !inLoad) plan.aggregates = fed;
+  // Groups not granted for lack of existence: the table's, and those of the aggregates granted in this batch.
+  const missingGrantees = [
+    ...new Set([...grantees.missing, ...(inLoad ? fed.flatMap((a) => splitGrantees(config.aggregates[a]!.readOnlyGroups, args.state.existingGroups).missing) : [])]),
+  ];
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
     ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
+    ...(missingGrantees.length ? { missingGrantees } : {}),
   };
 }
 

@@ -73,6 +73,11 @@ export interface WarehouseState {
   failedLoads?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
+  /**
+   * The table's `readOnlyGroups` that exist in the warehouse (sql/state.ts reads `pg_group`);
+   * the load grants to these only. Undefined when not read: the load grants to every group.
+   */
+  existingGroups?: ReadonlySet<string>;
 }
 
 /** Flags an operator (or the CLI) can set on a run. */
@@ -117,7 +122,7 @@ export interface LoadInput {
    * Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates).
    * When `partitionLoaded` is true (a top-up), Prepare reads the state itself (with the file ledger).
    */
-  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[] };
+  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[]; groups?: string[] };
 }
 
 /** The Data API connection fields every request carries. */

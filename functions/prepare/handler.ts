@@ -20,7 +20,8 @@ import type { PollingOptions } from '../core/submission';
 import type { LoadInput, LoadPlan, ObjectInfo, WarehouseState } from '../core/types';
 import { baseDepsFromEnvironment, lazyHandler } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
-import type { Log } from '../runtime/observability';
+import type { Log, MetricsSink } from '../runtime/observability';
+import { MetricName } from '../core/metricNames';
 
 /**
  * How long a read of a table's aggregate tables serves later loads of the same Prepare instance.
@@ -47,6 +48,8 @@ export interface PrepareDeps {
   s3: S3Client;
   warehouse: Warehouse;
   log: Log;
+  /** GrantsSkipped (a configured group that does not exist); optional for callers that record nothing. */
+  metrics?: MetricsSink;
   now: () => Date;
   /** Shortest wait between status polls in the state machine (default 2). */
   pollSeconds?: number;
@@ -128,6 +131,18 @@ export function createPrepareHandler(deps: PrepareDeps): {
     const { plan } = result;
     log.info(`plan: ${plan.action}`, { table: plan.table, partition: plan.partitionDate, loadId: plan.loadId, reason: plan.reason });
 
+    if (plan.action === 'load' && result.missingGrantees?.length) {
+      // Redshift fails a GRANT to a missing group: the load goes on without it; the next load after CREATE GROUP grants.
+      for (const group of result.missingGrantees) {
+        log.warn(`not granting SELECT on table '${plan.table ?? ''}' (or the aggregates it feeds) to group '${group}': the group does not exist in the warehouse (create it; the next load grants)`, {
+          table: plan.table,
+          group,
+          loadId: plan.loadId,
+        });
+      }
+      deps.metrics?.add(MetricName.GrantsSkipped, 'Count', result.missingGrantees.length, plan.table);
+      deps.metrics?.flush();
+    }
     if (plan.action === 'load') {
       for (const sql of result.preStatements) {
         log.info('widening a VARCHAR column before the load', { sql });

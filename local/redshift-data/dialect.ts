@@ -6,6 +6,8 @@
 import { ForkliftError } from '../../functions/core/errors';
 import { SORT_KEY_INIT_SQL, alterTableSortKey, createSortKeyIndex, createTableSortKey, dropSortKeyIndex, sortKeyRefresh } from './sortKey';
 import { type Token, identName, isTrivia, keyword, significant, tokenize } from './sqlText';
+import { referencedRelations } from './isolation';
+import { ENCODINGS_INIT_SQL, encodingDeclarations, encodingMisfit, recordEncodings, widenChecks } from './encodings';
 
 /** SQL that Redshift would refuse; the statement ends FAILED with this message. */
 export class SqlRejectedError extends ForkliftError {
@@ -19,7 +21,7 @@ export class SqlRejectedError extends ForkliftError {
 export type Translated =
   | { kind: 'sql'; sql: string; params: string[]; before: string[]; after: string[] }
   | { kind: 'copy'; tokens: Token[]; after: string[] }
-  | { kind: 'noop' };
+  | { kind: 'noop'; after?: string[] };
 
 /** Where the statement runs: inside a BatchExecuteStatement or alone. */
 export interface TranslateContext {
@@ -64,7 +66,32 @@ CREATE OR REPLACE VIEW public.sys_load_error_detail AS SELECT
   filename AS file_name, line_number, colname AS column_name, type AS column_type, col_length AS column_length,
   position, err_code AS error_code, CAST(err_reason AS character(512)) AS error_message
   FROM public.stl_load_errors;
-${SORT_KEY_INIT_SQL}`;
+CREATE OR REPLACE FUNCTION public.forklift_require_grantee(kind text, name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF kind = 'group' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_group WHERE groname = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'group "' || name || '" does not exist';
+  ELSIF kind = 'user' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_user WHERE usename = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'user "' || name || '" does not exist';
+  ELSIF kind = 'role' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
+    RAISE EXCEPTION USING MESSAGE = 'role "' || name || '" does not exist';
+  END IF;
+END $$;
+${SORT_KEY_INIT_SQL}
+${ENCODINGS_INIT_SQL}
+GRANT USAGE ON SCHEMA local_redshift TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE ON local_redshift.column_encodings TO PUBLIC;
+GRANT SELECT, INSERT ON public.stl_load_errors TO PUBLIC;
+GRANT SELECT ON public.sys_load_error_detail TO PUBLIC;
+-- A database user per IAM role (Serverless, IAM auth), created on first use as Redshift does, with
+-- what an administrator grants a loading user: CREATE on the database and on schema public.
+CREATE OR REPLACE FUNCTION local_redshift.ensure_user(name text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
+    EXECUTE format('CREATE ROLE %I LOGIN', name);
+    EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), name);
+    EXECUTE format('GRANT USAGE, CREATE ON SCHEMA public TO %I', name);
+  END IF;
+END $$;`;
 
 const PHYSICAL_TYPES_REJECTED = new Set(['JSONB', 'JSON', 'SERIAL', 'BIGSERIAL', 'SMALLSERIAL', 'UUID', 'BYTEA', 'INTERVAL']);
 const NO_TRANSACTION = new Set(['VACUUM', 'ANALYZE']);
@@ -91,8 +118,17 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     const view = sig.find((t) => (t.kind === 'word' || t.kind === 'ident') && PROVISIONED_ONLY_VIEW.test(identName(t)));
     if (view) throw new SqlRejectedError(`relation "${identName(view)}" does not exist`);
   }
-  rejectCatalogMixedWithTables(sig);
+  rejectCatalogMixedWithTables(statement);
+  if (first === 'ALTER' && keyword(sig[1]) === 'TABLE') rejectSeveralAddColumns(sig);
   const isDdl = (first === 'CREATE' || first === 'ALTER') && sig.some((t) => keyword(t) === 'TABLE');
+  const declared = isDdl ? encodingDeclarations(sig) : undefined;
+  if (declared) {
+    const misfit = encodingMisfit(declared);
+    if (misfit) throw new SqlRejectedError(misfit);
+    // ALTER TABLE, ALTER COLUMN … TYPE: "You can't alter columns within a transaction block (BEGIN ... END)".
+    if (declared.widened.length > 0 && ctx.inBatch) throw new SqlRejectedError('ALTER TABLE ALTER COLUMN cannot run inside a transaction block');
+  }
+  const encodingsAfter = declared ? recordEncodings(declared, first === 'CREATE') : [];
   // SORTKEY is modelled as a BRIN index (sortKey.ts); ALTER … ALTER SORTKEY replaces it.
   const alteredSortKey = first === 'ALTER' ? alterTableSortKey(sig) : undefined;
   if (alteredSortKey) {
@@ -100,6 +136,9 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['DISTSTYLE', 'DISTKEY', 'SORTKEY', 'ENCODE'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
+  }
+  if (declared && declared.altered.length > 0 && declared.columns.length === 0 && declared.widened.length === 0) {
+    return { kind: 'noop', after: encodingsAfter }; // ALTER COLUMN … ENCODE: nothing to do on PGlite but remember it
   }
   if (first === 'ALTER' && isDdl && keyword(sig[3]) === 'ALTER' && ['COMPOUND', 'INTERLEAVED'].includes(keyword(sig[4]))) {
     return { kind: 'noop' };
@@ -111,37 +150,68 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
     rejectPostgresOnlyTypes(sig);
     out = rewriteDdl(out);
   }
-  const before: string[] = [];
+  const before: string[] = declared ? widenChecks(declared) : [];
   out = rewriteExpressions(out);
-  if (first === 'GRANT' || first === 'REVOKE') out = rewriteGroups(out, before);
+  const privileges = first === 'GRANT' || first === 'REVOKE' || (first === 'ALTER' && keyword(sig[1]) === 'DEFAULT' && keyword(sig[2]) === 'PRIVILEGES');
+  if (privileges) {
+    before.push(...granteeChecks(sig));
+    out = rewriteGroups(out);
+  }
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
-  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: sortKeyAfter };
+  return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: [...sortKeyAfter, ...encodingsAfter] };
 }
 
-const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog']);
+/**
+ * Catalog relations a query may join with Redshift tables (Database Developer Guide, "Querying
+ * the catalog tables": completely and partially accessible tables). Every other catalog
+ * relation (information_schema views, pg_table_def, pg_roles, pg_stats, ...) runs on the leader
+ * node only: a query that also reads a user table or an STL/STV/SVL/SVV/SYS table fails.
+ * Not modelled: the partially accessible tables' unsupported columns (pg_group.grolist, ...).
+ */
+const JOINABLE_CATALOG = new Set([
+  'pg_attribute', 'pg_cast', 'pg_depend', 'pg_description', 'pg_locks', 'pg_opclass',
+  'pg_class', 'pg_constraint', 'pg_database', 'pg_group', 'pg_language', 'pg_namespace', 'pg_operator',
+  'pg_proc', 'pg_settings', 'pg_statistic', 'pg_tables', 'pg_type', 'pg_user', 'pg_views',
+]);
 
 /**
- * Redshift runs catalog views (information_schema, pg_catalog) on the leader node
- * only and refuses a query that also reads user tables; Postgres allows it, so
- * check here. Relations are the qualified names after FROM or JOIN.
+ * Redshift runs a query that references only catalog relations on the leader node, and one that
+ * references a user table (or a system table) on the compute nodes, where leader-node-only
+ * catalog relations do not exist. Any form counts: JOIN, comma join, subquery, unqualified name.
  */
-function rejectCatalogMixedWithTables(sig: Token[]): void {
-  let catalog: string | undefined;
-  let user: string | undefined;
-  for (let i = 0; i + 3 < sig.length; i++) {
-    const k = keyword(sig[i]);
-    if (k !== 'FROM' && k !== 'JOIN') continue;
-    const [schema, dot, name] = [sig[i + 1]!, sig[i + 2]!, sig[i + 3]!];
-    if (dot.text !== '.' || (schema.kind !== 'word' && schema.kind !== 'ident')) continue;
-    const schemaName = schema.text.replace(/"/g, '').toLowerCase();
-    const relation = `${schemaName}.${name.text.replace(/"/g, '')}`;
-    if (CATALOG_SCHEMAS.has(schemaName)) catalog ??= relation;
-    else user ??= relation;
+function rejectCatalogMixedWithTables(statement: string): void {
+  let leaderOnly: string | undefined;
+  let compute: string | undefined;
+  for (const r of referencedRelations(statement)) {
+    const name = r.name;
+    const shown = r.schema === undefined ? name : `${r.schema}.${name}`;
+    const catalog =
+      r.schema === 'information_schema' || r.schema === 'pg_catalog' || (r.schema === undefined && name.startsWith('pg_'));
+    if (catalog) {
+      if (r.schema === 'information_schema' || !JOINABLE_CATALOG.has(name)) leaderOnly ??= shown;
+    } else compute ??= shown;
   }
-  if (catalog && user) {
+  if (leaderOnly && compute) {
     throw new SqlRejectedError(
-      `Specified types or functions (one per INFO message) not supported on Redshift tables: ${catalog} is a leader-node catalog view and cannot be queried together with ${user}`,
+      `Specified types or functions (one per INFO message) not supported on Redshift tables. (${leaderOnly} is a leader-node-only catalog relation and cannot be queried together with ${compute})`,
     );
+  }
+}
+
+/**
+ * "You can add only one column in each ALTER TABLE statement" (Database Developer Guide, ALTER
+ * TABLE, ADD [ COLUMN ]): a second top-level `ADD` clause fails, as Redshift's parser fails it.
+ */
+function rejectSeveralAddColumns(sig: Token[]): void {
+  let depth = 0;
+  let adds = 0;
+  for (let i = 0; i < sig.length; i++) {
+    const t = sig[i] as Token;
+    if (t.text === '(') depth++;
+    else if (t.text === ')') depth--;
+    else if (depth === 0 && keyword(t) === 'ADD' && keyword(sig[i + 1]) !== 'CONSTRAINT' && ++adds > 1) {
+      throw new SqlRejectedError('syntax error at or near ","; Redshift adds one column per ALTER TABLE statement');
+    }
   }
 }
 
@@ -267,19 +337,46 @@ function rewriteExpressions(tokens: Token[]): Token[] {
   return out;
 }
 
-/** `TO GROUP g` → `TO "g"`, creating the role first when missing. */
-function rewriteGroups(tokens: Token[], before: string[]): Token[] {
+/**
+ * Redshift refuses a GRANT or REVOKE whose grantee does not exist (`group "g" does not exist`,
+ * `user "u" does not exist`); Postgres would say `role ... does not exist` for both. Returns the
+ * checks to run before the statement: the grantees after the last `TO` (GRANT) or `FROM` (REVOKE).
+ */
+function granteeChecks(sig: Token[]): string[] {
+  const direction = sig.some((t) => keyword(t) === 'REVOKE') ? 'FROM' : 'TO';
+  let at = -1;
+  for (let i = sig.length - 1; i >= 0; i--) {
+    if (keyword(sig[i]) === direction) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return [];
+  const checks: string[] = [];
+  for (let i = at + 1; i < sig.length; i++) {
+    const k = keyword(sig[i]);
+    if (k === 'WITH' || k === 'CASCADE' || k === 'RESTRICT' || k === 'GRANTED') break;
+    if (sig[i]?.text === ',') continue;
+    let kind = 'user';
+    if (k === 'GROUP' || k === 'ROLE') {
+      kind = k.toLowerCase();
+      i++;
+    } else if (k === 'PUBLIC') continue;
+    const name = sig[i];
+    if (!name || (name.kind !== 'word' && name.kind !== 'ident')) break;
+    checks.push(`SELECT public.forklift_require_grantee('${kind}', '${identName(name).replace(/'/g, "''")}')`);
+  }
+  return checks;
+}
+
+/** `TO GROUP g` → `TO "g"` (a Redshift group is a role without login here). */
+function rewriteGroups(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     const n1 = nextSig(tokens, i + 1);
     if (keyword(t) === 'GROUP' && n1 >= 0 && ['word', 'ident'].includes((tokens[n1] as Token).kind)) {
       const role = identName(tokens[n1] as Token);
-      const lit = role.replace(/'/g, "''");
-      before.push(
-        `DO $fl$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${lit}') THEN ` +
-          `EXECUTE format('CREATE ROLE %I NOLOGIN', '${lit}'); END IF; END $fl$`,
-      );
       out.push({ kind: 'ident', text: `"${role.replace(/"/g, '""')}"` });
       i = n1;
       continue;

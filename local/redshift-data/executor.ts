@@ -44,6 +44,11 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
     const firstStatement = splitStatements(only.sql)[0] ?? '';
     const lockFirst = await resolveRelations(db, statementAccess(firstStatement).locks);
     const txn = store.isolation.begin(record.submittedAt, lockFirst.map((r) => r.key));
+    if (record.sessionUser !== undefined) {
+      // The caller's own database user (IAMR:<role>): its objects are its own, others need grants.
+      await db.query('SELECT local_redshift.ensure_user($1)', [record.sessionUser]);
+      await db.exec(`SET ROLE "${record.sessionUser.replace(/"/g, '""')}"`);
+    }
     if (!autocommit) {
       await db.exec('BEGIN');
       inTransaction = true;
@@ -78,7 +83,7 @@ async function execute(env: ExecutorEnv, record: StatementRecord): Promise<void>
     if (loadErrors.length > 0) await recordLoadErrors(db, loadErrors).catch(() => undefined);
     store.setStatus(record, aborted ? 'ABORTED' : 'FAILED', message);
   } finally {
-    await db.exec("DISCARD TEMP; RESET ALL; SET TIME ZONE 'UTC'").catch(() => undefined);
+    await db.exec("RESET ROLE; DISCARD TEMP; RESET ALL; SET TIME ZONE 'UTC'").catch(() => undefined);
   }
 }
 
@@ -108,6 +113,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
     sub.hasResultSet = false;
     delete sub.result;
     if (t.kind === 'noop') {
+      for (const post of t.after ?? []) await env.db.exec(post);
       sub.resultRows = -1;
     } else if (t.kind === 'copy') {
       const loaded = await runCopy(
@@ -137,6 +143,9 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
 /** The Error text DescribeStatement shows, in Redshift's `ERROR: ...` form. */
 function errorText(e: unknown): string {
   if (e instanceof CopyError) return e.message;
-  const message = e instanceof Error ? e.message : String(e);
+  // PGlite is loaded through Node's own loader (pglite.ts), so under jest its errors come from
+  // another realm and fail `instanceof Error`: read the message field itself.
+  const field = (e as { message?: unknown } | null)?.message;
+  const message = typeof field === 'string' ? field : String(e);
   return message.startsWith('ERROR:') ? message : `ERROR: ${message}`;
 }

@@ -82,10 +82,26 @@ function fromList(sig: Token[], i: number, into: RelationName[]): void {
   }
 }
 
-/** Parses the table-level reads, writes and locks of one statement (no trailing semicolon). */
-export function statementAccess(statement: string): StatementAccess {
+/**
+ * Every relation a statement names after FROM, JOIN or USING (comma lists, subqueries and
+ * unqualified names included; common table expressions left out), system relations included.
+ */
+export function referencedRelations(statement: string): RelationName[] {
   const sig = significant(tokenize(statement));
-  const access: StatementAccess = { reads: [], writes: [], locks: [] };
+  const ctes = cteNames(sig);
+  const out: RelationName[] = [];
+  for (let i = 0; i < sig.length; i++) {
+    const k = keyword(sig[i]);
+    if (k === 'FROM') fromList(sig, i + 1, out);
+    else if (k === 'JOIN') {
+      const r = relationAt(sig, i + 1);
+      if (r) out.push(r.rel);
+    } else if (k === 'USING' && sig[i + 1]?.text !== '(') fromList(sig, i + 1, out);
+  }
+  return out.filter((r) => !(r.schema === undefined && ctes.has(r.name)));
+}
+
+function cteNames(sig: Token[]): Set<string> {
   const ctes = new Set<string>();
   for (let i = 0; i + 2 < sig.length; i++) {
     // `WITH name AS (` and `, name AS (`: common table expressions, not relations.
@@ -93,6 +109,14 @@ export function statementAccess(statement: string): StatementAccess {
       ctes.add(identName(sig[i + 1] as Token));
     }
   }
+  return ctes;
+}
+
+/** Parses the table-level reads, writes and locks of one statement (no trailing semicolon). */
+export function statementAccess(statement: string): StatementAccess {
+  const sig = significant(tokenize(statement));
+  const access: StatementAccess = { reads: [], writes: [], locks: [] };
+  const ctes = cteNames(sig);
   const first = keyword(sig[0]);
   const at = (k: number, list: RelationName[]): number => {
     const r = relationAt(sig, k, list !== access.reads);

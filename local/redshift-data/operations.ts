@@ -4,6 +4,7 @@
  * GetStatementResult, CancelStatement and ListStatements.
  */
 import { DataApiError, notFound, validation } from './apiErrors';
+import type { Caller } from './protocol';
 import type { StatementRecord, StatementStore, StatementTarget, SubStatement } from './statements';
 
 type Input = Record<string, unknown>;
@@ -12,6 +13,8 @@ type Input = Record<string, unknown>;
 export interface OperationOptions {
   pageSize: number;
   maxActiveStatements: number;
+  /** Access key id → IAM role name: callers whose statements run as the database user `IAMR:<role>` (Serverless, IAM auth). */
+  iamRoles?: Readonly<Record<string, string>>;
 }
 
 const MAX_SQL_BYTES = 100 * 1024;
@@ -90,7 +93,7 @@ function subDescription(sub: SubStatement): Record<string, unknown> {
 }
 
 /** Builds the handler for each `RedshiftData.<Operation>` target. */
-export function createOperations(store: StatementStore, options: OperationOptions): Record<string, (input: Input) => unknown> {
+export function createOperations(store: StatementStore, options: OperationOptions): Record<string, (input: Input, caller: Caller) => unknown> {
   const admit = (): void => {
     if (store.activeCount() >= options.maxActiveStatements) {
       throw new DataApiError('ActiveStatementsExceededException', `Active statements exceeded the limit of ${options.maxActiveStatements}`);
@@ -105,13 +108,25 @@ export function createOperations(store: StatementStore, options: OperationOption
   };
   /** ClientToken idempotency: a request repeating a token gets the statement it created, which does not run again. */
   const byToken = new Map<string, StatementRecord>();
-  const submitOnce = (input: Input, create: (t: StatementTarget) => StatementRecord): Record<string, unknown> => {
+  /**
+   * Redshift Serverless with IAM credentials (no SecretArn): each IAM role is its own database user
+   * `IAMR:<role>` (Management Guide, "Authorizing access to the Data API"). The role is the one the
+   * signing access key is mapped to in `iamRoles`; unmapped callers run as the admin user.
+   */
+  const sessionUser = (t: StatementTarget, caller: Caller): string | undefined => {
+    if (t.workgroupName === undefined || t.secretArn !== undefined || caller.accessKeyId === undefined) return undefined;
+    const role = options.iamRoles?.[caller.accessKeyId];
+    return role === undefined ? undefined : `IAMR:${role}`;
+  };
+  const submitOnce = (input: Input, caller: Caller, create: (t: StatementTarget) => StatementRecord): Record<string, unknown> => {
     const token = str(input, 'ClientToken');
     const t = target(input);
     const seen = token === undefined ? undefined : byToken.get(token);
     if (seen) return submission(seen, seen.target);
     admit();
     const record = create(t);
+    const user = sessionUser(t, caller);
+    if (user !== undefined) record.sessionUser = user;
     if (token !== undefined) {
       record.clientToken = token;
       byToken.set(token, record);
@@ -119,16 +134,16 @@ export function createOperations(store: StatementStore, options: OperationOption
     return submission(record, t);
   };
   return {
-    ExecuteStatement(input) {
+    ExecuteStatement(input, caller) {
       const sql = checkSql(input.Sql, 'Sql');
-      return submitOnce(input, (t) => store.submit([sql], false, t, parameters(input)));
+      return submitOnce(input, caller, (t) => store.submit([sql], false, t, parameters(input)));
     },
-    BatchExecuteStatement(input) {
+    BatchExecuteStatement(input, caller) {
       const sqls = input.Sqls;
       if (!Array.isArray(sqls) || sqls.length === 0) throw validation('Sqls must be a non-empty list');
       if (sqls.length > 40) throw validation('Sqls can hold at most 40 statements');
       sqls.forEach((s, i) => checkSql(s, `Sqls[${i}]`));
-      return submitOnce(input, (t) => store.submit(sqls as string[], true, t));
+      return submitOnce(input, caller, (t) => store.submit(sqls as string[], true, t));
     },
     DescribeStatement(input) {
       const { record, sub } = findRecord(input);

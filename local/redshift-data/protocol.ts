@@ -6,8 +6,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DataApiError } from './apiErrors';
 
+/** Who signed the request: the access key id of its SigV4 `Authorization` header. */
+export interface Caller {
+  accessKeyId?: string;
+}
+
 /** Operation name → handler taking the parsed JSON input. */
-export type Operations = Record<string, (input: Record<string, unknown>) => unknown>;
+export type Operations = Record<string, (input: Record<string, unknown>, caller: Caller) => unknown>;
+
+/** The access key id of a SigV4 `Authorization: AWS4-HMAC-SHA256 Credential=<id>/<date>/...` header. */
+export function callerOf(authorization: string | undefined): Caller {
+  const m = /Credential=([^/,\s]+)\//.exec(authorization ?? '');
+  return m ? { accessKeyId: m[1] as string } : {};
+}
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -50,7 +61,7 @@ export function createProtocolServer(operations: Operations): Server {
         } catch {
           throw new DataApiError('ValidationException', 'Request body is not valid JSON');
         }
-        send(res, 200, op(input));
+        send(res, 200, op(input, callerOf(req.headers['authorization'])));
       } catch (e) {
         sendError(res, e instanceof DataApiError ? e : new DataApiError('InternalServerException', String((e as Error)?.message ?? e), {}, 500));
       }

@@ -30,6 +30,12 @@ export interface RedshiftDataServerOptions {
   maxActiveStatements?: number;
   /** Called on every status change of a statement or sub-statement. */
   onStatement?: StatementListener;
+  /**
+   * Access key id → IAM role name. On a Serverless workgroup without SecretArn, a request signed
+   * with a mapped key runs as the database user `IAMR:<role>` (created on first use); others run as
+   * the admin user.
+   */
+  iamRoles?: Readonly<Record<string, string>>;
 }
 
 /** Counters for tests and benchmarks. */
@@ -79,7 +85,11 @@ export async function startRedshiftDataServer(options: RedshiftDataServerOptions
   });
   if (options.onStatement) store.onChange(options.onStatement);
   const http = createProtocolServer(
-    createOperations(store, { pageSize: options.pageSize ?? 10000, maxActiveStatements: options.maxActiveStatements ?? 500 }),
+    createOperations(store, {
+      pageSize: options.pageSize ?? 10000,
+      maxActiveStatements: options.maxActiveStatements ?? 500,
+      ...(options.iamRoles ? { iamRoles: options.iamRoles } : {}),
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

@@ -24,7 +24,7 @@ import { type Token, identName, keyword } from './sqlText';
 
 /** Run at every start (with dialect.ts INIT_SQL): refreshes a table's sort-key index, if it has one. */
 export const SORT_KEY_INIT_SQL = `
-CREATE OR REPLACE FUNCTION public.forklift_sortkey_refresh(rel regclass) RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION public.forklift_sortkey_refresh(rel regclass) RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE idx regclass; cols text;
 BEGIN
   SELECT i.indexrelid::regclass, string_agg(quote_ident(a.attname), ', ') INTO idx, cols

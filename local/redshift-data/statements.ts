@@ -53,6 +53,8 @@ export interface StatementRecord {
   submittedAt: number;
   /** ClientToken of the request, when one was given. */
   clientToken?: string;
+  /** The database user the statement runs as (`IAMR:<role>` on a Serverless workgroup with IAM); undefined = the admin user. */
+  sessionUser?: string;
 }
 
 /** Runs one record to completion, setting its statuses. */

@@ -18,6 +18,7 @@
  * The batch ends by marking the loads it covered done for its aggregates; work left out
  * (another batch, a failed one) stays pending for the next run or the sweep.
  */
+import { splitGrantees } from './grants';
 import { aggregateOrder, rootTable } from '../config/crossChecks';
 import type { AggregateConfig, ForkliftConfig } from '../config/schema';
 import { renderColumnType, type ColumnType } from '../config/columnTypes';
@@ -691,7 +692,15 @@ export interface LoadAggregates {
  * their columns as read. Throws ForkliftError for a raw-SQL aggregate or a column type change
  * (the caller then leaves the aggregates to their own batch).
  */
-export function renderLoadAggregates(args: { config: ForkliftConfig; aggregates: readonly string[]; existing: ExistingTables; loadId: string; append?: boolean }): LoadAggregates {
+export function renderLoadAggregates(args: {
+  config: ForkliftConfig;
+  aggregates: readonly string[];
+  existing: ExistingTables;
+  loadId: string;
+  append?: boolean;
+  /** The warehouse's groups (pg_group), when read: grants go to these only (a GRANT to a missing group fails the batch). */
+  existingGroups?: ReadonlySet<string>;
+}): LoadAggregates {
   const { config } = args;
   const locks = new Set<string>();
   const alters: string[] = [];
@@ -718,7 +727,7 @@ export function renderLoadAggregates(args: { config: ForkliftConfig; aggregates:
       `SELECT CAST(${literal(name)} AS VARCHAR(127)), CAST(${literal(args.loadId)} AS VARCHAR(80)), GETDATE() FROM ${quoteIdent(GUARD_TABLE)} WHERE decision = 'load'`,
   );
   sqls.push(`INSERT INTO ${aggregatedLoadsTable(config.warehouse.auditSchema)} (aggregate_name, load_id, aggregated_at) ${marks.join(' UNION ALL ')}`);
-  sqls.push(...grantStatements(config, args.aggregates));
+  sqls.push(...grantStatements(config, args.aggregates, args.existingGroups));
   return { locks: [...locks], alters, sqls, factInserts };
 }
 
@@ -727,11 +736,11 @@ export function renderLoadAggregates(args: { config: ForkliftConfig; aggregates:
  * the schemas, SELECT on the tables, and default privileges so tables created later in those
  * schemas are readable too.
  */
-export function grantStatements(config: ForkliftConfig, aggregates: readonly string[]): string[] {
+export function grantStatements(config: ForkliftConfig, aggregates: readonly string[], existingGroups?: ReadonlySet<string>): string[] {
   const byGroup = new Map<string, { schemas: Set<string>; tables: string[] }>();
   for (const name of aggregates) {
     const a = config.aggregates[name]!;
-    for (const g of aggregateGroups(a)) {
+    for (const g of splitGrantees(aggregateGroups(a), existingGroups).granted) {
       const e = byGroup.get(g) ?? { schemas: new Set(), tables: [] };
       e.schemas.add(a.schema);
       e.tables.push(relationName(config, name));

@@ -9,6 +9,12 @@ import { qualified, quoteIdent } from '../identifiers';
 import type { ExistingColumn } from '../types';
 import { rawTableColumns, renderColumnDefinition } from './ddl';
 
+/**
+ * Encodings under which Redshift cannot widen a VARCHAR (Database Developer Guide, ALTER TABLE,
+ * ALTER COLUMN … TYPE). The config's encoding stands for the column's: Forklift created it so.
+ */
+export const NOT_WIDENABLE = ['bytedict', 'runlength', 'text255', 'text32k'] as const;
+
 /** The statements that bring an existing table to its config. */
 export interface SchemaChanges {
   /** `ALTER TABLE ... ADD COLUMN`: safe inside the load transaction. New columns are always nullable. */
@@ -40,6 +46,15 @@ export function planSchemaChanges(tableName: string, tableConfig: TableConfig, e
     const want = column.type;
     if (sameType(have, want)) continue;
     if (have.base === 'VARCHAR' && want.base === 'VARCHAR') {
+      const encoding = column.encoding?.toLowerCase();
+      if ((want.length ?? 0) > (have.length ?? 0) && encoding !== undefined && (NOT_WIDENABLE as readonly string[]).includes(encoding)) {
+        problems.push(
+          `column '${column.name}': ${renderColumnType(have)} -> ${renderColumnType(want)} cannot be widened on a ${encoding.toUpperCase()} column ` +
+            '(Redshift refuses ALTER COLUMN TYPE on BYTEDICT, RUNLENGTH, TEXT255 and TEXT32K columns); fix: run ' +
+            `ALTER TABLE ${target} ALTER COLUMN ${quoteIdent(column.name)} ENCODE ZSTD and set its encoding to zstd in the config, then load again`,
+        );
+        continue;
+      }
       if ((want.length ?? 0) > (have.length ?? 0)) {
         changes.widenVarchar.push(`ALTER TABLE ${target} ALTER COLUMN ${quoteIdent(column.name)} TYPE ${renderColumnType(want)}`);
       }

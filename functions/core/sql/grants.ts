@@ -1,4 +1,9 @@
-/** Read access for a table's configured groups. */
+/**
+ * Read access for a table's configured groups. Redshift fails a GRANT to a group that does
+ * not exist (`ERROR: group "x" does not exist`), which would fail the whole load batch: the
+ * load grants only to the groups the warehouse-state read found in `pg_group` (sql/state.ts),
+ * and Prepare warns about the others (a later load grants once the group exists).
+ */
 import { qualified, quoteIdent } from '../identifiers';
 
 /** `GRANT USAGE ON SCHEMA` and `GRANT SELECT ON` the table, per group (idempotent). */
@@ -7,4 +12,13 @@ export function renderGrants(schema: string, table: string, groups: readonly str
     `GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO GROUP ${quoteIdent(g)}`,
     `GRANT SELECT ON ${qualified(schema, table)} TO GROUP ${quoteIdent(g)}`,
   ]);
+}
+
+/**
+ * The configured groups split by existence: `granted` (existing, or all when `existing` was not
+ * read) and `missing` (configured, absent from the warehouse: no GRANT is rendered for them).
+ */
+export function splitGrantees(configured: readonly string[], existing: ReadonlySet<string> | undefined): { granted: string[]; missing: string[] } {
+  if (existing === undefined) return { granted: [...configured], missing: [] };
+  return { granted: configured.filter((g) => existing.has(g)), missing: configured.filter((g) => !existing.has(g)) };
 }

@@ -74,7 +74,8 @@ export function encodingProblem(encoding: string, base: BaseType): string | unde
   const types = ENCODING_TYPES[encoding.toLowerCase()];
   if (!types) return `unknown encoding '${encoding}'`;
   if (types.includes(base)) return undefined;
-  return `encoding ${encoding.toUpperCase()} cannot be used on a ${base} column (it takes ${types.join(', ')})`;
+  const fitting = Object.keys(ENCODING_TYPES).filter((e) => ENCODING_TYPES[e]!.includes(base));
+  return `encoding ${encoding.toUpperCase()} cannot be used on a ${base} column (it takes ${types.join(', ')}); for ${base} use one of ${fitting.map((e) => e.toUpperCase()).join(', ')}`;
 }
 
 /** Columns of tables and raw-SQL aggregates whose ENCODE does not suit their type. */

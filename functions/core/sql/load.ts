@@ -48,12 +48,14 @@ export interface LoadBatchArgs {
   reason: string;
   /** `ALTER TABLE ... ADD COLUMN` statements from planSchemaChanges. */
   addColumns: string[];
+  /** The groups to grant SELECT to (grants.ts splitGrantees: the existing ones); default the table's readOnlyGroups. */
+  grantGroups?: readonly string[];
   startedAt: Date;
   /**
    * The aggregates fed by the table, recomputed inside this batch (ARCHITECTURE.md, "Aggregates"),
    * with their tables' columns as read before the load; absent: they get their own batch later.
    */
-  aggregates?: { names: readonly string[]; existing: ExistingTables };
+  aggregates?: { names: readonly string[]; existing: ExistingTables; existingGroups?: ReadonlySet<string> };
 }
 
 /** The rendered batch. */
@@ -96,6 +98,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
         config,
         aggregates: args.aggregates.names,
         existing: args.aggregates.existing,
+        ...(args.aggregates.existingGroups ? { existingGroups: args.aggregates.existingGroups } : {}),
         loadId: args.loadId,
         // Rows only inserted: a coarse distinct count adds its new members (exact); otherwise its buckets are recounted.
         append: args.mode === 'append' && !args.reload && !args.force,
@@ -170,7 +173,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
       `SELECT ${keyLiterals.id}, ${date}, f.file_key, f.bytes, f.etag FROM ${files} f WHERE ${guarded} ` +
       `UNION ALL SELECT ${keyLiterals.id}, ${date}, CAST(NULL AS VARCHAR(1024)), CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(128)) FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision = 'load'`,
   );
-  sqls.push(...renderGrants(table.schema, name, table.readOnlyGroups));
+  sqls.push(...renderGrants(table.schema, name, args.grantGroups ?? table.readOnlyGroups));
   sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
   assertFitsBatch(sqls, `the load batch of table '${name}'${args.addColumns.length ? ` (adding ${args.addColumns.length} columns)` : ''}`);
   return { sqls, outcomeStatement: sqls.length, steps };

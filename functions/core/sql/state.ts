@@ -25,7 +25,13 @@ import { renderLoadPrerequisites } from './load';
 export const STATE_COLUMNS_STATEMENT = AUDIT_DDL_STATEMENTS + 1;
 export const STATE_LEDGER_STATEMENT = AUDIT_DDL_STATEMENTS + 2;
 export const STATE_FILES_STATEMENT = AUDIT_DDL_STATEMENTS + 3;
-export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT] as const;
+/**
+ * The groups among the requested tables' `readOnlyGroups` that exist (from `pg_group`, a
+ * leader-node catalog table: a statement of its own). The load batch grants only to them
+ * (Redshift fails a GRANT to a missing group: `group "x" does not exist`).
+ */
+export const STATE_GROUPS_STATEMENT = AUDIT_DDL_STATEMENTS + 4;
+export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT] as const;
 
 /** A table and the partition dates the caller is deciding about. */
 export interface StateRequest {
@@ -104,7 +110,12 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
     `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
   const prerequisites = [...new Set(requests.map((r) => r.table))].flatMap((t) => renderLoadPrerequisites(config, t));
-  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, ...new Set(prerequisites)];
+  const groupNames = [...new Set(requests.flatMap((r) => tableOf(r.table).readOnlyGroups))];
+  const groups =
+    `SELECT CAST('group' AS VARCHAR(16)) AS kind, CAST(NULL AS VARCHAR(127)) AS table_name, CAST(groname AS VARCHAR(127)) AS column_name, ` +
+    `${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, CAST(NULL AS TIMESTAMP) AS partition_date ` +
+    `FROM pg_group WHERE ${groupNames.length ? `groname IN (${groupNames.map(literal).join(', ')})` : '1 = 0'} ORDER BY 3`;
+  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, groups, ...new Set(prerequisites)];
 }
 
 /** A value of a result row, as the Data API adapter returns it. */
@@ -121,6 +132,8 @@ export interface TableState {
   failedLoads: Map<string, Set<string>>;
   /** The table's columns in ordinal order; undefined when the table does not exist. */
   columns?: ExistingColumn[];
+  /** The groups of the batch's `readOnlyGroups` that exist in the warehouse (the same set for every table of a read). */
+  existingGroups: Set<string>;
   /**
    * An adopted table (it exists, and the audit has no loaded partition of it): the start of the
    * partition period holding the newest value of its data-date column. See {@link renderNewestDataQuery}.
@@ -173,15 +186,20 @@ export function applyNewestData(config: ForkliftConfig, states: Map<string, Tabl
  */
 export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateValue>>, tables: readonly string[] = []): Map<string, TableState> {
   const out = new Map<string, TableState>();
+  const existingGroups = new Set<string>();
   const entry = (table: string): TableState => {
     let s = out.get(table);
-    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }));
+    if (!s) out.set(table, (s = { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map(), existingGroups }));
     return s;
   };
   tables.forEach(entry);
   const columns = new Map<string, Array<{ ordinal: number; column: ExistingColumn }>>();
   for (const row of records) {
     const [kind, table, columnName, dataType, charLen, precision, scale, ordinal, partitionDate] = row;
+    if (kind === 'group') {
+      existingGroups.add(String(columnName));
+      continue;
+    }
     const name = String(table);
     const s = entry(name);
     if (kind === 'column') {

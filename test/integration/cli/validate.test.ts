@@ -41,6 +41,20 @@ describe('forklift validate', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('refuses an ENCODE that does not fit its column type, naming table, column and the encodings that fit', async () => {
+    const bad = writeConfig(
+      'warehouse: { database: dev, workgroupName: local, copyRoleArn: "arn:aws:iam::123456789012:role/c" }\nlanding: { bucketName: cli-landing }\n' +
+        'tables:\n  t:\n    prefix: t/\n    partition: "{date:yyyy-MM-dd}/"\n    columns: { a: timestamp, name: { type: varchar(20), encoding: az64 }, n: { type: integer, encoding: text255 } }\n    dataDateColumn: a\n',
+    );
+    const run = await runCli(['validate'], { configPath: bad });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('tables.t.columns.name.encoding');
+    expect(run.stderr).toContain('encoding AZ64 cannot be used on a VARCHAR column');
+    expect(run.stderr).toContain('for VARCHAR use one of RAW, BYTEDICT, LZO, RUNLENGTH, TEXT255, TEXT32K, ZSTD');
+    expect(run.stderr).toContain('tables.t.columns.n.encoding');
+    expect(run.stdout).toBe('');
+  });
+
   it('query prints the rows of a SELECT on the warehouse as a table', async () => {
     const run = await runCli(['query', 'SELECT visit_id, amount FROM events.visits ORDER BY visit_id LIMIT 2'], { configPath, pipeline });
     expect(run.code).toBe(0);

@@ -199,6 +199,7 @@ test('Redshift physical clauses are accepted and dropped; Redshift functions exi
     'SELECT APPROXIMATE COUNT(DISTINCT name) AS names, NVL(max(note), \'-\') AS m FROM dist_t',
     'LOCK public.dist_t',
     'CREATE GROUP analysts',
+    'CREATE GROUP readers',
     'GRANT SELECT ON dist_t TO GROUP readers',
   ]);
   expect(description.Error).toBeUndefined();
@@ -228,7 +229,7 @@ test('SQL Redshift rejects fails the statement with a clear Error', async () => 
     ['INSERT INTO rej_t VALUES (1) RETURNING id', /RETURNING/],
     [
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'rej_t' UNION ALL SELECT CAST(id AS VARCHAR(10)) FROM public.rej_t",
-      /leader-node catalog view and cannot be queried together with public.rej_t/,
+      /information_schema.columns is a leader-node-only catalog relation and cannot be queried together with public.rej_t/,
     ],
   ] as const) {
     const d = await run(sql);

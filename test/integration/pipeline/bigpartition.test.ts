@@ -1,9 +1,9 @@
 /**
- * A partition of 1,000 files whose keys make a 130 KB file list: the load batch stays within the
+ * A partition of 2,000 files whose keys make a 260 KB file list: the load batch stays within the
  * Data API's limits (40 SQLs, 100 KB each) because the file list travels as an S3 object, not as
- * SQL. The objects are put into the bucket before the pipeline starts (no 1,000 S3 events through
- * discover: a manual run loads them). 1,000, not 2,000: the local S3 (s3rver 3.7.1) fails a
- * ListObjectsV2 of more than 1,000 keys under one prefix with InternalError.
+ * SQL, and Prepare lists the partition across ListObjectsV2 pages (1,000 keys each). The objects
+ * are put into the bucket before the pipeline starts (no 2,000 S3 events through discover: a
+ * manual run loads them).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { startLocalS3 } from '../../../local/s3';
 import { BUCKET, hourly, jsonLines, resultOf, rows, startManual, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
 
 const config = testConfig({ bp_many: hourly('bp/many/', { completeness: { marker: '_SUCCESS' } }) });
-const FILES = 1000;
+const FILES = 2000;
 const keys = Array.from(
   { length: FILES },
   (_, i) => `bp/many/2026-11-20T10/region=eu-west-1/producer=clickstream-collector-7/a-rather-long-object-name-as-producers-write-them-${String(i).padStart(5, '0')}.json`,
@@ -25,9 +25,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'forklift-big-'));
   const s3 = await startLocalS3({ dataDir: join(dir, 's3'), buckets: [BUCKET] });
   try {
-    for (let i = 0; i < keys.length; i += 50) {
+    for (let i = 0; i < keys.length; i += 100) {
       await Promise.all(
-        keys.slice(i, i + 50).map((Key, j) =>
+        keys.slice(i, i + 100).map((Key, j) =>
           s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: jsonLines([{ id: i + j, at: `2026-11-20T10:${String((i + j) % 60).padStart(2, '0')}:00Z`, v: 1 }]) })),
         ),
       );
@@ -42,7 +42,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-it('a partition of 1,000 files (a 130 KB file list) loads in one batch within the Data API limits (40 SQLs, 100 KB each)', async () => {
+it('a partition of 2,000 files (a 260 KB file list, two listing pages) loads in one batch within the Data API limits (40 SQLs, 100 KB each)', async () => {
   const p = t!.pipeline;
   const server = p.stack.redshiftData.server;
   const mark = server.stats.statements.length;
@@ -57,7 +57,7 @@ it('a partition of 1,000 files (a 130 KB file list) loads in one batch within th
   const sqls = statementsSince(p, mark);
   expect(Math.max(...sqls.map((s) => Buffer.byteLength(s)))).toBeLessThan(100 * 1024);
   // As SQL text the file list alone would exceed 100 KB.
-  expect(keys.join('').length).toBeGreaterThan(120 * 1024);
+  expect(keys.join('').length).toBeGreaterThan(250 * 1024);
   // A state read and the load batch (no aggregates).
   expect(server.stats.submissions - submissions).toBe(2);
 }, 300_000);

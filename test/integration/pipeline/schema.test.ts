@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executionsOf, isCopy, jsonLines, rows, runManual, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
 
-const table = (prefix: string, columns: Record<string, string>) => ({
+const table = (prefix: string, columns: Record<string, string | { type: string; encoding: string }>) => ({
   schema: 'landing',
   prefix,
   partition: "{date:yyyy-MM-dd'T'HH}/",
@@ -34,11 +34,21 @@ const aggregates = (evolved: boolean) => ({
     measures: { n: { fn: 'count' as const }, ids: { fn: 'count_distinct' as const, column: 'id' } },
   },
 });
-const before = testConfig({ ev_add: table('ev/add/', { v: 'integer' }), ev_type: table('ev/type/', { v: 'integer' }) }, aggregates(false));
+const before = testConfig(
+  {
+    ev_add: table('ev/add/', { v: 'integer' }),
+    ev_type: table('ev/type/', { v: 'integer' }),
+    ev_wide: table('ev/wide/', { name: { type: 'varchar(5)', encoding: 'zstd' } }),
+    ev_dict: table('ev/dict/', { code: { type: 'varchar(5)', encoding: 'bytedict' } }),
+  },
+  aggregates(false),
+);
 const after = testConfig(
   {
     ev_add: table('ev/add/', { v: 'integer', note: 'varchar(20)' }),
     ev_type: table('ev/type/', { v: 'varchar(10)' }),
+    ev_wide: table('ev/wide/', { name: { type: 'varchar(50)', encoding: 'zstd' }, extra1: 'integer', extra2: 'varchar(8)' }),
+    ev_dict: table('ev/dict/', { code: { type: 'varchar(50)', encoding: 'bytedict' } }),
   },
   aggregates(true),
 );
@@ -51,9 +61,11 @@ beforeAll(async () => {
   await first.pipeline.put([
     { key: 'ev/add/2026-11-20T10/a.json', body: jsonLines([{ id: 1, at: '2026-11-20T10:01:00Z', v: 1 }]) },
     { key: 'ev/type/2026-11-20T10/a.json', body: jsonLines([{ id: 1, at: '2026-11-20T10:01:00Z', v: 1 }]) },
+    { key: 'ev/wide/2026-11-20T10/a.json', body: jsonLines([{ id: 1, at: '2026-11-20T10:01:00Z', name: 'short' }]) },
+    { key: 'ev/dict/2026-11-20T10/a.json', body: jsonLines([{ id: 1, at: '2026-11-20T10:01:00Z', code: 'ab' }]) },
   ]);
   await first.pipeline.settle();
-  expect((await first.pipeline.executions()).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  expect((await first.pipeline.executions()).map((e) => e.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
   expect(await rows(first.pipeline, 'SELECT n::int AS n FROM facts.ev_hourly')).toEqual([{ n: 1 }]);
   await first.stop({ keepData: true });
   t = await startTestPipeline(after, { dataDir });
@@ -125,4 +137,35 @@ it('an incompatible type change fails the execution before touching data, with a
     { load_id: 'ev_type-20261120T100000', status: 'loaded', error: null },
     { load_id: 'ev_type-20261120T110000', status: 'failed', error: expect.stringContaining("column 'v'") },
   ]);
+});
+
+it('widens a VARCHAR outside the load transaction and adds each new column with its own ALTER TABLE (Redshift: one ADD COLUMN per statement, no ALTER COLUMN TYPE in a transaction block)', async () => {
+  const p = t!.pipeline;
+  const mark = p.stack.redshiftData.server.stats.statements.length;
+  await p.put([{ key: 'ev/wide/2026-11-20T11/a.json', body: jsonLines([{ id: 2, at: '2026-11-20T11:01:00Z', name: 'a much longer name', extra1: 7, extra2: 'x' }]) }]);
+  await p.settle();
+  const [execution] = (await executionsOf(p, 'ev_wide')).filter((e) => e.name === 'ev_wide-20261120T110000');
+  expect(execution).toMatchObject({ status: 'SUCCEEDED', output: expect.objectContaining({ status: 'loaded', rows: 1 }) });
+  const alters = statementsSince(p, mark).filter((s) => /^ALTER TABLE "landing"\."ev_wide"/.test(s));
+  expect(alters).toEqual([
+    'ALTER TABLE "landing"."ev_wide" ALTER COLUMN "name" TYPE VARCHAR(50)',
+    expect.stringMatching(/ADD COLUMN "extra1" INTEGER$/),
+    expect.stringMatching(/ADD COLUMN "extra2" VARCHAR\(8\)$/),
+  ]);
+  expect(await rows(p, 'SELECT id, name, extra1, extra2 FROM landing.ev_wide ORDER BY id')).toEqual([
+    { id: 1, name: 'short', extra1: null, extra2: null },
+    { id: 2, name: 'a much longer name', extra1: 7, extra2: 'x' },
+  ]);
+});
+
+it('refuses to widen a BYTEDICT column, naming the column and the fix, before touching data', async () => {
+  const p = t!.pipeline;
+  await p.put([{ key: 'ev/dict/2026-11-20T11/a.json', body: jsonLines([{ id: 2, at: '2026-11-20T11:01:00Z', code: 'a code longer than five' }]) }]);
+  await p.settle();
+  const [execution] = (await executionsOf(p, 'ev_dict')).filter((e) => e.name === 'ev_dict-20261120T110000');
+  expect(execution).toMatchObject({ status: 'FAILED', error: 'SchemaChangeError' });
+  expect(execution!.cause).toContain("column 'code'");
+  expect(execution!.cause).toContain('BYTEDICT');
+  expect(execution!.cause).toContain('ALTER TABLE "landing"."ev_dict" ALTER COLUMN "code" ENCODE ZSTD');
+  expect(await rows(p, 'SELECT id, code FROM landing.ev_dict ORDER BY id')).toEqual([{ id: 1, code: 'ab' }]);
 });

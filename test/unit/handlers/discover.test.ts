@@ -129,7 +129,7 @@ describe('discover', () => {
     expect(JSON.parse(starts[0]!.input!)).toEqual({
       table: 'visits',
       date: expect.stringMatching(/^2026-11-20T0\d:00:00.000Z$/),
-      observed: { partitionLoaded: false },
+      observed: { partitionLoaded: false, groups: [] },
     });
     expect(metrics.recorded).toContainEqual({ name: 'PartitionsDiscovered', unit: 'Count', value: 10 });
     expect(metrics.recorded.filter((m) => m.name === 'ExecutionsStarted')).toHaveLength(10);

@@ -63,6 +63,22 @@ describe('planSchemaChanges', () => {
     expect(planSchemaChanges('visits', visits, wide).widenVarchar).toEqual(['ALTER TABLE "events"."visits" ALTER COLUMN "visitor_id" TYPE VARCHAR(36)']);
   });
 
+  it.each(['bytedict', 'runlength', 'text255', 'text32k'] as const)('refuses to widen a %s VARCHAR, naming the column and the fix', (encoding) => {
+    const encoded = { ...visits, columns: { ...visits.columns, visitor_id: { ...visits.columns['visitor_id']!, encoding } } };
+    expect(() => planSchemaChanges('visits', encoded, existing)).toThrow(SchemaChangeError);
+    try {
+      planSchemaChanges('visits', encoded, existing);
+    } catch (err) {
+      expect((err as SchemaChangeError).changes).toEqual([
+        `column 'visitor_id': VARCHAR(20) -> VARCHAR(36) cannot be widened on a ${encoding.toUpperCase()} column (Redshift refuses ALTER COLUMN TYPE on BYTEDICT, RUNLENGTH, TEXT255 and TEXT32K columns); ` +
+          'fix: run ALTER TABLE "events"."visits" ALTER COLUMN "visitor_id" ENCODE ZSTD and set its encoding to zstd in the config, then load again',
+      ]);
+    }
+    // ZSTD and LZO widen.
+    const zstd = { ...visits, columns: { ...visits.columns, visitor_id: { ...visits.columns['visitor_id']!, encoding: 'zstd' as const } } };
+    expect(planSchemaChanges('visits', zstd, existing).widenVarchar).toHaveLength(1);
+  });
+
   it('lists every incompatible change in one SchemaChangeError', () => {
     const bad: ExistingColumn[] = [
       { name: 'visit_id', type: { base: 'CHAR', length: 36 } },

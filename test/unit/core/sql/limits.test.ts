@@ -62,7 +62,9 @@ describe('ENCODE must suit the column type', () => {
     expect(encodingIssues(c)).toEqual([
       {
         path: 'tables.visits.columns.visitor_id.encoding',
-        message: 'encoding AZ64 cannot be used on a VARCHAR column (it takes SMALLINT, INTEGER, BIGINT, DECIMAL, DATE, TIMESTAMP, TIMESTAMPTZ)',
+        message:
+          'encoding AZ64 cannot be used on a VARCHAR column (it takes SMALLINT, INTEGER, BIGINT, DECIMAL, DATE, TIMESTAMP, TIMESTAMPTZ); ' +
+          'for VARCHAR use one of RAW, BYTEDICT, LZO, RUNLENGTH, TEXT255, TEXT32K, ZSTD',
       },
     ]);
     expect(encodingIssues(config)).toEqual([]);

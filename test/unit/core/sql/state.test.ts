@@ -2,7 +2,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { renderFailureRecord } from '../../../../functions/core/sql/failure';
 import { renderCopy, renderManifest } from '../../../../functions/core/sql/copy';
 import { renderLoadBatch } from '../../../../functions/core/sql/load';
-import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
+import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
 import { renderFreshness, renderRecentLoads } from '../../../../functions/core/sql/status';
 import { statementAccess } from '../../../../local/redshift-data/isolation';
 import { expectGolden } from './golden.helpers';
@@ -21,8 +21,8 @@ describe('warehouse-state batch', () => {
 
   it('renders audit DDL, then the catalog SELECT apart from the ledger and file SELECTs, then each table\'s load prerequisites (golden)', () => {
     const sqls = renderWarehouseStateBatch(config, requests);
-    expect([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT]).toEqual([5, 6, 7]);
-    expect(sqls.slice(STATE_FILES_STATEMENT).map((s) => s.split(' (')[0])).toEqual([
+    expect([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT]).toEqual([5, 6, 7, 8]);
+    expect(sqls.slice(STATE_GROUPS_STATEMENT).map((s) => s.split(' (')[0])).toEqual([
       'CREATE SCHEMA IF NOT EXISTS "events"',
       'CREATE TABLE IF NOT EXISTS "events"."visits"',
       'CREATE TABLE IF NOT EXISTS "forklift"."ledger__events__visits"',
@@ -38,6 +38,9 @@ describe('warehouse-state batch', () => {
     expect(sqls[STATE_COLUMNS_STATEMENT - 1]).toContain('information_schema.columns');
     expect(sqls[STATE_COLUMNS_STATEMENT - 1]).not.toContain('"loads"');
     expect(sqls[STATE_LEDGER_STATEMENT - 1]).not.toContain('information_schema');
+    // The configured readOnlyGroups that exist: pg_group alone (a leader-node catalog table).
+    expect(sqls[STATE_GROUPS_STATEMENT - 1]).toMatch(/FROM pg_group WHERE groname IN \('analysts'\) ORDER BY 3$/);
+    expect(renderWarehouseStateBatch(config, [{ table: 'campaigns', candidates: [] }])[STATE_GROUPS_STATEMENT - 1]).toContain('WHERE 1 = 0');
     expectGolden('state', sqls);
   });
 
@@ -53,15 +56,17 @@ describe('warehouse-state batch', () => {
       ['file', 'visits', 'p/13/b.json', 'e2', null, null, null, null, '2026-11-20 13:00:00'],
       ['failed', 'visits', 'visits-20261120T130000', null, null, null, null, null, '2026-11-20 13:00:00'],
       ['loaded', 'visits', null, null, null, null, null, null, '2026-11-20 13:00:00.5'],
+      ['group', null, 'analysts', null, null, null, null, null, null],
     ];
     const state = parseWarehouseState(records, ['visits', 'campaigns']);
-    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() });
+    expect(state.get('campaigns')).toEqual({ loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map(), existingGroups: new Set(['analysts']) });
     expect(state.get('visits')).toEqual({
       newestLoaded: d('2026-11-20T13:00:00Z'),
       // Partitions 0.5 s apart stay apart; ledger rows carry the ETag when recorded; failed loads by partition.
       loadedPartitions: new Set(['2026-11-20T13:00:00Z', '2026-11-20T13:00:00.500Z']),
       loadedFiles: new Map([['2026-11-20T13:00:00Z', new Set(['p/13/a.json', 'p/13/b.json#e2'])]]),
       failedLoads: new Map([['2026-11-20T13:00:00Z', new Set(['visits-20261120T130000'])]]),
+      existingGroups: new Set(['analysts']),
       columns: [
         { name: 'visit_id', type: { base: 'VARCHAR', length: 36 } },
         { name: 'campaign_id', type: { base: 'INTEGER' } },
@@ -92,8 +97,9 @@ describe('warehouse-state batch', () => {
         ...(await runBatch(db, sqls.slice(0, STATE_COLUMNS_STATEMENT))),
         ...(await runBatch(db, [sqls[STATE_LEDGER_STATEMENT - 1]!])),
         ...(await runBatch(db, [sqls[STATE_FILES_STATEMENT - 1]!])),
+        ...(await runBatch(db, [sqls[STATE_GROUPS_STATEMENT - 1]!])),
       ];
-      await runBatch(db, sqls.slice(STATE_FILES_STATEMENT)); // the load prerequisites, after the SELECTs
+      await runBatch(db, sqls.slice(STATE_GROUPS_STATEMENT)); // the load prerequisites, after the SELECTs
       const records = result.map((r) => Object.values(r).map((v): StateValue => (Object.prototype.toString.call(v) === '[object Date]' ? (v as Date).toISOString() : (v as StateValue))));
       return parseWarehouseState(records, ['visits', 'campaigns']);
     };
@@ -101,8 +107,9 @@ describe('warehouse-state batch', () => {
     it('sees nothing in an empty warehouse, then the table, its columns and its loaded partition', async () => {
       expect(await read()).toEqual(
         new Map([
-          ['visits', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }],
-          ['campaigns', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map() }],
+          // openWarehouse created the group the config grants to.
+          ['visits', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map(), existingGroups: new Set(['analysts']) }],
+          ['campaigns', { loadedPartitions: new Set(), loadedFiles: new Map(), failedLoads: new Map(), existingGroups: new Set(['analysts']) }],
         ]),
       );
       const date = d('2026-11-20T13:00:00Z');

@@ -1,0 +1,61 @@
+/**
+ * Redshift Serverless with IAM credentials: each IAM role is its own database user `IAMR:<role>`
+ * (Management Guide, "Authorizing access to the Data API"), created on first use. The local Data
+ * API knows the caller's role from the access key id that signed the request (the `iamRoles` map).
+ * What one role creates is its own: another role cannot write it until granted.
+ */
+import { ExecuteStatementCommand, RedshiftDataClient, GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
+import { S3Client } from '@aws-sdk/client-s3';
+import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
+import { TARGET, waitDone } from './redshift-data.helpers';
+
+const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let server: RedshiftDataServer;
+const clients: RedshiftDataClient[] = [];
+const clientAs = (accessKeyId: string): RedshiftDataClient => {
+  const c = new RedshiftDataClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: { accessKeyId, secretAccessKey: 'secret' }, maxAttempts: 1 });
+  clients.push(c);
+  return c;
+};
+
+beforeAll(async () => {
+  server = await startRedshiftDataServer({ s3, iamRoles: { AKIDDISCOVER: 'forklift-discover', AKIDSTATES: 'forklift-states' } });
+});
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await server?.stop();
+  s3.destroy();
+});
+
+async function run(client: RedshiftDataClient, Sql: string, target: Record<string, string> = TARGET) {
+  const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql }));
+  const d = await waitDone(client, Id as string);
+  return { ...d, rows: d.Status === 'FINISHED' && d.HasResultSet ? (await client.send(new GetStatementResultCommand({ Id }))).Records : undefined };
+}
+
+it('runs each role as IAMR:<role>; objects one role creates are not writable by another until granted', async () => {
+  const discover = clientAs('AKIDDISCOVER');
+  const states = clientAs('AKIDSTATES');
+  expect((await run(discover, 'SELECT current_user AS u')).rows).toEqual([[{ stringValue: 'IAMR:forklift-discover' }]]);
+  expect((await run(states, 'SELECT current_user AS u')).rows).toEqual([[{ stringValue: 'IAMR:forklift-states' }]]);
+
+  expect((await run(discover, 'CREATE SCHEMA idn')).Status).toBe('FINISHED');
+  expect((await run(discover, 'CREATE TABLE idn.t (id INTEGER)')).Status).toBe('FINISHED');
+  const denied = await run(states, 'INSERT INTO idn.t VALUES (1)');
+  expect(denied.Status).toBe('FAILED');
+  expect(denied.Error).toMatch(/^ERROR: permission denied for schema idn/);
+
+  expect((await run(discover, 'GRANT USAGE ON SCHEMA idn TO "IAMR:forklift-states"')).Status).toBe('FINISHED');
+  expect((await run(discover, 'GRANT SELECT, INSERT ON idn.t TO "IAMR:forklift-states"')).Status).toBe('FINISHED');
+  expect((await run(states, 'INSERT INTO idn.t VALUES (1)')).Status).toBe('FINISHED');
+  expect(await server.query("SELECT tableowner FROM pg_tables WHERE schemaname = 'idn'")).toEqual([{ tableowner: 'IAMR:forklift-discover' }]);
+});
+
+it('a SecretArn, a provisioned cluster or an unmapped key runs as the admin user', async () => {
+  const discover = clientAs('AKIDDISCOVER');
+  const withSecret = await run(discover, 'SELECT current_user AS u', { ...TARGET, SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin' });
+  expect(withSecret.rows).toEqual([[{ stringValue: 'postgres' }]]);
+  const cluster = await run(discover, 'SELECT current_user AS u', { Database: 'dev', ClusterIdentifier: 'c', DbUser: 'admin' });
+  expect(cluster.rows).toEqual([[{ stringValue: 'postgres' }]]);
+  expect((await run(clientAs('AKIDOTHER'), 'SELECT current_user AS u')).rows).toEqual([[{ stringValue: 'postgres' }]]);
+});
