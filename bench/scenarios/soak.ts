@@ -210,11 +210,20 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
   }
 }
 
+/** FORKLIFT_BENCH_SOAK=<objects>x<partitions> (e.g. 2000x20) runs a smaller soak, as a trial or on a small machine. */
+function soakSize(): { objects: number; partitions: number } {
+  const spec = process.env['FORKLIFT_BENCH_SOAK'];
+  if (spec === undefined) return { objects: 20_000, partitions: 200 };
+  const match = /^(\d+)x(\d+)$/.exec(spec);
+  if (!match) throw new Error(`FORKLIFT_BENCH_SOAK must look like 2000x20 (objects x partitions), got '${spec}'`);
+  return { objects: Number(match[1]), partitions: Number(match[2]) };
+}
+
 export const scenario: Scenario = {
   name: 'soak',
   description:
     '20,000 objects × 3 rows over 200 hourly partitions in random order, 20% of events duplicated, 5% of Data API calls throttled, ' +
     '5 executions stopped mid-way (local/faults.ts), healed by the sweep on its schedule',
   defaultRuns: 1,
-  run: () => runSoak({ objects: 20_000, partitions: 200, duplicateFraction: 0.2, throttleFraction: 0.05, stops: 5 }),
+  run: () => runSoak({ ...soakSize(), duplicateFraction: 0.2, throttleFraction: 0.05, stops: 5 }),
 };
