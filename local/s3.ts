@@ -57,7 +57,6 @@ interface KoaContext {
   status: number;
   type: string;
   body: string;
-  res: { once(event: 'close', listener: () => void): void };
 }
 
 interface S3rverInstance {
@@ -194,27 +193,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     ctx.type = 'application/xml';
     ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${problem.code}</Code><Message>${problem.message}</Message></Error>`;
   });
-  // S3 writes are atomic: a reader sees the old object or the new one, never half of one. s3rver
-  // rewrites the data and metadata files in place, so a listing or GET beside a PUT of the same key
-  // reads a truncated file (an InternalError for a half-written metadata JSON, or a short body).
-  // Writes therefore exclude reads until their response is sent; reads share.
-  const lock = new ReadWriteLock();
-  server.middleware.splice(1, 0, async (ctx, next) => {
-    const write = !(ctx.method === 'GET' || ctx.method === 'HEAD');
-    await lock.acquire(write);
-    let released = false;
-    const release = () => {
-      if (!released) lock.release(write);
-      released = true;
-    };
-    ctx.res.once('close', release);
-    try {
-      await next();
-    } catch (error) {
-      release();
-      throw error;
-    }
-  });
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const client = new S3Client(localS3ClientConfig(endpoint));
@@ -253,37 +231,6 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (ownDir) await rm(directory, { recursive: true, force: true });
     },
   };
-}
-
-/** Many readers or one writer, granted in arrival order (a waiting writer holds back later readers). */
-class ReadWriteLock {
-  private readers = 0;
-  private writer = false;
-  private readonly queue: Array<{ write: boolean; grant: () => void }> = [];
-
-  acquire(write: boolean): Promise<void> {
-    return new Promise((grant) => {
-      this.queue.push({ write, grant });
-      this.drain();
-    });
-  }
-
-  release(write: boolean): void {
-    if (write) this.writer = false;
-    else this.readers -= 1;
-    this.drain();
-  }
-
-  private drain(): void {
-    while (this.queue.length > 0 && !this.writer) {
-      const next = this.queue[0]!;
-      if (next.write && this.readers > 0) return;
-      this.queue.shift();
-      if (next.write) this.writer = true;
-      else this.readers += 1;
-      next.grant();
-    }
-  }
 }
 
 /**
