@@ -32,8 +32,7 @@ export const FUNCTION_SETTINGS = Object.fromEntries(
   FUNCTIONS.map((name) => [name, { timeout: Duration.seconds(SHARED_SETTINGS[name].timeoutSeconds), memoryMiB: SHARED_SETTINGS[name].memoryMiB }]),
 ) as Record<FunctionName, { timeout: Duration; memoryMiB: number }>;
 
-/** At most this many discover batches talk to Redshift at once (the SQS event source's maximum concurrency). */
-export const DISCOVER_MAX_CONCURRENCY = 5;
+export { DISCOVER_MAX_CONCURRENCY } from '../functions/core/functionSettings';
 
 /** Days each function's log group keeps its logs. */
 export const FUNCTION_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;

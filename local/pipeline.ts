@@ -19,7 +19,7 @@ import { createRecordFailureHandler } from '../functions/record-failure/handler'
 import { createReportHandler } from '../functions/report/handler';
 import type { RuntimeDeps } from '../functions/runtime/env';
 import { recordingMetrics, type Log, type MetricsSink } from '../functions/runtime/observability';
-import { FUNCTION_SETTINGS } from '../functions/core/functionSettings';
+import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS } from '../functions/core/functionSettings';
 import type { FunctionName } from '../functions/core/metricNames';
 import type { PollingOptions } from '../functions/core/submission';
 import type { LocalFaults } from './faults';
@@ -167,6 +167,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     options.batchSize ?? 100,
     options.maxReceiveCount ?? 5,
     options.redeliveryDelayMs ?? 1000,
+    DISCOVER_MAX_CONCURRENCY,
   );
   stack.s3.onObjectCreated((records) => records.forEach((r) => queue.send(r)));
 
@@ -242,9 +243,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
  * What SQS + the Lambda event source mapping do for discover: collect records
  * for a batching window (or until a batch is full), invoke with an SQS event,
  * redeliver the records reported in batchItemFailures after a visibility delay
- * (up to maxReceiveCount), then park them in a dead-letter list.
+ * (up to maxReceiveCount), then park them in a dead-letter list; at most maxConcurrency
+ * batches run at once (the event source mapping's maximum concurrency).
  */
-class SqsBatcher {
+export class SqsBatcher {
   readonly deadLetters: S3EventRecord[] = [];
   private pending: Array<{ record: S3EventRecord; receives: number; id: string }> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -260,6 +262,8 @@ class SqsBatcher {
     private readonly batchSize: number,
     private readonly maxReceiveCount: number,
     private readonly redeliveryDelayMs: number,
+    /** The event source's maximum concurrency: batches past it stay queued, their receive counts untouched. */
+    private readonly maxConcurrency: number,
   ) {}
 
   send(record: S3EventRecord, receives = 0): void {
@@ -279,11 +283,12 @@ class SqsBatcher {
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.pending.length) {
+    while (this.pending.length && this.inFlight < this.maxConcurrency) {
       const batch = this.pending.splice(0, this.batchSize);
       this.inFlight++;
       void this.deliver(batch).finally(() => {
         this.inFlight--;
+        if (this.pending.length) this.flush();
         if (this.isIdle()) this.waiters.splice(0).forEach((w) => w());
       });
     }

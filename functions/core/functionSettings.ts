@@ -21,6 +21,12 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
   freshness: { timeoutSeconds: 60, memoryMiB: 256 },
 };
 
+/**
+ * At most this many discover batches run at once: the SQS event source's maximum concurrency
+ * (CDK) and the local queue's cap. Messages beyond it wait in the queue, unreceived.
+ */
+export const DISCOVER_MAX_CONCURRENCY = 5;
+
 /** The part of the Lambda context handlers use to budget their waits. */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
