@@ -2,10 +2,10 @@
  * Redshift's DDL rules on the local Data API, each as Redshift states it (sources per test).
  * Every test here failed on the stack before these rules were enforced.
  */
-import { BatchExecuteStatementCommand, ExecuteStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
-import { TARGET, dataClient, waitDone } from './redshift-data.helpers';
+import { dataClient, runBatchStatement, runStatement } from './redshift-data.helpers';
 
 const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 let server: RedshiftDataServer;
@@ -24,15 +24,8 @@ afterAll(async () => {
   s3.destroy();
 });
 
-async function run(Sql: string) {
-  const { Id } = await client.send(new ExecuteStatementCommand({ ...TARGET, Sql }));
-  return waitDone(client, Id as string);
-}
-
-async function batch(Sqls: string[]) {
-  const { Id } = await client.send(new BatchExecuteStatementCommand({ ...TARGET, Sqls }));
-  return waitDone(client, Id as string);
-}
+const run = (Sql: string) => runStatement(client, Sql);
+const batch = (Sqls: string[]) => runBatchStatement(client, Sqls);
 
 describe('GRANT and REVOKE name existing grantees (Redshift: group "x" does not exist; Database Developer Guide, "GRANT", "Groups")', () => {
   it('fails a GRANT to a missing group with Redshift\'s text and rolls the batch back', async () => {

@@ -1,6 +1,6 @@
 /** Shared fixtures for the local Redshift Data API tests: s3rver, the server, SDK clients. */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeStatementCommand, type DescribeStatementResponse, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { BatchExecuteStatementCommand, DescribeStatementCommand, type DescribeStatementResponse, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,4 +56,16 @@ export async function waitDone(client: RedshiftDataClient, Id: string): Promise<
     await new Promise((r) => setTimeout(r, 10));
   }
   throw new Error(`statement ${Id} did not end`);
+}
+
+/** One statement, run to its end: its final description. */
+export async function runStatement(client: RedshiftDataClient, Sql: string): Promise<DescribeStatementResponse> {
+  const { Id } = await client.send(new ExecuteStatementCommand({ ...TARGET, Sql }));
+  return waitDone(client, Id as string);
+}
+
+/** One batch (one transaction), run to its end: its final description. */
+export async function runBatchStatement(client: RedshiftDataClient, Sqls: string[]): Promise<DescribeStatementResponse> {
+  const { Id } = await client.send(new BatchExecuteStatementCommand({ ...TARGET, Sqls }));
+  return waitDone(client, Id as string);
 }
