@@ -48,6 +48,16 @@ function args(table: string, mode: LoadMode, over: Partial<LoadBatchArgs> = {}):
   };
 }
 
+/** A row of the example's visits table, as SQL literals. */
+const visit = (id: string, at: string, visitor = 'v1', campaign = 1): FixtureRow => ({
+  visit_id: `'${id}'`,
+  visitor_id: `'${visitor}'`,
+  campaign_id: String(campaign),
+  visited_at: `'${at}'`,
+  duration_ms: '100',
+  revenue: '1.50',
+});
+
 describe('renderLoadBatch: golden SQL', () => {
   it.each([
     ['load-append', 'visits', 'append', {}],
@@ -119,14 +129,6 @@ describe('renderLoadBatch on Postgres (PGlite)', () => {
     return runBatch(db, renderLoadBatch(a).sqls, staged, a.partition.files);
   };
 
-  const visit = (id: string, at: string, visitor = 'v1', campaign = 1): FixtureRow => ({
-    visit_id: `'${id}'`,
-    visitor_id: `'${visitor}'`,
-    campaign_id: String(campaign),
-    visited_at: `'${at}'`,
-    duration_ms: '100',
-    revenue: '1.50',
-  });
 
   it('appends once: the second run of the same partition is skipped by the guard; a forced reload does not duplicate', async () => {
     const staged = [visit('a', '2026-11-20 13:05:00'), visit('b', '2026-11-20 13:55:00', 'v2')];
@@ -361,14 +363,6 @@ describe('renderLoadBatch with its aggregates inside (one transaction)', () => {
       await db.close();
     });
 
-    const visit = (id: string, at: string, visitor: string, campaign = 1): FixtureRow => ({
-      visit_id: `'${id}'`,
-      visitor_id: `'${visitor}'`,
-      campaign_id: String(campaign),
-      visited_at: `'${at}'`,
-      duration_ms: '100',
-      revenue: '1.50',
-    });
     const facts = async () => ({
       hourly: await rows(db, 'SELECT bucket::text AS bucket, campaign_id, visits::int AS visits, visitors::int AS visitors, revenue::float AS revenue, avg_duration_ms FROM facts.visits_hourly ORDER BY 1, 2'),
       daily: await rows(db, 'SELECT bucket::text AS bucket, campaign_id, visits::int AS visits, avg_duration_ms, max_revenue::float AS max_revenue FROM facts.visits_daily ORDER BY 1, 2'),
