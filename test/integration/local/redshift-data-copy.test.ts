@@ -204,6 +204,6 @@ test('COPY throughput: 50k CSV rows through one PGlite COPY', async () => {
   expect(d.Error).toBeUndefined();
   expect(d.ResultRows).toBe(50000);
   expect(await server.query('SELECT count(*)::int AS n, count(x)::int AS nx FROM bulk_t')).toEqual([{ n: 50000, nx: 50000 - 7143 }]);
-  // eslint-disable-next-line no-console
+   
   console.log(`COPY of 50000 CSV rows: ${ms} ms (${Math.round(50000 / (ms / 1000))} rows/s)`);
 });

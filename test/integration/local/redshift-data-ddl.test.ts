@@ -3,25 +3,21 @@
  * Every test here failed on the stack before these rules were enforced.
  */
 import type { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
-import { dataClient, runBatchStatement, runStatement } from './redshift-data.helpers';
+import type { RedshiftDataServer } from '../../../local/redshift-data/server';
+import { runBatchStatement, runStatement, startDataApiWithoutS3 } from './redshift-data.helpers';
 
-const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let stopDataApi: () => Promise<void> = async () => undefined;
 let server: RedshiftDataServer;
 let client: RedshiftDataClient;
 
 beforeAll(async () => {
-  server = await startRedshiftDataServer({ s3 });
-  client = dataClient(server.endpoint);
+  ({ server, client, stop: stopDataApi } = await startDataApiWithoutS3());
   const setup = await batch(['CREATE SCHEMA ddl', 'CREATE TABLE ddl.t (id INTEGER, name VARCHAR(10))']);
   expect(setup.Error).toBeUndefined();
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
-  s3.destroy();
+  await stopDataApi();
 });
 
 const run = (Sql: string) => runStatement(client, Sql);

@@ -4,18 +4,16 @@
  * the holder instead; a LOCK after other statements does not help.
  */
 import { BatchExecuteStatementCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { S3Client } from '@aws-sdk/client-s3';
 import { statementAccess } from '../../../local/redshift-data/isolation';
-import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
-import { TARGET, dataClient, waitDone } from './redshift-data.helpers';
+import type { RedshiftDataServer } from '../../../local/redshift-data/server';
+import { startDataApiWithoutS3, TARGET, waitDone } from './redshift-data.helpers';
 
-const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let stopDataApi: () => Promise<void> = async () => undefined;
 let server: RedshiftDataServer;
 let client: RedshiftDataClient;
 
 beforeAll(async () => {
-  server = await startRedshiftDataServer({ s3 });
-  client = dataClient(server.endpoint);
+  ({ server, client, stop: stopDataApi } = await startDataApiWithoutS3());
   await server.execute('CREATE SCHEMA iso');
   await server.execute('CREATE TABLE iso.a (v INT)');
   await server.execute('CREATE TABLE iso.b (v INT)');
@@ -23,9 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
-  s3.destroy();
+  await stopDataApi();
 });
 
 async function submit(Sqls: string[]): Promise<string> {

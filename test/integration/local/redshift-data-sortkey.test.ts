@@ -4,24 +4,20 @@
  * DISTKEY and ENCODE stay dropped.
  */
 import { ExecuteStatementCommand, GetStatementResultCommand, type RedshiftDataClient } from '@aws-sdk/client-redshift-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
-import { TARGET, dataClient, waitDone } from './redshift-data.helpers';
+import type { RedshiftDataServer } from '../../../local/redshift-data/server';
+import { startDataApiWithoutS3, TARGET, waitDone } from './redshift-data.helpers';
 
-const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let stopDataApi: () => Promise<void> = async () => undefined;
 let server: RedshiftDataServer;
 let client: RedshiftDataClient;
 
 beforeAll(async () => {
-  server = await startRedshiftDataServer({ s3 });
-  client = dataClient(server.endpoint);
+  ({ server, client, stop: stopDataApi } = await startDataApiWithoutS3());
   await run('CREATE SCHEMA IF NOT EXISTS sk');
 });
 
 afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
-  s3.destroy();
+  await stopDataApi();
 });
 
 async function run(Sql: string) {

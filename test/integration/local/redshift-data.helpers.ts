@@ -2,6 +2,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchExecuteStatementCommand, DescribeStatementCommand, type DescribeStatementResponse, ExecuteStatementCommand, RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -68,4 +69,23 @@ export async function runStatement(client: RedshiftDataClient, Sql: string): Pro
 export async function runBatchStatement(client: RedshiftDataClient, Sqls: string[]): Promise<DescribeStatementResponse> {
   const { Id } = await client.send(new BatchExecuteStatementCommand({ ...TARGET, Sqls }));
   return waitDone(client, Id as string);
+}
+
+/**
+ * A local Data API server whose COPYs have no S3 to read (the tests that never COPY) and a client
+ * for it; `stop()` closes both.
+ */
+export async function startDataApiWithoutS3(): Promise<{ server: RedshiftDataServer; client: RedshiftDataClient; stop(): Promise<void> }> {
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const server = await startRedshiftDataServer({ s3 });
+  const client = dataClient(server.endpoint);
+  return {
+    server,
+    client,
+    async stop() {
+      client.destroy();
+      await server.stop();
+      s3.destroy();
+    },
+  };
 }
