@@ -90,6 +90,12 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
+  // The durations of each table's last 5 loads of the past 30 days (seconds, in the ordinal_position column): the polling schedule's estimate.
+  branches.push(
+    `SELECT CAST('seconds' AS VARCHAR(16)), CAST(t AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(0, 5).join(', ')}, CAST(s AS INTEGER), CAST(NULL AS TIMESTAMP) ` +
+      `FROM (SELECT ${owner} AS t, EXTRACT(EPOCH FROM finished_at) - EXTRACT(EPOCH FROM started_at) AS s, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
+      `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) AND started_at IS NOT NULL AND finished_at >= GETDATE() - INTERVAL '30 days') r WHERE n <= 5`,
+  );
   const candidates = requests
     .filter((r) => r.candidates.length > 0)
     .map((r) => `(${auditMatch('table_name', config, r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
@@ -134,6 +140,8 @@ export interface TableState {
   columns?: ExistingColumn[];
   /** The groups of the batch's `readOnlyGroups` that exist in the warehouse (the same set for every table of a read). */
   existingGroups: Set<string>;
+  /** Seconds each of the table's last loads took (at most 5, of the past 30 days; execution start to its audit row). */
+  recentLoadSeconds?: number[];
   /**
    * An adopted table (it exists, and the audit has no loaded partition of it): the start of the
    * partition period holding the newest value of its data-date column. See {@link renderNewestDataQuery}.
@@ -210,6 +218,9 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
     } else if (kind === 'newest') {
       const d = parseTimestamp(partitionDate);
       if (d) s.newestLoaded = d;
+    } else if (kind === 'seconds') {
+      const seconds = num(ordinal);
+      if (seconds !== undefined) (s.recentLoadSeconds ??= []).push(seconds);
     } else if (kind === 'loaded') {
       const d = parseTimestamp(partitionDate);
       if (d) s.loadedPartitions.add(isoSecond(d));
