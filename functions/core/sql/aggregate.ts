@@ -381,10 +381,14 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
     const kBucket = `DATE_TRUNC(${literal(a.grain)}, k.bucket)`;
     const kDims = dims.map((d) => `k.${d}`);
     if (!work.append) {
-      // The buckets' members again from their hours' key sets, and their counts.
+      // The buckets' members again from their hours' key sets, and their counts. Members are written in
+      // sort key order (as Redshift advises for loads): a DISTINCT by hashing would scatter a bucket over the
+      // whole write, and every later append's look at its bucket would read all of it.
       sqls.push(`DELETE FROM ${members} WHERE ${within('bucket', 'fact')}`);
       sqls.push(`DELETE FROM ${counts} WHERE ${within('bucket', 'fact')}`);
-      sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'fact')}`);
+      sqls.push(
+        `INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'fact')} ORDER BY 1`,
+      );
       sqls.push(
         `INSERT INTO ${counts} (${countCols}) SELECT ${['bucket', ...dims, 'COUNT(*)'].join(', ')} FROM ${members} ` +
           `WHERE ${within('bucket', 'fact')} GROUP BY ${['bucket', ...dims].join(', ')}`,
