@@ -38,7 +38,7 @@ const PROVISIONED_ONLY_VIEW = /^(stl|stv|svl|svcs)_\w+$/i;
 export const INIT_SQL = `
 SET TIME ZONE 'UTC';
 CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE
-  AS $$ SELECT date_trunc('second', now() AT TIME ZONE 'UTC') $$;
+  AS $$ SELECT date_trunc('second', statement_timestamp() AT TIME ZONE 'UTC') $$;
 CREATE OR REPLACE FUNCTION public.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length($1) $$;
 CREATE OR REPLACE FUNCTION public.trunc(timestamp) RETURNS date LANGUAGE sql IMMUTABLE AS $$ SELECT $1::date $$;
 CREATE OR REPLACE FUNCTION public.dateadd(text, bigint, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE
