@@ -147,7 +147,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   };
   const server = stack.stepFunctions.server;
   // Each function's configured timeout (functions/core/functionSettings.ts, as deployed) is enforced.
-  const prepare = createPrepareHandler({ ...deps, ...(options.polling ? { polling: options.polling } : {}) });
+  // Learned durations are wall seconds; this stack's Waits run at waitScale, so a Wait of d / waitScale lasts d.
+  const prepare = createPrepareHandler({ ...deps, polling: { learnedScale: 1 / (options.waitScale ?? 0.05), ...options.polling } });
   // Lambda exit faults (local/faults.ts) sit between the invoker and each handler.
   const faulty = (name: FunctionName, handler: LambdaHandler): LambdaHandler => stack.faults.wrapLambda(name, handler);
   server.registerLambda(localFunctionArn('prepare'), faulty('prepare', prepare as LambdaHandler), { timeoutSeconds: timeoutOf('prepare') });

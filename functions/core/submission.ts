@@ -37,6 +37,12 @@ export interface PollingOptions {
    * statement is noticed within (growth − 1) × its runtime of finishing.
    */
   growth?: number;
+  /**
+   * Wait seconds per second a past load took (default 1). A local stack whose Wait states run
+   * faster than the wall clock (waitScale) sets 1 / waitScale, so that a learned wait lasts as long
+   * as the loads it learned from.
+   */
+  learnedScale?: number;
 }
 
 const DEFAULTS: Required<PollingOptions> = {
@@ -46,6 +52,7 @@ const DEFAULTS: Required<PollingOptions> = {
   capSeconds: 300,
   horizonSeconds: 21_600,
   growth: 3,
+  learnedScale: 1,
 };
 
 /** The expected duration of a batch that loads `bytes` (seconds, at least the base). */
@@ -71,7 +78,7 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
   if (past.length === 0) return { seconds: expectedSeconds(bytes, options), learned: false };
   const mid = Math.floor(past.length / 2);
   const median = past.length % 2 ? past[mid]! : (past[mid - 1]! + past[mid]!) / 2;
-  return { seconds: Math.max(median, 0.5), learned: true };
+  return { seconds: Math.max(median, 0.5) * (options.learnedScale ?? DEFAULTS.learnedScale), learned: true };
 }
 
 /**

@@ -75,6 +75,10 @@ describe('expectLoad', () => {
     expect(expectLoad(0, [10, 20])).toEqual({ seconds: 15, learned: true });
   });
 
+  it('scales learned durations into Wait seconds on a stack whose Waits run faster than the clock', () => {
+    expect(expectLoad(0, [3], { learnedScale: 20 })).toEqual({ seconds: 60, learned: true });
+  });
+
   it('ignores durations that are not a count of seconds', () => {
     expect(expectLoad(0, [Number.NaN, -3])).toEqual({ seconds: 2, learned: false });
   });
