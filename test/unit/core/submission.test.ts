@@ -58,10 +58,13 @@ describe('pollSchedule', () => {
     expect(long.at - 3 * 3600).toBeLessThanOrEqual(300);
   });
 
-  it('a learned estimate gets a second look at 1.5 × it before backing off', () => {
+  it('a learned estimate gets two close looks, at 1.25 and 1.5 × it, before backing off', () => {
     const waits = pollSchedule({ seconds: 40, learned: true });
-    expect(waits.slice(0, 3)).toEqual([40, 20, 120]);
-    expect(noticed(waits, 45).polls).toBe(2);
+    expect(waits.slice(0, 4)).toEqual([40, 10, 10, 120]);
+    expect(noticed(waits, 45)).toEqual({ at: 50, polls: 2 });
+    expect(noticed(waits, 55)).toEqual({ at: 60, polls: 3 });
+    // Up to 13.5 × the estimate in 5 polls (25 states per load), below the cap.
+    expect(noticed(pollSchedule({ seconds: 4, learned: true }), 13.5 * 4).polls).toBe(5);
   });
 });
 
