@@ -126,8 +126,7 @@ export interface PlanResult {
 
 /**
  * The state machine's two polling loops: each follows a schedule that starts at the batch's
- * expected duration (the load's: what the table's recent loads took, less what this execution already
- * spent, else from the bytes it loads)
+ * expected duration (the load's: what the table's recent loads took, else from the bytes it loads)
  * and backs off geometrically (core/submission.ts), so completion is noticed soon after it happens
  * and a long statement costs few transitions. Also the submission attempts the conflict
  * resubmission counts.
@@ -137,10 +136,9 @@ function pollWaits(
   loadBytes: number,
   polling: PollingOptions = {},
   pastSeconds: readonly number[] = [],
-  elapsedSeconds = 0,
 ): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
   const options = { minSeconds: pollSeconds, ...polling };
-  const loadPolls = pollSchedule(expectLoad(loadBytes, pastSeconds, options, elapsedSeconds), options);
+  const loadPolls = pollSchedule(expectLoad(loadBytes, pastSeconds, options), options);
   const aggregatePolls = pollSchedule(expectedSeconds(0, options), options);
   return {
     loadWait: { seconds: loadPolls[0]!, index: 0 },
@@ -164,13 +162,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
-    ...pollWaits(
-      pollSeconds,
-      choice.partition.files.reduce((sum, f) => sum + f.size, 0),
-      args.polling,
-      args.state.recentLoadSeconds,
-      (args.now.getTime() - args.startedAt.getTime()) / 1000,
-    ),
+    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling, args.state.recentLoadSeconds),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {

@@ -70,19 +70,15 @@ export interface Expectation {
 /**
  * The expected duration of a load batch: the median of the table's recent loads (`pastSeconds`,
  * execution start to the batch's audit row, as the warehouse-state read returns them) when there
- * are any, less the `elapsedSeconds` this execution has already spent before submitting (so the
- * first poll comes when a load like the recent ones would finish; at least half the median, for
- * an execution that waited long before its batch), else the estimate from the bytes to load
- * ({@link expectedSeconds}). Nothing to calibrate: the first loads of a table use the bytes, the
- * next ones what the earlier ones took.
+ * are any, else the estimate from the bytes to load ({@link expectedSeconds}). Nothing to calibrate:
+ * the first loads of a table use the bytes, the next ones what the earlier ones took.
  */
-export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], options: PollingOptions = {}, elapsedSeconds = 0): Expectation {
+export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], options: PollingOptions = {}): Expectation {
   const past = pastSeconds.filter((s) => Number.isFinite(s) && s >= 0).sort((a, b) => a - b);
   if (past.length === 0) return { seconds: expectedSeconds(bytes, options), learned: false };
   const mid = Math.floor(past.length / 2);
   const median = past.length % 2 ? past[mid]! : (past[mid - 1]! + past[mid]!) / 2;
-  const remaining = Math.max(median - Math.max(0, elapsedSeconds), median / 2, 0.5);
-  return { seconds: remaining * (options.learnedScale ?? DEFAULTS.learnedScale), learned: true };
+  return { seconds: Math.max(median, 0.5) * (options.learnedScale ?? DEFAULTS.learnedScale), learned: true };
 }
 
 /**

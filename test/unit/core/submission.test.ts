@@ -78,11 +78,6 @@ describe('expectLoad', () => {
     expect(expectLoad(0, [10, 20])).toEqual({ seconds: 15, learned: true });
   });
 
-  it('less what the execution already spent before its batch, down to half the median', () => {
-    expect(expectLoad(0, [30], {}, 4)).toEqual({ seconds: 26, learned: true });
-    expect(expectLoad(0, [30], {}, 600)).toEqual({ seconds: 15, learned: true });
-  });
-
   it('scales learned durations into Wait seconds on a stack whose Waits run faster than the clock', () => {
     expect(expectLoad(0, [3], { learnedScale: 20 })).toEqual({ seconds: 60, learned: true });
   });
