@@ -12,6 +12,7 @@ import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
 import { AUDIT_DDL_STATEMENTS, auditMatch, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
+import { groupsCondition } from './grants';
 import { renderLoadPrerequisites } from './load';
 
 /**
@@ -120,7 +121,7 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
   const groups =
     `SELECT CAST('group' AS VARCHAR(16)) AS kind, CAST(NULL AS VARCHAR(127)) AS table_name, CAST(groname AS VARCHAR(127)) AS column_name, ` +
     `${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, CAST(NULL AS TIMESTAMP) AS partition_date ` +
-    `FROM pg_group WHERE ${groupNames.length ? `groname IN (${groupNames.map(literal).join(', ')})` : '1 = 0'} ORDER BY 3`;
+    `FROM pg_group WHERE ${groupsCondition(groupNames)} ORDER BY 3`;
   return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, groups, ...new Set(prerequisites)];
 }
 
