@@ -276,6 +276,13 @@ export interface AggregateWork {
    * coarser grain add the bucket's new members instead of recounting the bucket.
    */
   append?: true;
+  /**
+   * With append: the load's staging table (quoted), holding the rows the append inserted, under the
+   * raw table's config columns. A coarse aggregate's partials and key sets then gain the staged rows'
+   * (partials are summed by the roll-up, key sets are sets) instead of being recomputed from the
+   * raw table: their cost follows the new rows, not the hours' rows.
+   */
+  staged?: string;
   /** Distinguishes the temp tables of this work within one batch. */
   tempSuffix?: string;
 }
@@ -350,10 +357,13 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
   const partials = tables.find((t) => t.role === 'partials')!;
   const partialsName = qualified(partials.schema, partials.name);
   const partialSelect = partialsSelect(a);
-  sqls.push(`DELETE FROM ${partialsName} WHERE ${within('bucket', 'hour')}`);
+  // An append's rows are the staged ones (the load-hours table is empty unless the guard let the load in).
+  const staged = work.append && work.loadHours ? work.staged : undefined;
+  // An append adds the staged rows' partials beside the hours' rows (the roll-up sums, mins and maxes them).
+  if (!staged) sqls.push(`DELETE FROM ${partialsName} WHERE ${within('bucket', 'hour')}`);
   sqls.push(
     `INSERT INTO ${partialsName} (${['bucket', ...a.dimensions, ROWS, ...partialSelect.map((c) => c.name)].map(quoteIdent).join(', ')}) ` +
-      `SELECT ${[`${hour} AS bucket`, ...dims, 'COUNT(*)', ...partialSelect.map((c) => c.expr)].join(', ')} FROM ${source} ` +
+      `SELECT ${[`${hour} AS bucket`, ...dims, 'COUNT(*)', ...partialSelect.map((c) => c.expr)].join(', ')} FROM ${staged ?? source} ` +
       `WHERE ${within(time, 'hour')} GROUP BY ${[hour, ...dims].join(', ')}`,
   );
   const keySets = tables.filter((t) => t.role === 'keys');
@@ -372,14 +382,26 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
     const members = qualified(membersTable.schema, membersTable.name);
     const counts = qualified(countsTable.schema, countsTable.name);
     const countCols = ['bucket', ...a.dimensions, 'n'].map(quoteIdent).join(', ');
-    sqls.push(`DELETE FROM ${keys} WHERE ${within('bucket', 'hour')}`);
-    sqls.push(
-      `INSERT INTO ${keys} (${['bucket', ...a.dimensions, 'value'].map(quoteIdent).join(', ')}) ` +
-        `SELECT DISTINCT ${[hour, ...dims, column].join(', ')} FROM ${source} ` +
-        `WHERE ${within(time, 'hour')} AND ${column} IS NOT NULL`,
-    );
+    const keyCols = ['bucket', ...a.dimensions, 'value'].map(quoteIdent).join(', ');
     const kBucket = `DATE_TRUNC(${literal(a.grain)}, k.bucket)`;
     const kDims = dims.map((d) => `k.${d}`);
+    // An append's new keys: the staged rows' keys the hours do not hold yet (EXCEPT: a set, NULL dimensions equal).
+    const newKeys = quoteIdent(`forklift_keys_${suffix}_${i + 1}`);
+    if (staged) {
+      sqls.push(
+        `CREATE TEMP TABLE ${newKeys} AS SELECT ${[`${hour} AS bucket`, ...dims, `${column} AS value`].join(', ')} FROM ${staged} ` +
+          `WHERE ${within(time, 'hour')} AND ${column} IS NOT NULL ` +
+          `EXCEPT SELECT ${['bucket', ...dims, 'value'].join(', ')} FROM ${keys} WHERE ${within('bucket', 'hour')}`,
+      );
+      sqls.push(`INSERT INTO ${keys} (${keyCols}) SELECT ${keyCols} FROM ${newKeys}`);
+    } else {
+      sqls.push(`DELETE FROM ${keys} WHERE ${within('bucket', 'hour')}`);
+      sqls.push(
+        `INSERT INTO ${keys} (${keyCols}) ` +
+          `SELECT DISTINCT ${[hour, ...dims, column].join(', ')} FROM ${source} ` +
+          `WHERE ${within(time, 'hour')} AND ${column} IS NOT NULL`,
+      );
+    }
     if (!work.append) {
       // The buckets' members again from their hours' key sets, and their counts. Members are written in
       // sort key order (as Redshift advises for loads): a DISTINCT by hashing would scatter a bucket over the
@@ -417,8 +439,9 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
         `WHERE m.bucket >= (SELECT MIN(bucket) FROM ${unseeded}) AND m.bucket < (SELECT MAX(bucket) + INTERVAL '1 ${a.grain}' FROM ${unseeded}) ` +
         `GROUP BY ${['m.bucket', ...dims.map((d) => `m.${d}`)].join(', ')}`,
     );
+    // The members the new keys bring (an append from staged rows: only the keys it added can be new members).
     sqls.push(
-      `CREATE TEMP TABLE ${added} AS SELECT ${[`${kBucket} AS bucket`, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'hour')} ` +
+      `CREATE TEMP TABLE ${added} AS SELECT ${[`${kBucket} AS bucket`, ...kDims, 'k.value'].join(', ')} FROM ${staged ? `${newKeys} k` : `${keys} k WHERE ${within('k.bucket', 'hour')}`} ` +
         `EXCEPT SELECT ${['m.bucket', ...dims.map((d) => `m.${d}`), 'm.value'].join(', ')} FROM ${members} m WHERE ${loadHoursBounds('m.bucket', a.grain, root)}`,
     );
     sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT ${memberCols} FROM ${added}`);
@@ -707,6 +730,8 @@ export function renderLoadAggregates(args: {
   existing: ExistingTables;
   loadId: string;
   append?: boolean;
+  /** With append: the load's staging table (quoted), whose rows the append inserts ({@link AggregateWork.staged}). */
+  staged?: string;
   /** The warehouse's groups (pg_group), when read: grants go to these only (a GRANT to a missing group fails the batch). */
   existingGroups?: ReadonlySet<string>;
 }): LoadAggregates {
@@ -727,7 +752,13 @@ export function renderLoadAggregates(args: {
     }
     const source = config.aggregates[name]!.source;
     if (config.aggregates[source]) locks.add(relationName(config, source));
-    const work = renderAggregateWork(config, { aggregate: name, loadHours: true, tempSuffix: String(factInserts.length + 1), ...(args.append ? { append: true } : {}) });
+    const work = renderAggregateWork(config, {
+      aggregate: name,
+      loadHours: true,
+      tempSuffix: String(factInserts.length + 1),
+      ...(args.append ? { append: true } : {}),
+      ...(args.append && args.staged !== undefined ? { staged: args.staged } : {}),
+    });
     factInserts.push({ aggregate: name, index: sqls.length + work.factInsert });
     sqls.push(...work.sqls);
   }

@@ -102,6 +102,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
         loadId: args.loadId,
         // Rows only inserted: a coarse distinct count adds its new members (exact); otherwise its buckets are recounted.
         append: args.mode === 'append' && !args.reload && !args.force,
+        staged: quoteIdent(STAGING_TABLE),
       })
     : undefined;
   // Everything the batch writes, in one LOCK, in one order (sorted names) for every batch: no deadlock between batches.

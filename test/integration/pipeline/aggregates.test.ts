@@ -48,6 +48,7 @@ const config = testConfig(
     dep_visits: visitTable('dep/visits/'),
     sw_visits: visitTable('sw/visits/'),
     tw_visits: visitTable('tw/visits/'),
+    la_visits: visitTable('la/visits/'),
     // The example's tables; a backfill arrives in any order, so older partitions load.
     visits: { ...example.tables!['visits']!, olderPartitions: 'load' },
     campaigns: example.tables!['campaigns']!,
@@ -83,6 +84,21 @@ const config = testConfig(
       grain: 'day',
       dimensions: ['campaign_id'],
       measures: { visits: { fn: 'count' }, visitors: { fn: 'count_distinct', column: 'visitor_id' } },
+    },
+    la_daily: {
+      schema: 'facts',
+      source: 'la_visits',
+      timeColumn: 'visited_at',
+      grain: 'day',
+      dimensions: ['campaign_id'],
+      measures: {
+        visits: { fn: 'count' },
+        visitors: { fn: 'count_distinct', column: 'visitor_id' },
+        revenue: { fn: 'sum', column: 'revenue' },
+        avg_duration_ms: { fn: 'avg', column: 'duration_ms' },
+        first: { fn: 'min', column: 'visited_at' },
+        longest: { fn: 'max', column: 'duration_ms' },
+      },
     },
     // 12 aggregates on one table: more statements than one Data API batch takes (40).
     ...Object.fromEntries(
@@ -310,4 +326,36 @@ describe('the example pipeline: a 3-day backfill with its dimension', () => {
       await rows(p(), 'SELECT c.channel, COUNT(*)::int AS visits FROM events.visits v JOIN events.campaigns c USING (campaign_id) GROUP BY 1 ORDER BY 1'),
     );
   }, 600_000);
+});
+
+describe('appends into hours already loaded (la_visits)', () => {
+  const dailyFacts = () =>
+    rows(
+      p(),
+      'SELECT bucket, campaign_id, visits::int AS visits, visitors::int AS visitors, revenue::text AS revenue, avg_duration_ms, first, longest FROM facts.la_daily ORDER BY 1, 2',
+    );
+  const dailyDirect = () =>
+    rows(
+      p(),
+      `SELECT DATE_TRUNC('day', visited_at) AS bucket, campaign_id, COUNT(*)::int AS visits, COUNT(DISTINCT visitor_id)::int AS visitors, SUM(revenue)::text AS revenue, ` +
+        'AVG(duration_ms::float8) AS avg_duration_ms, MIN(visited_at) AS first, MAX(duration_ms) AS longest FROM events.la_visits GROUP BY 1, 2 ORDER BY 1, 2',
+    );
+
+  it('late rows of loaded hours add their partials and new distinct keys: every day-grain measure equals a GROUP BY over raw', async () => {
+    await putAndSettle([object('la/visits/2026-11-20T10/a.json', visits('10', 8, { visitors: 4 })), object('la/visits/2026-11-20T11/a.json', visits('11', 5))]);
+    expect(await dailyFacts()).toEqual(await dailyDirect());
+    // Partition 12: late rows of hours 10 and 11, visitors old and new, an earlier minute, a longer duration, a NULL revenue.
+    const late = [
+      ...visits('10', 3, { minute: 0, visitors: 6, duration: (i) => 90_000 + i }),
+      ...visits('11', 2, { minute: 59, campaign: 2, visitors: 1 }),
+      ...visits('12', 4),
+    ];
+    await putAndSettle([object('la/visits/2026-11-20T12/a.json', late)]);
+    const [execution] = (await executionsOf(p(), 'la_visits')).filter((e) => e.name === 'la_visits-20261120T120000');
+    expect(execution).toMatchObject({ status: 'SUCCEEDED', output: expect.objectContaining({ status: 'loaded', rows: late.length }) });
+    expect(await dailyFacts()).toEqual(await dailyDirect());
+    // A second partition of late rows of hour 10, with visitors the day already counted.
+    await putAndSettle([object('la/visits/2026-11-20T13/a.json', [...visits('10', 4, { visitors: 2 }), ...visits('13', 2)])]);
+    expect(await dailyFacts()).toEqual(await dailyDirect());
+  });
 });
