@@ -5,8 +5,8 @@
  * listing and one decision per partition, and a deterministic execution name so
  * duplicate events (in this batch or later ones) start nothing new.
  *
- * Nothing is lost: the events of a partition whose load is still running are reported as
- * batch item failures, so SQS redelivers them after the visibility timeout; by then that
+ * Nothing is lost: one event of a partition whose load is still running is reported as a
+ * batch item failure (core/discovery.ts representativeMessage: one stands for all), so SQS redelivers it after the visibility timeout; by then that
  * load committed, and the file ledger (key and ETag) tells which listed files it did not load
  * (a top-up, named after those file versions). A partition whose load failed is attempted
  * again under a retry name (core/discovery.ts). The decisions are the core's; this handler
@@ -28,6 +28,7 @@ import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } 
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
 import { startPartitionLoad } from './partition';
+import { representativeMessage } from '../core/discovery';
 
 /** What discover needs. */
 export interface DiscoverDeps {
@@ -110,7 +111,8 @@ interface SeenPartition {
   table: string;
   date: Date;
   partitionKey: string;
-  messageIds: Set<string>;
+  /** Message id → its ApproximateReceiveCount (1 when SQS does not say). */
+  messageIds: Map<string, number>;
 }
 
 /** Build the discover handler. */
@@ -163,10 +165,10 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
       const id = `${match.table}\u0000${match.partitionDate.getTime()}`;
       let p = seen.get(id);
       if (!p) {
-        p = { table: match.table, date: match.partitionDate, partitionKey: match.partitionKey, messageIds: new Set() };
+        p = { table: match.table, date: match.partitionDate, partitionKey: match.partitionKey, messageIds: new Map() };
         seen.set(id, p);
       }
-      p.messageIds.add(record.messageId);
+      p.messageIds.set(record.messageId, receiveCount(record));
     }
   }
 
@@ -194,32 +196,39 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
       );
     } catch (err) {
       log.error('warehouse state (or running executions) read failed; the batch will be redelivered', { error: describe(err) });
-      for (const p of partitions) p.messageIds.forEach((id) => failed.add(id));
+      for (const p of partitions) p.messageIds.forEach((_, id) => failed.add(id));
       return;
     }
     await forEachLimited(partitions, deps.concurrency ?? 8, async (p) => {
       // Out of time: leave the rest to a redelivery rather than let the timeout fail the whole batch.
       if (context !== undefined && context.getRemainingTimeInMillis() < PARTITION_RESERVE_MS) {
         log.info('out of time for this batch; the partition\'s events will be redelivered', { table: p.table, partition: isoSecond(p.date) });
-        p.messageIds.forEach((id) => failed.add(id));
+        p.messageIds.forEach((_, id) => failed.add(id));
         return;
       }
       try {
         // 'redeliver' when a load of the partition is running (or stopped after the state was read):
         // its events come back after the visibility timeout, once that load committed.
         const started = await startPartitionLoad(deps, p, stateFor(states.get(p.table), p.date), running, checkedAt);
-        if (started.outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));
+        const kept = started.outcome === 'redeliver' ? representativeMessage(p.messageIds) : undefined;
+        if (kept !== undefined) failed.add(kept);
       } catch (err) {
         log.error('partition not handled; its messages will be redelivered', {
           table: p.table,
           partition: isoSecond(p.date),
           error: describe(err),
         });
-        p.messageIds.forEach((id) => failed.add(id));
+        p.messageIds.forEach((_, id) => failed.add(id));
       }
     });
   }
 
+}
+
+/** The message's ApproximateReceiveCount (1 when absent or unreadable). */
+function receiveCount(record: SQSRecord): number {
+  const n = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isFinite(n) && n > 0 ? n : 1;
 }
 
 function describe(err: unknown): string {

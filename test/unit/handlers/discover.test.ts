@@ -232,6 +232,25 @@ describe('discover', () => {
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['events/visits/2026-11-20T06/']);
   });
 
+  it('a running partition with several events in the batch: one of them comes back (the one received the fewest times), the others are deleted', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: 'visits-20261120T050000', executionArn: 'x', stateMachineArn: arn, status: 'RUNNING', startDate: now }] });
+    const { handler, log } = setup();
+    const received = (id: string, key: string, count: number): SQSRecord => ({ ...s3Record(id, key), attributes: { ApproximateReceiveCount: String(count) } as SQSRecord['attributes'] });
+    const result = await handler(
+      event([
+        received('a', 'events/visits/2026-11-20T05/a.json.gz', 3),
+        received('b', 'events/visits/2026-11-20T05/b.json.gz', 1),
+        received('c', 'events/visits/2026-11-20T05/c.json.gz', 2),
+      ]),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(log.lines.filter((l) => l.message.startsWith('a load of this partition is running'))).toHaveLength(1);
+  });
+
   it('ExecutionAlreadyExists of a running execution (started by another discover): redelivers', async () => {
     mockListing();
     mockWarehouse();
