@@ -1,7 +1,8 @@
 /**
  * discover: S3 "object created" events (S3 notifications or EventBridge, through one
  * SQS queue) → at most one load execution per (table, partition) of the batch. The
- * whole batch is coalesced first: one warehouse-state read for all its partitions, one
+ * whole batch is coalesced first: the running executions, then one warehouse-state read for
+ * its partitions whose load is not running (a running one's event only comes back later), one
  * listing and one decision per partition, and a deterministic execution name so
  * duplicate events (in this batch or later ones) start nothing new.
  *
@@ -27,7 +28,7 @@ import { MetricName } from '../core/metricNames';
 import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
-import { startPartitionLoad } from './partition';
+import { partitionBusy, startPartitionLoad } from './partition';
 import { representativeMessage } from '../core/discovery';
 
 /** What discover needs. */
@@ -178,15 +179,29 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
     metrics.add(MetricName.KeysRejected, 'Count', 1, table ?? 'unknown');
   }
 
-  async function handlePartitions(partitions: SeenPartition[], failed: Set<string>, context: InvocationContext | undefined): Promise<void> {
-    const byTable = new Map<string, Date[]>();
-    for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+  async function handlePartitions(seenPartitions: SeenPartition[], failed: Set<string>, context: InvocationContext | undefined): Promise<void> {
     let states;
     let running: Set<string>;
     // Before the state read: an execution not running now has committed (or failed) before the read.
     const checkedAt = new Date();
     try {
       running = await runningExecutionNames(deps.sfn, deps.stateMachineArn);
+    } catch (err) {
+      log.error('running executions read failed; the batch will be redelivered', { error: describe(err) });
+      for (const p of seenPartitions) p.messageIds.forEach((_, id) => failed.add(id));
+      return;
+    }
+    // A partition whose load runs comes back later (one of its messages): it needs no state read nor listing now.
+    const partitions = seenPartitions.filter((p) => {
+      if (!partitionBusy(deps, p, running)) return true;
+      const kept = representativeMessage(p.messageIds);
+      if (kept !== undefined) failed.add(kept);
+      return false;
+    });
+    if (partitions.length === 0) return;
+    const byTable = new Map<string, Date[]>();
+    for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+    try {
       states = await readWarehouseState(
         deps.warehouse,
         config,
@@ -195,7 +210,7 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
         { timeoutMs: waitBudgetMs(context, 300_000, PARTITION_RESERVE_MS) },
       );
     } catch (err) {
-      log.error('warehouse state (or running executions) read failed; the batch will be redelivered', { error: describe(err) });
+      log.error('warehouse state read failed; the batch will be redelivered', { error: describe(err) });
       for (const p of partitions) p.messageIds.forEach((_, id) => failed.add(id));
       return;
     }
