@@ -6,6 +6,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { UsageError } from '../cli/errors';
+import { positiveInteger } from '../cli/options';
 import { median, type Figures, type Scenario } from './lib';
 import { scenario as burst } from './scenarios/burst-1000';
 import { scenario as concurrency } from './scenarios/concurrency-no-stuck-state';
@@ -19,10 +22,6 @@ import { scenario as soak } from './scenarios/soak';
 
 const SCENARIOS: Scenario[] = [normalLoad, lateHour, burst, concurrency, polling, scale, history, latency, soak];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 interface ScenarioResult {
   name: string;
@@ -46,10 +45,12 @@ function summarize(runs: Figures[]): Figures {
 }
 
 async function main(): Promise<void> {
-  const only = arg('only');
-  const runsArg = arg('runs');
+  const { only, runs: runsArg } = new Command('bench')
+    .addOption(new Option('--only <scenario>', 'run one scenario').choices(SCENARIOS.map((s) => s.name)))
+    .option('--runs <n>', "runs per scenario (default: the scenario's own)", (text: string) => positiveInteger(text, '--runs'))
+    .parse()
+    .opts<{ only?: string; runs?: number }>();
   const selected = only ? SCENARIOS.filter((s) => s.name === only) : SCENARIOS;
-  if (selected.length === 0) throw new Error(`no scenario '${only}'; one of ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const machine = {
     nproc: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   };
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
-    const runs = runsArg ? Number(runsArg) : scenario.defaultRuns;
+    const runs = runsArg ?? scenario.defaultRuns;
     const all: Figures[] = [];
     for (let i = 0; i < runs; i++) {
       const started = Date.now();
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     results.push({
       name: scenario.name,
       description: scenario.description,
-      command: `npm run bench -- --only ${scenario.name}${runsArg ? ` --runs ${runsArg}` : ''}`,
+      command: `npm run bench -- --only ${scenario.name}${runsArg !== undefined ? ` --runs ${runsArg}` : ''}`,
       runs,
       median: summarize(all),
       all,
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A bad option is the user's to fix: its message, not a stack.
+  console.error(error instanceof UsageError ? error.message : error);
   process.exit(1);
 });

@@ -17,7 +17,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Command } from 'commander';
 import { build, type BuildOptions } from 'esbuild';
+import { UsageError } from '../cli/errors';
+import { positiveInteger } from '../cli/options';
 import { FUNCTIONS } from '../functions/core/metricNames';
 import { BUNDLE_TARGET, functionBuildOptions, functionEntry } from '../infra/bundling';
 
@@ -69,13 +72,12 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function main(): Promise<void> {
-  const runs = Number(arg('runs') ?? 15);
+  const { runs } = new Command('bundle-report')
+    .option('--runs <n>', 'imports of each bundle; the median is reported', (text: string) => positiveInteger(text, '--runs'), 15)
+    .parse()
+    .opts<{ runs: number }>();
   const dir = mkdtempSync(join(tmpdir(), 'forklift-bundles-'));
   try {
     const files: Record<string, string> = {};
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  // A bad option is the user's to fix: its message, not a stack.
+  console.error(error instanceof UsageError ? error.message : error);
   process.exit(1);
 });

@@ -10,23 +10,27 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { build } from 'esbuild';
 import { FUNCTIONS } from '../functions/core/metricNames';
 import { functionBuildOptions } from '../infra/bundling';
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+interface BundleOptions {
+  function?: string;
+  outdir?: string;
+  entry?: string;
 }
 
 async function main(): Promise<void> {
-  const only = arg('function');
-  if (only !== undefined) {
-    const outdir = arg('outdir');
-    if (!(FUNCTIONS as readonly string[]).includes(only) || outdir === undefined) {
-      throw new Error(`usage: bundle.ts --function <${FUNCTIONS.join('|')}> --outdir <dir> [--entry <file>] (got --function ${only}, --outdir ${outdir})`);
-    }
-    await build({ ...functionBuildOptions(only, join(outdir, 'index.js'), arg('entry')), logLevel: 'error' });
+  const options = new Command('bundle.ts')
+    .addOption(new Option('--function <name>', 'bundle only this function').choices(FUNCTIONS))
+    .option('--outdir <dir>', 'where --function writes index.js')
+    .option('--entry <file>', "the handler file (default: the function's own)")
+    .parse()
+    .opts<BundleOptions>();
+  if (options.function !== undefined) {
+    if (options.outdir === undefined) throw new Error('bundle.ts: --function needs --outdir <dir>');
+    await build({ ...functionBuildOptions(options.function, join(options.outdir, 'index.js'), options.entry), logLevel: 'error' });
     return;
   }
   for (const name of FUNCTIONS) {

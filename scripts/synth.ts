@@ -5,31 +5,30 @@
  */
 import { App } from 'aws-cdk-lib';
 import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
 import { ForkliftError } from '../functions/core/errors';
 import { createForkliftAppFromContext } from '../infra/forkliftApp';
 
-function contextFromArgs(args: readonly string[]): Record<string, string> {
-  const context: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const pair = arg === '-c' || arg === '--context' ? args[++i] : arg.startsWith('--context=') ? arg.slice('--context='.length) : undefined;
-    if (pair === undefined) throw new Error(`unknown argument '${arg}' (use -c key=value)`);
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`context '${pair}' is not key=value`);
-    context[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return context;
+/** `-c key=value`, repeatable, as the CDK CLI takes context. */
+function contextPair(pair: string, context: Record<string, string>): Record<string, string> {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`context '${pair}' is not key=value`);
+  return { ...context, [pair.slice(0, eq)]: pair.slice(eq + 1) };
 }
 
 const started = Date.now();
 try {
   const outdir = 'cdk.out';
-  const app = new App({ outdir, context: contextFromArgs(process.argv.slice(2)) });
+  const { context } = new Command('synth')
+    .option('-c, --context <key=value>', 'a CDK context value (repeatable)', contextPair, {})
+    .parse()
+    .opts<{ context: Record<string, string> }>();
+  const app = new App({ outdir, context });
   const { stack } = createForkliftAppFromContext(app);
   app.synth();
   console.log(`${join(outdir, stack.templateFile)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 } catch (err) {
-  if (err instanceof ForkliftError || (err instanceof Error && /^(warehouse|unknown argument|context )/.test(err.message))) {
+  if (err instanceof ForkliftError || (err instanceof Error && /^warehouse/.test(err.message))) {
     console.error(err.message);
     process.exit(1);
   }

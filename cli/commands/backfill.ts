@@ -18,6 +18,7 @@ import { groupPartitions } from '../../functions/core/partitions';
 import type { LoadInput } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode, UsageError } from '../errors';
+import { positiveInteger } from '../options';
 import { forEachLimited, newRunId, runExecution, type ExecutionOutcome } from '../executions';
 import { formatStep, println, renderTable, truncate } from '../format';
 
@@ -161,12 +162,6 @@ function listOption(text: string, option: string): string[] {
   const names = text.split(',').map((n) => n.trim());
   if (names.some((n) => n === '')) throw new UsageError(`${option} takes names separated by commas, not '${text}'`);
   return [...new Set(names)];
-}
-
-function positiveInteger(text: string, option: string, allowZero = false): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new UsageError(`${option} must be a${allowZero ? ' non-negative' : ' positive'} integer, not '${text}'`);
-  return n;
 }
 
 /** One load per existing partition of `table` whose key date is in the range. */

@@ -18,6 +18,7 @@ import { inferLayout, type ListedKey, type TableLayout } from '../../functions/c
 import { csvRows, detectTextFormat, formatFromName, jsonRows, magicHex, sampleText, sniffContainer } from '../../functions/core/infer/sniff';
 import type { CommandContext } from '../context';
 import { ExitCode, UsageError } from '../errors';
+import { positiveInteger } from '../options';
 import { formatBytes, println } from '../format';
 import { DEFAULT_DATA_DIR } from '../target';
 
@@ -73,9 +74,9 @@ export function registerInit(program: Command, ctx: CommandContext, done: (code:
       }
       if (existsSync(options.out) && !options.force) throw new UsageError(`${options.out} exists: pass --force to overwrite it, or --out another file`);
       const bounds: Bounds = {
-        maxObjects: positive(options.maxObjects, '--max-objects'),
-        maxBytes: positive(options.maxBytes, '--max-bytes'),
-        maxRows: positive(options.maxRows, '--max-rows'),
+        maxObjects: positiveInteger(options.maxObjects, '--max-objects'),
+        maxBytes: positiveInteger(options.maxBytes, '--max-bytes'),
+        maxRows: positiveInteger(options.maxRows, '--max-rows'),
         maxParquetBytes: 64 * 1024 * 1024,
       };
       const source = await openSource(options.from, ctx.globals());
@@ -143,12 +144,6 @@ export function registerInit(program: Command, ctx: CommandContext, done: (code:
         await source.close();
       }
     });
-}
-
-function positive(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, not '${text}'`);
-  return n;
 }
 
 /** Objects to sample: spread over the partitions (first, last and between), data files only. */
