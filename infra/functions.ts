@@ -55,6 +55,11 @@ export interface FunctionsProps {
    * quota of at least 100 + N (new accounts may have 10), so it is opt-in.
    */
   readonly discoverReservedConcurrency?: number;
+  /**
+   * Roles given instead of each function's own (RedshiftAccess.identityRole: the functions that
+   * call the Data API share it on a Serverless workgroup with IAM credentials).
+   */
+  readonly roles?: Partial<Record<FunctionName, iam.Role>>;
 }
 
 /** The functions by name, each with its own role and log group. */
@@ -69,12 +74,14 @@ export class Functions extends Construct {
     const make = (name: FunctionName): lambda.Function => {
       const settings = FUNCTION_SETTINGS[name];
       const logGroup = new logs.LogGroup(this, `${pascal(name)}Logs`, { retention: FUNCTION_LOG_RETENTION });
-      // Our own role, not the AWSLambdaBasicExecutionRole managed policy: it may write to
-      // its own log group only.
-      const role = new iam.Role(this, `${pascal(name)}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `Forklift ${name} function`,
-      });
+      // Our own role (or the shared one given), not the AWSLambdaBasicExecutionRole managed
+      // policy: it may write to its own log group only.
+      const role =
+        props.roles?.[name] ??
+        new iam.Role(this, `${pascal(name)}Role`, {
+          assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+          description: `Forklift ${name} function`,
+        });
       role.addToPolicy(
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
       );

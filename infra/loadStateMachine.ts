@@ -20,6 +20,8 @@ export interface LoadStateMachineProps {
   readonly report: lambda.IFunction;
   readonly recordFailure: lambda.IFunction;
   readonly tracing: boolean;
+  /** The role to run as (RedshiftAccess.identityRole when shared); omitted = a role of its own. */
+  readonly role?: iam.IRole;
 }
 
 /** The Standard workflow that loads one partition, with its execution log group. */
@@ -45,15 +47,18 @@ export class LoadStateMachine extends Construct {
       },
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: props.tracing,
+      ...(props.role ? { role: props.role } : {}),
     });
     // The definition names the functions by their plain ARN: invoke on exactly those
     // (grantInvoke would add `<arn>:*` for versions and aliases the file never uses).
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'InvokeLoadFunctions',
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.prepare.functionArn, props.report.functionArn, props.recordFailure.functionArn],
-      }),
-    );
+    const invoke = new iam.PolicyStatement({
+      sid: 'InvokeLoadFunctions',
+      actions: ['lambda:InvokeFunction'],
+      resources: [props.prepare.functionArn, props.report.functionArn, props.recordFailure.functionArn],
+    });
+    // A role shared with the functions: their ARNs go in a policy of its own, as the functions
+    // depend on the role's default policy (one policy naming them would be a dependency cycle).
+    if (props.role) new iam.Policy(this, 'InvokeFunctions', { statements: [invoke], roles: [props.role] });
+    else this.stateMachine.addToRolePolicy(invoke);
   }
 }

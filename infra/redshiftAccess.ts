@@ -2,6 +2,12 @@
  * Who may reach the warehouse, and on what: the Data API on exactly the configured
  * cluster or workgroup, and the one credential source the config names (temporary
  * credentials for one database user, one secret, or the workgroup's IAM credentials).
+ *
+ * Every Data API caller is one database identity, so that what one creates (the audit schema
+ * and tables, target and fact tables) the others own too: the configured `dbUser` or secret's
+ * user, or on a Serverless workgroup with IAM credentials, where the Data API runs each IAM
+ * role as its own database user `IAMR:<role name>` (Management Guide, "Authorizing access to
+ * the Data API"), one IAM role ({@link RedshiftAccess.identityRole}) shared by those callers.
  */
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,6 +47,12 @@ export class RedshiftAccess extends Construct {
   readonly mode: WarehouseMode;
   /** The ARN the Data API submissions are authorized on (cluster or workgroup). */
   readonly warehouseArn: string;
+  /**
+   * Serverless with IAM credentials (no `secretArn`): the one role every Data API caller runs as
+   * (the functions that submit SQL and the state machine), hence one database user
+   * `IAMR:<its name>`. Undefined otherwise (the database user is the config's, whatever the role).
+   */
+  readonly identityRole?: iam.Role;
   private readonly credentials: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: RedshiftAccessProps) {
@@ -62,6 +74,12 @@ export class RedshiftAccess extends Construct {
       this.credentials = w.secretArn
         ? secretStatement(w.secretArn)
         : new iam.PolicyStatement({ sid: 'WorkgroupCredentials', actions: ['redshift-serverless:GetCredentials'], resources: [arn] });
+      if (!w.secretArn) {
+        this.identityRole = new iam.Role(this, 'IdentityRole', {
+          assumedBy: new iam.CompositePrincipal(new iam.ServicePrincipal('lambda.amazonaws.com'), new iam.ServicePrincipal('states.amazonaws.com')),
+          description: 'Forklift: the one database identity (IAMR:<this role>) of the functions that call the Data API and of the load state machine',
+        });
+      }
     } else {
       const cluster = w.clusterIdentifier;
       if (cluster === undefined) throw new Error('warehouse: clusterIdentifier or workgroupName is required');
@@ -97,6 +115,25 @@ export class RedshiftAccess extends Construct {
     );
     grantee.grantPrincipal.addToPrincipalPolicy(this.credentials.copy());
   }
+}
+
+/**
+ * `role` as a grantee whose grants land in a policy of its own (`<id>` under `scope`), not in the
+ * role's default policy: for grants naming resources that depend on the role (the functions and
+ * the state machine that run as it), which in the default policy would be a dependency cycle.
+ */
+export function granteeWithOwnPolicy(scope: Construct, id: string, role: iam.Role): iam.IGrantable & { readonly policy: iam.Policy } {
+  const policy = new iam.Policy(scope, id, { roles: [role] });
+  const principal = Object.create(role) as iam.IPrincipal & { grantPrincipal: iam.IPrincipal };
+  Object.defineProperty(principal, 'grantPrincipal', { value: principal });
+  Object.defineProperty(principal, 'addToPrincipalPolicy', {
+    value: (statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult => {
+      policy.addStatements(statement);
+      return { statementAdded: true, policyDependable: policy };
+    },
+  });
+  Object.defineProperty(principal, 'addToPolicy', { value: (statement: iam.PolicyStatement): boolean => (policy.addStatements(statement), true) });
+  return { grantPrincipal: principal, policy };
 }
 
 function secretStatement(secretArn: string): iam.PolicyStatement {

@@ -18,7 +18,10 @@ import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functi
 import { Landing } from './landing';
 import { LoadStateMachine } from './loadStateMachine';
 import { acknowledgeBucketNotificationsHandler, acknowledgePrefixWildcards, acknowledgeStarResource } from './nag';
-import { RedshiftAccess } from './redshiftAccess';
+import { granteeWithOwnPolicy, RedshiftAccess } from './redshiftAccess';
+
+/** The functions that call the Data API (report does not). */
+export const DATA_API_FUNCTIONS = ['discover', 'prepare', 'record-failure', 'freshness'] as const satisfies readonly FunctionName[];
 
 /** How often the freshness function measures every table's data lag. */
 export const FRESHNESS_SCHEDULE = Duration.minutes(15);
@@ -56,9 +59,12 @@ export class ForkliftStack extends Stack {
 
     this.redshift = new RedshiftAccess(this, 'Redshift', { warehouse: config.warehouse, workgroupArn: props.workgroupArn });
     this.landing = new Landing(this, 'Landing', { config });
+    // The functions that call the Data API and the state machine: one database identity (see RedshiftAccess).
+    const identityRole = this.redshift.identityRole;
     this.functions = new Functions(this, 'Functions', {
       configDocument: props.configDocument,
       tracing,
+      ...(identityRole ? { roles: Object.fromEntries(DATA_API_FUNCTIONS.map((name) => [name, identityRole])) } : {}),
       ...(props.functionEntries ? { entries: props.functionEntries } : {}),
       ...(props.discoverReservedConcurrency !== undefined ? { discoverReservedConcurrency: props.discoverReservedConcurrency } : {}),
     });
@@ -79,26 +85,33 @@ export class ForkliftStack extends Stack {
       report: fns.report,
       recordFailure: fns['record-failure'],
       tracing,
+      ...(identityRole ? { role: identityRole } : {}),
     });
     const stateMachine = this.load.stateMachine;
+    // On the shared identity role, grants on the state machine (which runs as that role) go in a policy of their own.
+    const onStateMachine = identityRole ? granteeWithOwnPolicy(this, 'IdentityStateMachineGrants', identityRole) : undefined;
+    const discover = onStateMachine ?? fns.discover;
+    const freshness = onStateMachine ?? fns.freshness;
     fns.discover.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
-    stateMachine.grantStartExecution(fns.discover);
+    stateMachine.grantStartExecution(discover);
     // The freshness function's aggregate sweep starts aggregate-only executions for stale pending work.
     fns.freshness.addEnvironment(EnvVar.StateMachineArn, stateMachine.stateMachineArn);
-    stateMachine.grantStartExecution(fns.freshness);
+    if (freshness !== discover) stateMachine.grantStartExecution(freshness);
     // discover redelivers the events of a partition whose load still runs: it lists the running
     // executions and describes one whose name already exists (execution ARNs of this machine only).
-    stateMachine.grant(fns.discover, 'states:ListExecutions');
-    stateMachine.grantExecution(fns.discover, 'states:DescribeExecution');
+    stateMachine.grant(discover, 'states:ListExecutions');
+    stateMachine.grantExecution(discover, 'states:DescribeExecution');
     // The load sweep lists the executions that did not succeed and reads their input (table, partition).
-    stateMachine.grant(fns.freshness, 'states:ListExecutions');
-    stateMachine.grantExecution(fns.freshness, 'states:DescribeExecution');
+    if (freshness !== discover) {
+      stateMachine.grant(freshness, 'states:ListExecutions');
+      stateMachine.grantExecution(freshness, 'states:DescribeExecution');
+    }
     const machineId = this.getLogicalId(stateMachine.node.defaultChild as CfnResource);
     // cdk-nag names an environment-agnostic stack's region and account <AWS::Region> / <AWS::AccountId>.
     const region = Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region;
     const account = Token.isUnresolved(this.account) ? '<AWS::AccountId>' : this.account;
-    for (const fn of [fns.discover, fns.freshness]) {
-      Validations.of(fn.role!).acknowledge({
+    for (const holder of onStateMachine ? [onStateMachine.policy] : [fns.discover.role!, fns.freshness.role!]) {
+      Validations.of(holder).acknowledge({
         id:
           'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:' +
           `${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}:*]`,
@@ -108,8 +121,12 @@ export class ForkliftStack extends Stack {
 
     // Warehouse: the state machine batches (load and aggregate transactions); the
     // functions submit reads and small statements of their own.
-    this.redshift.grantDataApi(stateMachine, ['redshift-data:BatchExecuteStatement']);
-    for (const name of ['discover', 'prepare', 'record-failure', 'freshness'] as const) this.redshift.grantDataApi(fns[name]);
+    if (identityRole) {
+      this.redshift.grantDataApi(identityRole);
+    } else {
+      this.redshift.grantDataApi(stateMachine, ['redshift-data:BatchExecuteStatement']);
+      for (const name of DATA_API_FUNCTIONS) this.redshift.grantDataApi(fns[name]);
+    }
 
     // S3: discover and prepare list and read the tables' prefixes; prepare writes manifests.
     const bucket = this.landing.bucket;
@@ -153,14 +170,18 @@ export class ForkliftStack extends Stack {
     output('StateMachineArn', stateMachine.stateMachineArn, 'The load state machine (manual reloads and backfills start it)');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'SNS topic every alarm notifies');
     output('DashboardUrl', this.dashboard.url, 'The CloudWatch dashboard');
+    if (identityRole) {
+      output('WarehouseDatabaseUser', `IAMR:${identityRole.roleName}`, 'The database user every Forklift Data API call runs as on the Serverless workgroup (grant it CREATE on the database)');
+    }
 
     // cdk-nag: the wildcards that cannot be narrowed, each with its reason.
+    // Each distinct role once (the shared identity role is the state machine's and the Data API functions').
     acknowledgeStarResource(stateMachine.role, { dataApi: true, xray: tracing, logDelivery: true });
-    for (const name of ['discover', 'prepare', 'record-failure', 'freshness'] as const) {
-      acknowledgeStarResource(fns[name].role!, { dataApi: true, xray: tracing });
+    for (const name of DATA_API_FUNCTIONS) {
+      if (fns[name].role !== stateMachine.role) acknowledgeStarResource(fns[name].role!, { dataApi: true, xray: tracing });
     }
     acknowledgeStarResource(fns.report.role!, { dataApi: false, xray: tracing });
-    acknowledgePrefixWildcards(fns.discover.role!, bucket, tablePrefixes);
+    if (fns.discover.role !== fns.prepare.role) acknowledgePrefixWildcards(fns.discover.role!, bucket, tablePrefixes);
     acknowledgePrefixWildcards(fns.prepare.role!, bucket, [...tablePrefixes, config.landing.manifestPrefix]);
     acknowledgeBucketNotificationsHandler(this);
     if (!tracing) {

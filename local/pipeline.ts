@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import { DataApiWarehouse, warehouseTarget } from '../functions/adapters/warehouse';
 import type { ForkliftConfig } from '../functions/core/config/schema';
 import { createDiscoverHandler } from '../functions/discover/handler';
@@ -23,7 +24,7 @@ import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS } from '../functions/core/f
 import type { FunctionName } from '../functions/core/metricNames';
 import type { PollingOptions } from '../functions/core/submission';
 import type { LocalFaults } from './faults';
-import { startLocalStack, type LocalStack } from './stack';
+import { localAwsClientConfig, startLocalStack, type LocalStack } from './stack';
 import type { LambdaHandler } from './stepfunctions/server';
 import { invokeWithTimeout } from './stepfunctions/tasks';
 
@@ -71,6 +72,13 @@ export interface LocalPipelineOptions {
    * Deployed: 500 ms. Many concurrent waits at 5 ms flood the local endpoint (a soak: 100,000s of calls).
    */
   handlerPollMs?: number;
+  /**
+   * The IAM role each caller of the Data API runs as, as deployed (on AWS, its execution role):
+   * each role signs with a key of its own, which the local Data API maps to the database user
+   * `IAMR:<role>` on a Serverless workgroup without a secret. Omitted: every call signs with one
+   * unmapped key (the admin user).
+   */
+  dataApiRoles?: { functions: Partial<Record<FunctionName, string>>; stateMachine: string };
 }
 
 /** One finished (or running) execution, as `npm start` and tests read it. */
@@ -112,7 +120,12 @@ const quietLog: Log = { debug: () => {}, info: () => {}, warn: () => {}, error: 
 /** Start the local stack and wire the pipeline onto it. */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { config } = options;
+  // One access key per role (as a role's credentials would be), mapped to the role for the Data API.
+  const roles = options.dataApiRoles;
+  const roleNames = roles ? [...new Set([roles.stateMachine, ...Object.values(roles.functions)])] : [];
+  const keyOf = (role: string): string => `AKIDLOCAL${roleNames.indexOf(role)}`;
   const stack = await startLocalStack({
+    ...(roles ? { iamRoles: Object.fromEntries(roleNames.map((r) => [keyOf(r), r])), stateMachineAccessKeyId: keyOf(roles.stateMachine) } : {}),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.ports === undefined ? {} : { ports: options.ports }),
     buckets: [config.landing.bucketName],
@@ -145,21 +158,35 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     metrics,
     now: options.now ?? (() => new Date()),
   };
+  // A function whose role is given calls the Data API with that role's key.
+  const roleClients = new Map<string, RedshiftDataClient>();
+  const depsOf = (name: FunctionName): RuntimeDeps => {
+    const role = roles?.functions[name];
+    if (role === undefined) return deps;
+    let client = roleClients.get(role);
+    if (!client) {
+      client = new RedshiftDataClient(localAwsClientConfig(stack.redshiftData.endpoint, keyOf(role)));
+      roleClients.set(role, client);
+    }
+    return { ...deps, redshiftData: client, warehouse: new DataApiWarehouse(client, warehouseTarget(config.warehouse), { pollMs: options.handlerPollMs ?? 5 }) };
+  };
   const server = stack.stepFunctions.server;
   // Each function's configured timeout (functions/core/functionSettings.ts, as deployed) is enforced.
-  const prepare = createPrepareHandler({ ...deps, ...(options.polling ? { polling: options.polling } : {}) });
+  // Learned durations are wall seconds; this stack's Waits run at waitScale, so a Wait of d / waitScale lasts d.
+  const prepare = createPrepareHandler({ ...depsOf('prepare'), polling: { learnedScale: 1 / (options.waitScale ?? 0.05), ...options.polling } });
   // Lambda exit faults (local/faults.ts) sit between the invoker and each handler.
   const faulty = (name: FunctionName, handler: LambdaHandler): LambdaHandler => stack.faults.wrapLambda(name, handler);
   server.registerLambda(localFunctionArn('prepare'), faulty('prepare', prepare as LambdaHandler), { timeoutSeconds: timeoutOf('prepare') });
-  server.registerLambda(localFunctionArn('report'), faulty('report', createReportHandler(deps) as LambdaHandler), { timeoutSeconds: timeoutOf('report') });
-  server.registerLambda(localFunctionArn('record-failure'), faulty('record-failure', createRecordFailureHandler(deps) as LambdaHandler), {
+  server.registerLambda(localFunctionArn('report'), faulty('report', createReportHandler(depsOf('report')) as LambdaHandler), { timeoutSeconds: timeoutOf('report') });
+  server.registerLambda(localFunctionArn('record-failure'), faulty('record-failure', createRecordFailureHandler(depsOf('record-failure')) as LambdaHandler), {
     timeoutSeconds: timeoutOf('record-failure'),
   });
-  const discoverHandler = faulty('discover', createDiscoverHandler(deps) as LambdaHandler);
+  const discoverHandler = faulty('discover', createDiscoverHandler(depsOf('discover')) as LambdaHandler);
   const discoverFunction = { handler: discoverHandler as LambdaHandler, timeoutSeconds: timeoutOf('discover') };
   const discover = (event: SQSEvent) =>
     invokeWithTimeout(discoverFunction, 'forklift-discover', event) as Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
-  const freshness = createFreshnessHandler(deps);
+  const freshnessDeps = depsOf('freshness');
+  const freshness = createFreshnessHandler(freshnessDeps);
 
   const queue = new SqsBatcher(
     (event) => discover(event),
@@ -231,9 +258,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         }),
       );
     },
-    checkFreshness: (at) => (at === undefined ? freshness({}) : createFreshnessHandler({ ...deps, now: () => at })({})),
+    checkFreshness: (at) => (at === undefined ? freshness({}) : createFreshnessHandler({ ...freshnessDeps, now: () => at })({})),
     async stop() {
       await queue.idle();
+      for (const client of roleClients.values()) client.destroy();
       await stack.stop();
     },
   };

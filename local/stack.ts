@@ -39,6 +39,13 @@ export interface LocalStackOptions {
   retryScale?: number;
   /** Faults to inject by option (local/faults.ts): throttled or failed calls, stopped executions. */
   faults?: LocalFaults;
+  /**
+   * Access key id → IAM role name: on a Serverless workgroup without a secret, the Data API runs
+   * a call signed with a mapped key as the database user `IAMR:<role>` (startRedshiftDataServer).
+   */
+  iamRoles?: Readonly<Record<string, string>>;
+  /** The access key id the state machine's Data API tasks sign with (its role's); default the stack's. */
+  stateMachineAccessKeyId?: string;
 }
 
 /** The services a client config can be asked for. */
@@ -66,9 +73,9 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The client config for a local endpoint other than S3: us-east-1 and dummy credentials. */
-export function localAwsClientConfig(endpoint: string): LocalClientConfig {
-  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+/** The client config for a local endpoint other than S3: us-east-1 and dummy credentials (`accessKeyId`, default `local`). */
+export function localAwsClientConfig(endpoint: string, accessKeyId = 'local'): LocalClientConfig {
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: 'local' } };
 }
 
 /**
@@ -131,7 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => s3.stop());
     faults.attach(s3.client, 's3');
 
-    const dataOptions: Parameters<typeof startRedshiftDataServer>[0] = { s3: s3.client, dataDir: warehouseDir };
+    const dataOptions: Parameters<typeof startRedshiftDataServer>[0] = { s3: s3.client, dataDir: warehouseDir, ...(options.iamRoles ? { iamRoles: options.iamRoles } : {}) };
     if (options.ports?.redshiftData !== undefined) dataOptions.port = options.ports.redshiftData;
     const redshiftDataServer = await startRedshiftDataServer(dataOptions);
     stoppers.push(() => redshiftDataServer.stop());
@@ -140,7 +147,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     faults.attach(redshiftDataClient, 'redshiftData');
 
     // The state machine's aws-sdk tasks have their own client: on AWS, Step Functions is its own caller.
-    const stateMachineDataClient = new RedshiftDataClient(localAwsClientConfig(redshiftDataServer.endpoint));
+    const stateMachineDataClient = new RedshiftDataClient(localAwsClientConfig(redshiftDataServer.endpoint, options.stateMachineAccessKeyId));
     stoppers.push(async () => stateMachineDataClient.destroy());
     faults.attach(stateMachineDataClient, 'redshiftData', 'stateMachine');
     const sfnOptions: Parameters<typeof startStepFunctionsServer>[0] = {

@@ -14,6 +14,8 @@
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { aggregatesFedBy, renderAggregateBatch } from '../../functions/core/sql/aggregate';
+import type { LocalPipeline } from '../../local/pipeline';
+import type { StatementRecord } from '../../local/redshift-data/statements';
 import {
   batchTimes,
   exampleConfig,
@@ -38,6 +40,27 @@ const FIRST = NEW - HOURS;
 const CHECKSUM =
   "SELECT (SELECT COUNT(*) || '/' || SUM(visits) || '/' || SUM(visitors) || '/' || COALESCE(SUM(revenue), 0) || '/' || ROUND(SUM(avg_duration_ms)) FROM facts.visits_hourly) || ' ' || " +
   "(SELECT COUNT(*) || '/' || SUM(visits) || '/' || SUM(visitors) FROM facts.visitors_daily) AS c";
+
+/**
+ * FORKLIFT_BENCH_PROFILE: EXPLAIN ANALYZE of the new hour's aggregate statements, replayed on PGlite
+ * in a transaction that is rolled back (its temp tables of affected hours and guard made up for the new hour).
+ */
+async function explainAggregates(server: LocalPipeline['stack']['redshiftData']['server'], records: StatementRecord[]): Promise<void> {
+  const subs = records.flatMap((r) => r.subStatements).map((s) => s.sql);
+  const first = subs.findIndex((sql) => sql.startsWith('CREATE TEMP TABLE "forklift_hours"'));
+  await server.query('BEGIN');
+  try {
+    await server.query(`CREATE TEMP TABLE "forklift_guard" AS SELECT CAST('load' AS VARCHAR(8)) AS decision`);
+    await server.query(`CREATE TEMP TABLE "forklift_hours" AS SELECT CAST('visited_at' AS VARCHAR(127)) AS time_column, TIMESTAMP '${hourAt(NEW).toISOString().slice(0, 19).replace('T', ' ')}' AS hour`);
+    for (const sql of subs.slice(first + 1)) {
+      if (!/^(INSERT INTO "facts"|DELETE FROM "facts"|UPDATE "facts"|CREATE TEMP TABLE "forklift_(members|unseeded))/.test(sql)) continue;
+      const plan = await server.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`);
+      console.error(`\n=== ${sql.slice(0, 300)}\n${plan.map((r) => r['QUERY PLAN']).join('\n')}`);
+    }
+  } finally {
+    await server.query('ROLLBACK');
+  }
+}
 
 export const scenario: Scenario = {
   name: 'history',
@@ -87,9 +110,14 @@ export const scenario: Scenario = {
       const execution = (await p.executions()).at(-1)!;
       if (execution.status !== 'SUCCEEDED' || execution.output?.['status'] !== 'loaded') throw new Error(`new hour: ${JSON.stringify(execution.output ?? execution.cause)}`);
       const times = batchTimes(finished.records, aggregates);
+      if (process.env['FORKLIFT_BENCH_PROFILE']) {
+        // Every statement of the new hour's batches: where its time goes.
+        for (const r of finished.records) for (const s of r.subStatements) console.error(`${(s.durationNs / 1e6).toFixed(1).padStart(9)} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 400)}`);
+      }
       // The new hour's aggregate work: its statements inside the load batch (or its own batches, when they do not fit).
       const incrementalMs = Number(times['aggregates_ms']);
 
+      if (process.env['FORKLIFT_BENCH_PROFILE']) await explainAggregates(server, finished.records);
       const [before] = await server.query<{ c: string }>(CHECKSUM);
       const full = await recompute(NEW + 1);
       const [after] = await server.query<{ c: string }>(CHECKSUM);

@@ -13,6 +13,7 @@
  */
 import {
   bareCopy,
+  history,
   batchTimes,
   exampleConfig,
   hourAt,
@@ -81,6 +82,36 @@ async function measure(arrival: 'hourly' | 'burst', hours: Objects[]): Promise<F
     });
     const execMs = executions.reduce((n, e) => n + (e.stopDate!.getTime() - e.startDate!.getTime()), 0);
     const times = batchTimes(finished.records, AGGREGATES);
+    const profile: Figures = {};
+    // Where the time outside the SQL goes: S3 put → execution start (discover), and the time spent in each state.
+    let discoverMs = 0;
+    putDone.forEach((t, i) => {
+      const from = putStart[i]!;
+      const until = putStart[i + 1] ?? Infinity;
+      const starts = executions.filter((e) => e.startDate!.getTime() >= from && e.startDate!.getTime() < until).map((e) => e.startDate!.getTime());
+      if (starts.length) discoverMs += Math.min(...starts) - t;
+    });
+    profile['put_to_first_execution_ms'] = discoverMs;
+    if (process.env['FORKLIFT_BENCH_PROFILE']) {
+      const inState = new Map<string, number>();
+      for (const e of executions) {
+        const events = (await history(p, e.executionArn)).filter((ev) => String(ev.type).endsWith('StateEntered'));
+        events.forEach((ev, i) => {
+          const name = ev.stateEnteredEventDetails?.name ?? '?';
+          const end = events[i + 1]?.timestamp?.getTime() ?? e.stopDate!.getTime();
+          inState.set(name, (inState.get(name) ?? 0) + end - ev.timestamp!.getTime());
+        });
+      }
+      for (const [name, ms] of [...inState].sort((a, b) => b[1] - a[1])) profile[`state_${name}_ms`] = ms;
+      const bySql = new Map<string, number>();
+      for (const r of finished.records) {
+        for (const sub of r.subStatements) {
+          const key = sub.sql.replace(/'[^']*'/g, "'…'").replace(/\s+/g, ' ').slice(0, 90);
+          bySql.set(key, (bySql.get(key) ?? 0) + sub.durationNs / 1e6);
+        }
+      }
+      for (const [sql, ms] of [...bySql].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.error(`${ms.toFixed(0).padStart(8)} ms  ${sql}`);
+    }
 
     let bareMs: number;
     const bare: Figures = {};
@@ -100,6 +131,7 @@ async function measure(arrival: 'hourly' | 'burst', hours: Objects[]): Promise<F
       wall_ms: wallMs,
       executions_ms: execMs,
       ...times,
+      ...profile,
       ...bare,
       ratio: round(e2eMs / bareMs, 2),
       sql_ratio: round((Number(times['load_batches_ms']) + Number(times['aggregate_batches_ms'])) / bareMs, 2),

@@ -1,11 +1,13 @@
 /**
  * The warehouse read of PlanAggregates, the sweep and `forklift status`: the pending aggregate
- * work and the aggregate tables' columns, in one Data API submission (the catalog SELECT is a
- * statement of its own: Redshift refuses mixing leader-node catalog views with user tables).
+ * work, the aggregate tables' columns and which of their readOnlyGroups exist, in one Data API
+ * submission (each catalog SELECT is a statement of its own: Redshift refuses mixing leader-node
+ * catalog views with user tables).
  */
 import type { ForkliftConfig } from '../core/config/schema';
 import { pendingScope } from '../core/aggregateRun';
 import { renderAuditDdl } from '../core/sql/audit';
+import { parseExistingGroups, renderExistingGroupsQuery } from '../core/sql/grants';
 import {
   aggregateTables,
   MAX_BATCH_STATEMENTS,
@@ -28,10 +30,15 @@ import type { Warehouse } from './warehouse';
  */
 export const READ_POLL_MS = 100;
 
-/** Pending hours of the aggregates read, and the columns of their tables. */
+/** Pending hours of the aggregates read, the columns of their tables, and which of their groups exist. */
 export interface AggregateWorkRead {
   pending: PendingHour[];
   existing: Map<string, ExistingColumn[]>;
+  /**
+   * The aggregates' readOnlyGroups found in pg_group (read with the pending work only): the
+   * aggregate batch grants to these alone, as a GRANT to a missing group fails the batch.
+   */
+  existingGroups?: Set<string>;
 }
 
 /** Read the pending work of the trees of `scope` (every aggregate of their root tables) and their tables' columns. */
@@ -70,11 +77,16 @@ async function read(
 ): Promise<AggregateWorkRead> {
   if (aggregates.length === 0) return { pending: [], existing: new Map() };
   const audit = config.warehouse.auditSchema;
+  const ddl = [...renderAuditDdl(audit), renderAggregatedLoadsDdl(audit)];
+  const pendingAt = withPending ? ddl.length : undefined;
+  const columnsAt = ddl.length + (withPending ? 1 : 0);
+  const groupsAt = withPending ? columnsAt + 1 : undefined;
+  const groups = aggregates.flatMap((a) => config.aggregates[a]?.readOnlyGroups ?? []);
   const reads = [
-    ...renderAuditDdl(audit),
-    renderAggregatedLoadsDdl(audit),
+    ...ddl,
     ...(withPending ? [renderPendingQuery(config, aggregates)] : []),
     renderAggregateColumnsQuery(config, aggregates),
+    ...(withPending ? [renderExistingGroupsQuery(groups)] : []),
   ];
   // The aggregate tables are created here, after the catalog read, not in the aggregate batch: that
   // batch must start with its LOCK (Redshift's serializable isolation: a LOCK after another statement
@@ -85,9 +97,11 @@ async function read(
   const label = name?.slice(0, 500);
   const id = await warehouse.batch([...reads, ...inRead], label);
   await warehouse.waitFor(id, { ...wait, pollMs: READ_POLL_MS });
-  const [pendingRows, columnRows] = await Promise.all([
-    withPending ? warehouse.results(`${id}:${reads.length - 1}`) : Promise.resolve([]),
-    warehouse.results(`${id}:${reads.length}`),
+  // Sub-statement ids are 1-based.
+  const [pendingRows, columnRows, groupRows] = await Promise.all([
+    pendingAt !== undefined ? warehouse.results(`${id}:${pendingAt + 1}`) : Promise.resolve([]),
+    warehouse.results(`${id}:${columnsAt + 1}`),
+    groupsAt !== undefined ? warehouse.results(`${id}:${groupsAt + 1}`) : Promise.resolve(undefined),
   ]);
   const existing = parseAggregateColumns(columnRows);
   const rest = creates.slice(inRead.length);
@@ -103,5 +117,5 @@ async function read(
     const key = `${t.schema}.${t.name}`;
     if (!existing.has(key)) existing.set(key, t.columns.map((c) => ({ name: c.name, type: c.type })));
   }
-  return { pending: parsePending(pendingRows), existing };
+  return { pending: parsePending(pendingRows), existing, ...(groupRows !== undefined ? { existingGroups: parseExistingGroups(groupRows) } : {}) };
 }

@@ -322,6 +322,7 @@ export function stateFor(table: TableState | undefined, partitionDate: Date): Wa
   if (table?.newestData !== undefined) state.newestData = table.newestData;
   if (table?.columns !== undefined) state.columns = table.columns;
   if (table !== undefined) state.existingGroups = table.existingGroups;
+  if (table?.recentLoadSeconds !== undefined) state.recentLoadSeconds = table.recentLoadSeconds;
   return state;
 }
 
@@ -332,6 +333,7 @@ export function observedState(observed: NonNullable<LoadInput['observed']>): War
   if (observed.newestData !== undefined) state.newestData = new Date(observed.newestData);
   if (observed.columns !== undefined) state.columns = observed.columns;
   if (observed.groups !== undefined) state.existingGroups = new Set(observed.groups);
+  if (observed.recentLoadSeconds !== undefined) state.recentLoadSeconds = observed.recentLoadSeconds;
   return state;
 }
 
@@ -342,5 +344,6 @@ export function toObserved(state: WarehouseState): NonNullable<LoadInput['observ
   if (state.newestData !== undefined) observed.newestData = state.newestData.toISOString();
   if (state.columns !== undefined) observed.columns = state.columns;
   if (state.existingGroups !== undefined) observed.groups = [...state.existingGroups].sort();
+  if (state.recentLoadSeconds !== undefined) observed.recentLoadSeconds = state.recentLoadSeconds;
   return observed;
 }

@@ -56,6 +56,8 @@ export interface AggregatePlan {
   pendingLoads: number;
   /** Columns added to existing fact tables: history needs a backfill (one command per aggregate). */
   backfills?: string[];
+  /** readOnlyGroups of the covered aggregates missing from the warehouse: this batch does not grant to them. */
+  skippedGroups?: string[];
   /** Steps of the batches this execution already committed (kind, name, rows, seconds), for Report. */
   done?: Array<{ kind: StepRef['kind']; name: string; rows: number; seconds: number }>;
 }
@@ -100,6 +102,8 @@ export interface PlanAggregateBatchArgs {
   finished?: AggregatePlan['done'];
   pending: readonly PendingHour[];
   existing: ExistingTables;
+  /** The aggregates' groups found in pg_group, when read: the batch grants to these only. */
+  existingGroups?: ReadonlySet<string>;
   now: Date;
 }
 
@@ -163,7 +167,9 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
   }
   if (work.length === 0) return { ...base, pendingLoads, reason: 'no pending aggregate work' };
 
-  const batch = renderAggregateBatch({ config, work, ...(loads ? { loads } : {}), existing: args.existing, now: args.now });
+  const batch = renderAggregateBatch({
+    config, work, ...(loads ? { loads } : {}), existing: args.existing, now: args.now, ...(args.existingGroups ? { existingGroups: args.existingGroups } : {}),
+  });
   const plan: AggregatePlan = {
     ...base,
     pendingLoads,
@@ -180,6 +186,7 @@ export function planAggregateBatch(args: PlanAggregateBatchArgs): AggregatePlan 
     reason: `${reason}: ${batch.covered.join(', ')}`,
   };
   if (range && rangeTodo.length > 0) plan.rangeRemaining = batch.remaining;
+  if (batch.skippedGroups.length) plan.skippedGroups = batch.skippedGroups;
   // Another batch when aggregates did not fit, loads were left out, or a range run goes on to its pending work.
   if (batch.remaining.length > 0 || more || (range && rangeTodo.length > 0)) plan.more = true;
   if (batch.addedColumns.length) {

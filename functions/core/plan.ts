@@ -18,7 +18,7 @@ import { planSchemaChanges } from './sql/evolve';
 import { renderLoadBatch, type LoadBatch } from './sql/load';
 import type { ExistingTables } from './sql/aggregate';
 import { splitGrantees } from './sql/grants';
-import { clientToken, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
+import { clientToken, expectLoad, expectedSeconds, pollSchedule, type PollingOptions } from './submission';
 import type { LoadInput, LoadPlan, ObjectInfo, Partition, StepRef, WarehouseState, WarehouseTarget } from './types';
 
 /** Seconds between DescribeStatement polls on AWS (the local runner shortens Waits). */
@@ -126,13 +126,19 @@ export interface PlanResult {
 
 /**
  * The state machine's two polling loops: each follows a schedule that starts at the batch's
- * expected duration (from the bytes it loads) and backs off geometrically (core/submission.ts),
- * so completion is noticed soon after it happens and a long statement costs few transitions.
- * Also the submission attempts the conflict resubmission counts.
+ * expected duration (the load's: what the table's recent loads took, else from the bytes it loads)
+ * and backs off geometrically (core/submission.ts), so completion is noticed soon after it happens
+ * and a long statement costs few transitions. Also the submission attempts the conflict
+ * resubmission counts.
  */
-function pollWaits(pollSeconds: number, loadBytes: number, polling: PollingOptions = {}): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
+function pollWaits(
+  pollSeconds: number,
+  loadBytes: number,
+  polling: PollingOptions = {},
+  pastSeconds: readonly number[] = [],
+): Pick<LoadPlan, 'loadWait' | 'aggregateWait' | 'loadPolls' | 'aggregatePolls' | 'attempts'> {
   const options = { minSeconds: pollSeconds, ...polling };
-  const loadPolls = pollSchedule(expectedSeconds(loadBytes, options), options);
+  const loadPolls = pollSchedule(expectLoad(loadBytes, pastSeconds, options), options);
   const aggregatePolls = pollSchedule(expectedSeconds(0, options), options);
   return {
     loadWait: { seconds: loadPolls[0]!, index: 0 },
@@ -156,7 +162,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     files: choice.partition.files.length,
     bytes: choice.partition.files.reduce((sum, f) => sum + f.size, 0),
     pollSeconds,
-    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling),
+    ...pollWaits(pollSeconds, choice.partition.files.reduce((sum, f) => sum + f.size, 0), args.polling, args.state.recentLoadSeconds),
     steps: [] as StepRef[],
   };
   if (choice.kind === 'wait') {

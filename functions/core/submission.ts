@@ -27,18 +27,32 @@ export interface PollingOptions {
   bytesPerSecond?: number;
   /** Shortest wait (seconds). Default 1. */
   minSeconds?: number;
-  /** Longest wait (seconds). Default 60. */
+  /** Longest wait (seconds). Default 300: past it, the lag is at most 5 minutes of a run that long. */
   capSeconds?: number;
   /** The schedule covers at least this long (seconds): the execution timeout. Default 21600. */
   horizonSeconds?: number;
+  /**
+   * After the expected duration, each poll comes at this multiple of the time since submission of
+   * the one before (default 3): the number of polls grows with the logarithm of the runtime, and a
+   * statement is noticed within (growth − 1) × its runtime of finishing.
+   */
+  growth?: number;
+  /**
+   * Wait seconds per second a past load took (default 1). A local stack whose Wait states run
+   * faster than the wall clock (waitScale) sets 1 / waitScale, so that a learned wait lasts as long
+   * as the loads it learned from.
+   */
+  learnedScale?: number;
 }
 
 const DEFAULTS: Required<PollingOptions> = {
   baseSeconds: 2,
   bytesPerSecond: 50 * 1024 * 1024,
   minSeconds: 1,
-  capSeconds: 60,
+  capSeconds: 300,
   horizonSeconds: 21_600,
+  growth: 3,
+  learnedScale: 1,
 };
 
 /** The expected duration of a batch that loads `bytes` (seconds, at least the base). */
@@ -47,24 +61,51 @@ export function expectedSeconds(bytes: number, options: PollingOptions = {}): nu
   return o.baseSeconds + Math.max(0, bytes) / o.bytesPerSecond;
 }
 
+/** A batch's expected duration, and whether past loads taught it (a learned estimate is trusted closer). */
+export interface Expectation {
+  seconds: number;
+  learned: boolean;
+}
+
 /**
- * The waits of one polling loop, in order: the first at the expected duration, then half of
- * it, then doubling (e, e/2, e, 2e, 4e ...), each within [min, cap], until the horizon is
- * covered. A statement that finishes when expected is noticed within e/2 of finishing, with two
- * polls; one 10× longer than expected takes about five. Whole seconds (Wait states take
- * integers).
+ * The expected duration of a load batch: the median of the table's recent loads (`pastSeconds`,
+ * execution start to the batch's audit row, as the warehouse-state read returns them) when there
+ * are any, else the estimate from the bytes to load ({@link expectedSeconds}). Nothing to calibrate:
+ * the first loads of a table use the bytes, the next ones what the earlier ones took.
  */
-export function pollSchedule(expected: number, options: PollingOptions = {}): number[] {
+export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], options: PollingOptions = {}): Expectation {
+  const past = pastSeconds.filter((s) => Number.isFinite(s) && s >= 0).sort((a, b) => a - b);
+  if (past.length === 0) return { seconds: expectedSeconds(bytes, options), learned: false };
+  const mid = Math.floor(past.length / 2);
+  const median = past.length % 2 ? past[mid]! : (past[mid - 1]! + past[mid]!) / 2;
+  return { seconds: Math.max(median, 0.5) * (options.learnedScale ?? DEFAULTS.learnedScale), learned: true };
+}
+
+/**
+ * The waits of one polling loop, in order. The first poll comes at the expected duration; a
+ * learned estimate gets two more close looks, at 1.25 and 1.5 × it (most statements finish near
+ * what the table's loads took: the lag stays a quarter of it); after that, each poll comes at
+ * `growth` × the time of the one before (default 3: e, 3e, 9e, 27e … from the submission), each
+ * wait within [min, cap], until the horizon is covered. So a statement is noticed within
+ * (growth − 1) × its runtime of finishing (past the cap, within the cap), and one that takes T
+ * seconds costs about 1 + log_growth(T / e) polls: with the default 2 s estimate, a 1 s statement
+ * 1 poll, 10 s 3, 100 s 5; with a learned one, up to 13.5 × it in 5. Whole seconds (Wait states
+ * take integers).
+ */
+export function pollSchedule(expected: number | Expectation, options: PollingOptions = {}): number[] {
   const o = { ...DEFAULTS, ...options };
+  const e = typeof expected === 'number' ? { seconds: expected, learned: false } : expected;
   const clamp = (s: number): number => Math.min(o.capSeconds, Math.max(o.minSeconds, Math.round(s)));
-  const waits = [clamp(expected), clamp(expected / 2)];
-  let next = expected;
-  let total = waits[0]! + waits[1]!;
+  const growth = Math.max(1.1, o.growth);
+  const close = e.learned ? [1.25, 1.5].map((f) => e.seconds * f) : [];
+  const waits: number[] = [];
+  let total = 0;
+  let at = e.seconds;
   while (total < o.horizonSeconds) {
-    const wait = clamp(next);
+    const wait = clamp(at - total);
     waits.push(wait);
     total += wait;
-    next *= 2;
+    at = close.shift() ?? total * growth;
   }
   return waits;
 }

@@ -73,6 +73,8 @@ export interface WarehouseState {
   failedLoads?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
+  /** Seconds the table's most recent loads took (execution start to the load's audit row): the polling schedule's estimate. */
+  recentLoadSeconds?: number[];
   /**
    * The table's `readOnlyGroups` that exist in the warehouse (sql/state.ts reads `pg_group`);
    * the load grants to these only. Undefined when not read: the load grants to every group.
@@ -122,7 +124,7 @@ export interface LoadInput {
    * Set by discover: the warehouse as it saw it, so Prepare need not read it again (ISO dates).
    * When `partitionLoaded` is true (a top-up), Prepare reads the state itself (with the file ledger).
    */
-  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[]; groups?: string[] };
+  observed?: { newestLoaded?: string; newestData?: string; partitionLoaded: boolean; columns?: ExistingColumn[]; groups?: string[]; recentLoadSeconds?: number[] };
 }
 
 /** The Data API connection fields every request carries. */

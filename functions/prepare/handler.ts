@@ -96,10 +96,23 @@ export function createPrepareHandler(deps: PrepareDeps): {
       ...(previous?.request ? { finished: joinSteps(previous.steps, undefined, event.input['aggregate'] as DescribedBatch | undefined) } : {}),
       pending: read.pending,
       existing: read.existing,
+      ...(read.existingGroups ? { existingGroups: read.existingGroups } : {}),
       now: deps.now(),
     });
     log.info(plan.request ? 'aggregate batch planned' : 'no aggregate batch', { loadId: event.execution, iteration: plan.iteration, reason: plan.reason, statements: plan.request?.Sqls.length });
     for (const b of plan.backfills ?? []) log.warn('a fact table gained columns: their history is empty until a backfill', { command: b });
+    if (plan.skippedGroups?.length) {
+      // As a load does: a GRANT to a missing group would fail the batch; the next batch after CREATE GROUP grants.
+      for (const group of plan.skippedGroups) {
+        log.warn(`not granting SELECT on aggregates ${plan.covered.map((a) => `'${a}'`).join(', ')} to group '${group}': the group does not exist in the warehouse (create it; the next aggregate batch grants)`, {
+          aggregates: plan.covered,
+          group,
+          loadId: event.execution,
+        });
+      }
+      deps.metrics?.add(MetricName.GrantsSkipped, 'Count', plan.skippedGroups.length, plannedTable ?? input.table);
+      deps.metrics?.flush();
+    }
     return plan;
   };
 

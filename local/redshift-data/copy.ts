@@ -128,6 +128,10 @@ async function resolveTarget(db: PGlite, cmd: CopyCommand): Promise<Target> {
   );
   const found = rel.rows[0];
   if (!found) throw new SqlRejectedError(`relation "${cmd.schema ? `${cmd.schema}.` : ''}${cmd.table}" does not exist`);
+  // COPY needs INSERT on the table (Database Developer Guide, "COPY"): checked first, as the column
+  // lookup below sees only the columns the session user may use.
+  const allowed = await db.query<{ ok: boolean }>(`SELECT has_table_privilege($1::oid, 'INSERT') AS ok`, [found.oid]);
+  if (!allowed.rows[0]?.ok) throw new SqlRejectedError(`permission denied for table ${found.table}`);
   const cols = await db.query<{ name: string; data_type: string; maxlen: number | null; prec: number | null; scale: number | null; nullable: string }>(
     `SELECT column_name AS name, data_type, character_maximum_length AS maxlen, numeric_precision AS prec,
             numeric_scale AS scale, is_nullable AS nullable

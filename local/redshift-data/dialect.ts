@@ -38,7 +38,7 @@ const PROVISIONED_ONLY_VIEW = /^(stl|stv|svl|svcs)_\w+$/i;
 export const INIT_SQL = `
 SET TIME ZONE 'UTC';
 CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABLE
-  AS $$ SELECT date_trunc('second', now() AT TIME ZONE 'UTC') $$;
+  AS $$ SELECT date_trunc('second', statement_timestamp() AT TIME ZONE 'UTC') $$;
 CREATE OR REPLACE FUNCTION public.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length($1) $$;
 CREATE OR REPLACE FUNCTION public.trunc(timestamp) RETURNS date LANGUAGE sql IMMUTABLE AS $$ SELECT $1::date $$;
 CREATE OR REPLACE FUNCTION public.dateadd(text, bigint, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE
@@ -84,12 +84,16 @@ GRANT SELECT, INSERT ON public.stl_load_errors TO PUBLIC;
 GRANT SELECT ON public.sys_load_error_detail TO PUBLIC;
 -- A database user per IAM role (Serverless, IAM auth), created on first use as Redshift does, with
 -- what an administrator grants a loading user: CREATE on the database and on schema public.
+-- pg_read_server_files: the local COPY hands its rows to PGlite as COPY FROM '/dev/blob', which
+-- Postgres reserves to that role; a Redshift COPY from S3 needs only INSERT on the table (and the
+-- IAM role in its CREDENTIALS), which the table's privileges still decide here.
 CREATE OR REPLACE FUNCTION local_redshift.ensure_user(name text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
     EXECUTE format('CREATE ROLE %I LOGIN', name);
     EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), name);
     EXECUTE format('GRANT USAGE, CREATE ON SCHEMA public TO %I', name);
+    EXECUTE format('GRANT pg_read_server_files TO %I', name);
   END IF;
 END $$;`;
 

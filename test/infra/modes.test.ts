@@ -75,17 +75,58 @@ describe('warehouse modes', () => {
 
   test('serverless: Data API and GetCredentials on the workgroup ARN', () => {
     const { template } = synth({ configPath: serverless(), workgroupArn: WORKGROUP_ARN });
-    for (const role of DATA_API_ROLES) {
-      const statements = roleStatements(template, role);
-      expect(statements).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ Sid: 'DataApiSubmit', Resource: WORKGROUP_ARN }),
-          { Sid: 'WorkgroupCredentials', Effect: 'Allow', Action: 'redshift-serverless:GetCredentials', Resource: WORKGROUP_ARN },
-        ]),
-      );
-    }
+    const statements = roleStatements(template, 'RedshiftIdentityRole');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        { Sid: 'DataApiSubmit', Effect: 'Allow', Action: ['redshift-data:BatchExecuteStatement', 'redshift-data:ExecuteStatement'], Resource: WORKGROUP_ARN },
+        { Sid: 'WorkgroupCredentials', Effect: 'Allow', Action: 'redshift-serverless:GetCredentials', Resource: WORKGROUP_ARN },
+      ]),
+    );
     const actions = allIdentityStatements(template).flatMap(({ statement }) => list(statement.Action));
     expect(actions.filter((a) => a.startsWith('redshift:'))).toEqual([]);
+  });
+
+  test('serverless with IAM credentials: the Data API functions and the state machine share one role, so one database user IAMR:<role>', () => {
+    const { template } = synth({ configPath: serverless(), workgroupArn: WORKGROUP_ARN });
+    const roles = template.findResources('AWS::IAM::Role');
+    const [identity, ...others] = Object.keys(roles).filter((id) => id.startsWith('RedshiftIdentityRole'));
+    expect(others).toEqual([]);
+    expect(roles[identity!]!['Properties']['AssumeRolePolicyDocument']['Statement']).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } },
+    ]);
+    // No role of their own for the Data API callers; report keeps its own.
+    for (const role of DATA_API_ROLES) expect(Object.keys(roles).filter((id) => id.startsWith(role))).toEqual([]);
+    const roleOf = (prefix: string) => {
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(prefix))!;
+      return fn[1]['Properties']['Role'];
+    };
+    for (const fn of ['FunctionsDiscover', 'FunctionsPrepare', 'FunctionsRecordFailure', 'FunctionsFreshness']) {
+      expect(roleOf(fn)).toEqual({ 'Fn::GetAtt': [identity, 'Arn'] });
+    }
+    expect(roleOf('FunctionsReport')).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^FunctionsReportRole/), 'Arn'] });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { RoleArn: { 'Fn::GetAtt': [identity, 'Arn'] } });
+    template.hasOutput('WarehouseDatabaseUser', { Value: { 'Fn::Join': ['', ['IAMR:', { Ref: identity }]] } });
+    // IAM refuses a policy whose statement ids repeat: the shared role's policy keeps them unique.
+    for (const p of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      const sids = (p['Properties']['PolicyDocument']['Statement'] as Array<{ Sid?: string }>).flatMap((st) => (st.Sid ? [st.Sid] : []));
+      expect(sids).toEqual([...new Set(sids)]);
+    }
+  });
+
+  test('serverless with a secret, or a cluster: one database user whatever the role, so each caller keeps a role of its own', () => {
+    const configPath = configVariant((doc) => {
+      delete doc['warehouse']['dbUser'];
+      delete doc['warehouse']['clusterIdentifier'];
+      doc['warehouse']['workgroupName'] = 'forklift';
+      doc['warehouse']['secretArn'] = SECRET;
+    });
+    for (const { template } of [synth({ configPath, workgroupArn: WORKGROUP_ARN }), synth()]) {
+      const roles = Object.keys(template.findResources('AWS::IAM::Role'));
+      expect(roles.filter((id) => id.startsWith('RedshiftIdentityRole'))).toEqual([]);
+      for (const role of DATA_API_ROLES) expect(roles.filter((id) => id.startsWith(role))).toHaveLength(1);
+      expect(Object.keys(template.findOutputs('WarehouseDatabaseUser'))).toEqual([]);
+    }
   });
 
   test('serverless without the workgroup ARN fails synthesis and says how to get it', () => {

@@ -381,10 +381,14 @@ export function renderAggregateWork(config: ForkliftConfig, work: AggregateWork)
     const kBucket = `DATE_TRUNC(${literal(a.grain)}, k.bucket)`;
     const kDims = dims.map((d) => `k.${d}`);
     if (!work.append) {
-      // The buckets' members again from their hours' key sets, and their counts.
+      // The buckets' members again from their hours' key sets, and their counts. Members are written in
+      // sort key order (as Redshift advises for loads): a DISTINCT by hashing would scatter a bucket over the
+      // whole write, and every later append's look at its bucket would read all of it.
       sqls.push(`DELETE FROM ${members} WHERE ${within('bucket', 'fact')}`);
       sqls.push(`DELETE FROM ${counts} WHERE ${within('bucket', 'fact')}`);
-      sqls.push(`INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'fact')}`);
+      sqls.push(
+        `INSERT INTO ${members} (${memberCols}) SELECT DISTINCT ${[kBucket, ...kDims, 'k.value'].join(', ')} FROM ${keys} k WHERE ${within('k.bucket', 'fact')} ORDER BY 1`,
+      );
       sqls.push(
         `INSERT INTO ${counts} (${countCols}) SELECT ${['bucket', ...dims, 'COUNT(*)'].join(', ')} FROM ${members} ` +
           `WHERE ${within('bucket', 'fact')} GROUP BY ${['bucket', ...dims].join(', ')}`,
@@ -579,6 +583,8 @@ export interface AggregateBatchArgs {
   now?: Date;
   /** Statement budget (default MAX_BATCH_STATEMENTS). */
   maxStatements?: number;
+  /** The warehouse's groups (pg_group), when read: grants go to these only (a GRANT to a missing group fails the batch). */
+  existingGroups?: ReadonlySet<string>;
 }
 
 /** The rendered batch: which aggregates it covers, one `fact` step per aggregate (at its fact INSERT). */
@@ -590,11 +596,13 @@ export interface AggregateBatch {
   remaining: string[];
   /** Columns added to existing fact tables: their history needs a backfill. */
   addedColumns: Array<{ aggregate: string; columns: string[] }>;
+  /** Configured readOnlyGroups of the covered aggregates that do not exist (`existingGroups`): not granted. */
+  skippedGroups: string[];
 }
 
 /** Statements of a batch besides the aggregates' own: LOCK, done marks, grants. */
-function fixedStatements(config: ForkliftConfig, aggregates: readonly string[], marks: boolean): number {
-  return 1 + (marks ? 1 : 0) + grantStatements(config, aggregates).length;
+function fixedStatements(config: ForkliftConfig, aggregates: readonly string[], marks: boolean, existingGroups: ReadonlySet<string> | undefined): number {
+  return 1 + (marks ? 1 : 0) + grantStatements(config, aggregates, existingGroups).length;
 }
 
 /**
@@ -620,7 +628,7 @@ export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
     }
     const { sqls: body, factInsert } = renderAggregateWork(config, work);
     const names = [...chosen.map((c) => c.work.aggregate), work.aggregate];
-    const fixed = fixedStatements(config, names, marks);
+    const fixed = fixedStatements(config, names, marks, args.existingGroups);
     const total = chosen.reduce((n, c) => n + c.ddl.length + c.body.length, 0) + ddl.length + body.length + fixed;
     if (total > budget) {
       if (chosen.length === 0) {
@@ -657,7 +665,7 @@ export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
       sqls.push(`INSERT INTO ${aggregatedLoadsTable(config.warehouse.auditSchema)} (aggregate_name, load_id, aggregated_at) VALUES ${values.join(', ')}`);
     }
   }
-  sqls.push(...grantStatements(config, covered));
+  sqls.push(...grantStatements(config, covered, args.existingGroups));
   for (const s of sqls) {
     if (Buffer.byteLength(s, 'utf8') > MAX_STATEMENT_BYTES) {
       throw new ForkliftError(`an aggregate statement is ${Buffer.byteLength(s, 'utf8')} bytes, over the Data API's 100 KB: ${s.slice(0, 120)}...`);
@@ -669,6 +677,7 @@ export function renderAggregateBatch(args: AggregateBatchArgs): AggregateBatch {
     covered,
     remaining: args.work.slice(covered.length).map((w) => w.aggregate),
     addedColumns: chosen.filter((c) => c.added.length).map((c) => ({ aggregate: c.work.aggregate, columns: c.added })),
+    skippedGroups: [...new Set(covered.flatMap((name) => splitGrantees(aggregateGroups(config.aggregates[name]!), args.existingGroups).missing))],
   };
 }
 

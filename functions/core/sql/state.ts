@@ -12,6 +12,7 @@ import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
 import { AUDIT_DDL_STATEMENTS, auditMatch, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
+import { groupsCondition } from './grants';
 import { renderLoadPrerequisites } from './load';
 
 /**
@@ -90,6 +91,12 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
+  // The durations of each table's last 5 loads of the past 30 days (seconds, in the ordinal_position column): the polling schedule's estimate.
+  branches.push(
+    `SELECT CAST('seconds' AS VARCHAR(16)), CAST(t AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(0, 5).join(', ')}, CAST(s AS INTEGER), CAST(NULL AS TIMESTAMP) ` +
+      `FROM (SELECT ${owner} AS t, EXTRACT(EPOCH FROM finished_at) - EXTRACT(EPOCH FROM started_at) AS s, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
+      `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) AND started_at IS NOT NULL AND finished_at >= GETDATE() - INTERVAL '30 days') r WHERE n <= 5`,
+  );
   const candidates = requests
     .filter((r) => r.candidates.length > 0)
     .map((r) => `(${auditMatch('table_name', config, r.table)} AND partition_date IN (${r.candidates.map(timestampLiteral).join(', ')}))`);
@@ -114,7 +121,7 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
   const groups =
     `SELECT CAST('group' AS VARCHAR(16)) AS kind, CAST(NULL AS VARCHAR(127)) AS table_name, CAST(groname AS VARCHAR(127)) AS column_name, ` +
     `${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, CAST(NULL AS TIMESTAMP) AS partition_date ` +
-    `FROM pg_group WHERE ${groupNames.length ? `groname IN (${groupNames.map(literal).join(', ')})` : '1 = 0'} ORDER BY 3`;
+    `FROM pg_group WHERE ${groupsCondition(groupNames)} ORDER BY 3`;
   return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, groups, ...new Set(prerequisites)];
 }
 
@@ -134,6 +141,8 @@ export interface TableState {
   columns?: ExistingColumn[];
   /** The groups of the batch's `readOnlyGroups` that exist in the warehouse (the same set for every table of a read). */
   existingGroups: Set<string>;
+  /** Seconds each of the table's last loads took (at most 5, of the past 30 days; execution start to its audit row). */
+  recentLoadSeconds?: number[];
   /**
    * An adopted table (it exists, and the audit has no loaded partition of it): the start of the
    * partition period holding the newest value of its data-date column. See {@link renderNewestDataQuery}.
@@ -210,6 +219,9 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
     } else if (kind === 'newest') {
       const d = parseTimestamp(partitionDate);
       if (d) s.newestLoaded = d;
+    } else if (kind === 'seconds') {
+      const seconds = num(ordinal);
+      if (seconds !== undefined) (s.recentLoadSeconds ??= []).push(seconds);
     } else if (kind === 'loaded') {
       const d = parseTimestamp(partitionDate);
       if (d) s.loadedPartitions.add(isoSecond(d));

@@ -194,16 +194,12 @@ test('COPY refuses what it cannot do locally with a clear error', async () => {
   expect(noPrefix.Error).toMatch(/prefix 'none\/' does not exist/);
 });
 
-test('COPY throughput: 50k CSV rows through one PGlite COPY', async () => {
+test('one COPY loads 50k gzip CSV rows, empty fields as NULL', async () => {
   const rows = Array.from({ length: 50000 }, (_, i) => `${i},name-${i},${i % 7 === 0 ? '' : i / 4},2026-11-20 10:00:00`).join('\n');
   await s3.put('bulk/rows.csv.gz', gzipSync(rows));
   await run('CREATE TABLE bulk_t (id INT, name VARCHAR(20), x FLOAT8, ts TIMESTAMP)');
-  const t0 = Date.now();
   const d = await run(`COPY bulk_t FROM 's3://landing/bulk/rows.csv.gz' ${ROLE} CSV GZIP`);
-  const ms = Date.now() - t0;
   expect(d.Error).toBeUndefined();
   expect(d.ResultRows).toBe(50000);
   expect(await server.query('SELECT count(*)::int AS n, count(x)::int AS nx FROM bulk_t')).toEqual([{ n: 50000, nx: 50000 - 7143 }]);
-   
-  console.log(`COPY of 50000 CSV rows: ${ms} ms (${Math.round(50000 / (ms / 1000))} rows/s)`);
 });

@@ -5,11 +5,10 @@
  * What one role creates is its own: another role cannot write it until granted.
  */
 import { ExecuteStatementCommand, RedshiftDataClient, GetStatementResultCommand } from '@aws-sdk/client-redshift-data';
-import { S3Client } from '@aws-sdk/client-s3';
 import { startRedshiftDataServer, type RedshiftDataServer } from '../../../local/redshift-data/server';
-import { TARGET, waitDone } from './redshift-data.helpers';
+import { startLocalS3, TARGET, waitDone, type LocalS3 } from './redshift-data.helpers';
 
-const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let s3: LocalS3;
 let server: RedshiftDataServer;
 const clients: RedshiftDataClient[] = [];
 const clientAs = (accessKeyId: string): RedshiftDataClient => {
@@ -19,12 +18,13 @@ const clientAs = (accessKeyId: string): RedshiftDataClient => {
 };
 
 beforeAll(async () => {
-  server = await startRedshiftDataServer({ s3, iamRoles: { AKIDDISCOVER: 'forklift-discover', AKIDSTATES: 'forklift-states' } });
+  s3 = await startLocalS3();
+  server = await startRedshiftDataServer({ s3: s3.s3, iamRoles: { AKIDDISCOVER: 'forklift-discover', AKIDSTATES: 'forklift-states' } });
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
   await server?.stop();
-  s3.destroy();
+  await s3?.close();
 });
 
 async function run(client: RedshiftDataClient, Sql: string, target: Record<string, string> = TARGET) {
@@ -58,4 +58,23 @@ it('a SecretArn, a provisioned cluster or an unmapped key runs as the admin user
   const cluster = await run(discover, 'SELECT current_user AS u', { Database: 'dev', ClusterIdentifier: 'c', DbUser: 'admin' });
   expect(cluster.rows).toEqual([[{ stringValue: 'postgres' }]]);
   expect((await run(clientAs('AKIDOTHER'), 'SELECT current_user AS u')).rows).toEqual([[{ stringValue: 'postgres' }]]);
+});
+
+it('COPY as a role: into a table of its own it loads; into another role\'s table, permission denied until granted INSERT', async () => {
+  const discover = clientAs('AKIDDISCOVER');
+  const states = clientAs('AKIDSTATES');
+  await s3.put('iam/rows.csv', '1\n2\n');
+  const copy = (table: string) => `COPY ${table} FROM 's3://landing/iam/rows.csv' IAM_ROLE 'arn:aws:iam::123456789012:role/copy' CSV`;
+  expect((await run(states, 'CREATE SCHEMA cp')).Status).toBe('FINISHED');
+  expect((await run(states, 'CREATE TABLE cp.own (id INTEGER)')).Status).toBe('FINISHED');
+  expect((await run(states, copy('cp.own'))).Status).toBe('FINISHED');
+  expect(await server.query('SELECT count(*)::int AS n FROM cp.own')).toEqual([{ n: 2 }]);
+
+  expect((await run(states, 'GRANT USAGE ON SCHEMA cp TO "IAMR:forklift-discover"')).Status).toBe('FINISHED');
+  const denied = await run(discover, copy('cp.own'));
+  expect(denied.Status).toBe('FAILED');
+  expect(denied.Error).toMatch(/^ERROR: permission denied for (table|relation) own/);
+  expect((await run(states, 'GRANT INSERT ON cp.own TO "IAMR:forklift-discover"')).Status).toBe('FINISHED');
+  expect((await run(discover, copy('cp.own'))).Status).toBe('FINISHED');
+  expect(await server.query('SELECT count(*)::int AS n FROM cp.own')).toEqual([{ n: 4 }]);
 });

@@ -176,6 +176,17 @@ test('sub-statement results of a batch, and errors for ids without results', asy
   expect(after.Error).toMatch(/tmp_sub.*does not exist/);
 });
 
+test('GETDATE() is the start of the current statement, even inside the batch\'s transaction (SYSDATE is the transaction\'s)', async () => {
+  const { id, description } = await batch([
+    'CREATE TEMP TABLE getdate_t AS SELECT GETDATE() AS g, SYSDATE AS s',
+    'SELECT pg_sleep(1.1)',
+    'SELECT CASE WHEN GETDATE() > (SELECT g FROM getdate_t) THEN 1 ELSE 0 END AS later, CASE WHEN SYSDATE = (SELECT s FROM getdate_t) THEN 1 ELSE 0 END AS same',
+  ]);
+  expect(description.Error).toBeUndefined();
+  const res = await client.send(new GetStatementResultCommand({ Id: `${id}:3` }));
+  expect(res.Records).toEqual([[{ longValue: 1 }, { longValue: 1 }]]);
+});
+
 test('Redshift physical clauses are accepted and dropped; Redshift functions exist', async () => {
   const create = await run(`CREATE TABLE IF NOT EXISTS public.dist_t (
       id BIGINT NOT NULL ENCODE az64 DISTKEY,

@@ -69,12 +69,11 @@ const STEPS: Array<[string, Options]> = [
   ['Prepare (runs past its Lambda timeout)', { functionTimeouts: { prepare: 0.001 } }],
   ['SubmitLoad', { faults: sm('BatchExecuteStatement', 1) }],
   ['DescribeLoad', { faults: sm('DescribeStatement', 1) }],
-  ['LoadFinished (after the commit)', { faults: sm('DescribeStatement', 2) }],
   ['GetLoadOutcome (after the commit)', { faults: sm('GetStatementResult', 1) }],
   // The aggregates' own batch: only when they do not run inside the load batch.
   ['SubmitAggregates', { faults: sm('BatchExecuteStatement', 2), config: separate }],
-  ['DescribeAggregates', { faults: sm('DescribeStatement', 3), config: separate }],
-  ['AggregatesFinished', { faults: sm('DescribeStatement', 4), config: separate }],
+  // The load's describes come first (one per poll; the one that sees FINISHED carries its SubStatements).
+  ['DescribeAggregates', { faults: sm('DescribeStatement', 2), config: separate }],
 ];
 
 describe('a fault at each step ends the execution with its failure audited', () => {

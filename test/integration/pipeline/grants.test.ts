@@ -5,16 +5,27 @@
  * groups up in pg_group (Database Developer Guide, "Groups") and the load grants to the existing
  * ones only (the table's, and those of the aggregates recomputed in the load's transaction); Prepare
  * warns, naming the table and the group, and counts GrantsSkipped. Once the group exists, the next
- * load grants.
+ * load grants. The separate aggregate batch (raw-SQL aggregates, backfills, the sweep) reads pg_group
+ * with its pending work and does the same.
  */
 import type { RecordedMetric } from '../../../functions/runtime/observability';
-import { jsonLines, rows, startTestPipeline, testConfig, hourly, type TestPipeline } from './helpers';
+import { jsonLines, rows, runManual, startTestPipeline, testConfig, hourly, type TestPipeline } from './helpers';
 
 const config = testConfig(
-  { gr_events: hourly('gr/events/', { readOnlyGroups: ['gr_present', 'gr_later'] }) },
+  { gr_events: hourly('gr/events/', { readOnlyGroups: ['gr_present', 'gr_later'] }), gs_events: hourly('gs/events/') },
   {
     // Recomputed inside the load's transaction: a GRANT to its missing group would fail the load itself.
     gr_hourly: { schema: 'facts', source: 'gr_events', timeColumn: 'at', grain: 'hour', dimensions: [], measures: { n: { fn: 'count' } }, readOnlyGroups: ['gr_agg_missing'] },
+    // Raw SQL: recomputed by an aggregate batch of its own after the load (and by backfills).
+    gs_sql_hourly: {
+      schema: 'facts',
+      source: 'gs_events',
+      timeColumn: 'at',
+      grain: 'hour',
+      sql: "SELECT DATE_TRUNC('hour', at) AS bucket, COUNT(*) AS n FROM landing.gs_events WHERE at >= {{start}} AND at < {{end}} GROUP BY 1",
+      columns: { bucket: { type: 'timestamp', nullable: false }, n: 'bigint' },
+      readOnlyGroups: ['gr_present', 'gs_missing'],
+    },
   },
 );
 
@@ -53,4 +64,34 @@ it('loads with a missing group configured, grants to the existing one, warns nam
   expect(await rows(t.pipeline, 'SELECT id FROM landing.gr_events ORDER BY 1')).toEqual([{ id: 10 }, { id: 11 }]);
   expect(await grantees()).toEqual(['gr_later', 'gr_present']);
   expect(t.log.entries.filter((e) => e.level === 'warn' && e.fields?.['group'] === 'gr_later')).toHaveLength(1);
+}, 120_000);
+
+const factGrantees = async (): Promise<string[]> =>
+  (await rows(t.pipeline, "SELECT grantee FROM information_schema.role_table_grants WHERE table_schema = 'facts' AND table_name = 'gs_sql_hourly' AND privilege_type = 'SELECT' AND grantee IN ('gr_present', 'gs_missing') ORDER BY 1")).map((r) => String(r['grantee']));
+
+it('the separate aggregate batch (raw SQL, backfill) grants to the existing groups only, warns and counts GrantsSkipped; after CREATE GROUP it grants', async () => {
+  const recorded = (t.pipeline.deps.metrics as unknown as { recorded: RecordedMetric[] }).recorded;
+  const skippedBefore = recorded.filter((m) => m.name === 'GrantsSkipped').length;
+  await t.pipeline.put([{ key: 'gs/events/2026-11-20T10/part-0.json', body: jsonLines([{ id: 1, at: '2026-11-20T10:05:00Z', v: 1 }]) }]);
+  await t.pipeline.settle();
+  const [execution] = (await t.pipeline.executions()).filter((e) => e.input['table'] === 'gs_events');
+  expect(execution).toMatchObject({ status: 'SUCCEEDED' });
+  expect(await rows(t.pipeline, 'SELECT n FROM facts.gs_sql_hourly')).toEqual([{ n: 1 }]);
+  expect(await factGrantees()).toEqual(['gr_present']);
+  const warnings = () => t.log.entries.filter((e) => e.level === 'warn' && e.fields?.['group'] === 'gs_missing');
+  expect(warnings()).toEqual([
+    expect.objectContaining({ message: expect.stringMatching(/aggregates 'gs_sql_hourly' to group 'gs_missing'.*does not exist/), fields: expect.objectContaining({ aggregates: ['gs_sql_hourly'], group: 'gs_missing' }) }),
+  ]);
+  expect(recorded.filter((m) => m.name === 'GrantsSkipped').slice(skippedBefore)).toEqual([{ name: 'GrantsSkipped', unit: 'Count', value: 1, table: 'gs_events' }]);
+
+  // A backfill is the same aggregate batch.
+  const backfill = await runManual(t.pipeline, { aggregateOnly: true, aggregates: ['gs_sql_hourly'], start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z' });
+  expect(backfill.status).toBe('SUCCEEDED');
+  expect(warnings()).toHaveLength(2);
+
+  await t.pipeline.stack.redshiftData.server.execute('CREATE GROUP gs_missing');
+  const after = await runManual(t.pipeline, { aggregateOnly: true, aggregates: ['gs_sql_hourly'], start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z' });
+  expect(after.status).toBe('SUCCEEDED');
+  expect(await factGrantees()).toEqual(['gr_present', 'gs_missing']);
+  expect(warnings()).toHaveLength(2);
 }, 120_000);

@@ -10,8 +10,11 @@ import {
   DataApiWarehouse,
   TransientError,
   fieldValue,
+  observedState,
   query,
   queryBatch,
+  stateFor,
+  toObserved,
   warehouseTarget,
 } from '../../../functions/adapters/warehouse';
 import { StatementFailedError } from '../../../functions/core/errors';
@@ -22,6 +25,16 @@ const target = { Database: 'dev', ClusterIdentifier: 'forklift-example', DbUser:
 const noSleep = async (): Promise<void> => {};
 
 beforeEach(() => rsd.reset());
+
+describe('observed state', () => {
+  it("carries the table's recent load durations from discover's read to Prepare's plan", () => {
+    const table = { loadedPartitions: new Set<string>(), loadedFiles: new Map(), failedLoads: new Map(), existingGroups: new Set<string>(), recentLoadSeconds: [12, 9] };
+    const state = stateFor(table, new Date('2026-11-20T13:00:00Z'));
+    expect(state.recentLoadSeconds).toEqual([12, 9]);
+    expect(observedState(JSON.parse(JSON.stringify(toObserved(state)))).recentLoadSeconds).toEqual([12, 9]);
+    expect(toObserved(stateFor({ ...table, recentLoadSeconds: undefined }, new Date())).recentLoadSeconds).toBeUndefined();
+  });
+});
 
 describe('warehouseTarget', () => {
   const base = { database: 'dev', copyRoleArn: 'arn:aws:iam::123456789012:role/r', auditSchema: 'forklift' };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { clientToken, expectedSeconds, pollSchedule } from '../../../functions/core/submission';
+import { clientToken, expectLoad, expectedSeconds, pollSchedule } from '../../../functions/core/submission';
 
 describe('clientToken', () => {
   it('is the SHA-1 hex of <execution>:<step>:<attempt> (what States.Hash computes in the state machine), within the 64 characters the Data API takes', () => {
@@ -15,9 +15,20 @@ describe('clientToken', () => {
   });
 });
 
+/** When a statement that finishes `t` seconds after submission is seen FINISHED, and by which poll (1-based). */
+function noticed(waits: number[], t: number): { at: number; polls: number } {
+  let at = 0;
+  for (let i = 0; i < waits.length; i++) {
+    at += waits[i]!;
+    if (at >= t) return { at, polls: i + 1 };
+  }
+  throw new Error(`the schedule ends before ${t} s`);
+}
+
 describe('pollSchedule', () => {
-  it('starts at the expected duration, then half of it, then doubles up to the cap', () => {
-    expect(pollSchedule(10).slice(0, 7)).toEqual([10, 5, 10, 20, 40, 60, 60]);
+  it('polls at the expected duration, then at 3 × the time of the previous poll, each wait capped', () => {
+    // Polls at 2, 6, 18, 54, 162 s, then every 300 s.
+    expect(pollSchedule(2).slice(0, 7)).toEqual([2, 4, 12, 36, 108, 300, 300]);
   });
 
   it('keeps every wait within [min, cap] and covers the horizon', () => {
@@ -27,9 +38,51 @@ describe('pollSchedule', () => {
     expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(600);
   });
 
-  it('notices a statement that takes as long as expected within two polls', () => {
-    const waits = pollSchedule(expectedSeconds(500 * 1024 * 1024)); // 2 s + 10 s at 50 MiB/s
-    expect(waits[0]).toBe(12);
-    expect(waits[0]! + waits[1]!).toBeGreaterThanOrEqual(12 * 1.5);
+  it('with the default 2 s estimate, notices statements of 1 s at the first poll, 10 s by the third, 100 s by the fifth', () => {
+    const waits = pollSchedule(expectedSeconds(0), { minSeconds: 2 });
+    expect(noticed(waits, 1).polls).toBe(1);
+    expect(noticed(waits, 10).polls).toBe(3);
+    expect(noticed(waits, 100).polls).toBe(5);
+    expect(noticed(waits, 150).polls).toBe(5);
+  });
+
+  it('polls a number of times logarithmic in the runtime, and notices within 2 × the runtime of finishing', () => {
+    const waits = pollSchedule(2, { minSeconds: 2 });
+    for (const t of [1, 3, 7, 20, 55, 170, 500]) {
+      const n = noticed(waits, t);
+      expect(n.polls).toBeLessThanOrEqual(1 + Math.ceil(Math.log(Math.max(1, t / 2)) / Math.log(3)));
+      expect(n.at - t).toBeLessThanOrEqual(Math.max(2, 2 * t));
+    }
+    // Past the cap the lag is at most the cap, not a multiple of the runtime.
+    const long = noticed(waits, 3 * 3600);
+    expect(long.at - 3 * 3600).toBeLessThanOrEqual(300);
+  });
+
+  it('a learned estimate gets two close looks, at 1.25 and 1.5 × it, before backing off', () => {
+    const waits = pollSchedule({ seconds: 40, learned: true });
+    expect(waits.slice(0, 4)).toEqual([40, 10, 10, 120]);
+    expect(noticed(waits, 45)).toEqual({ at: 50, polls: 2 });
+    expect(noticed(waits, 55)).toEqual({ at: 60, polls: 3 });
+    // Up to 13.5 × the estimate in 5 polls (25 states per load), below the cap.
+    expect(noticed(pollSchedule({ seconds: 4, learned: true }), 13.5 * 4).polls).toBe(5);
+  });
+});
+
+describe('expectLoad', () => {
+  it('without past loads, expects the base plus the bytes at the COPY throughput', () => {
+    expect(expectLoad(500 * 1024 * 1024)).toEqual({ seconds: 12, learned: false }); // 2 s + 10 s at 50 MiB/s
+  });
+
+  it('with past loads of the table, expects their median, whatever the bytes', () => {
+    expect(expectLoad(0, [100, 7, 9])).toEqual({ seconds: 9, learned: true });
+    expect(expectLoad(0, [10, 20])).toEqual({ seconds: 15, learned: true });
+  });
+
+  it('scales learned durations into Wait seconds on a stack whose Waits run faster than the clock', () => {
+    expect(expectLoad(0, [3], { learnedScale: 20 })).toEqual({ seconds: 60, learned: true });
+  });
+
+  it('ignores durations that are not a count of seconds', () => {
+    expect(expectLoad(0, [Number.NaN, -3])).toEqual({ seconds: 2, learned: false });
   });
 });

@@ -29,12 +29,13 @@ function setup() {
   };
 }
 
-/** The sweep's read: one batch (audit DDL, marks DDL, pending SELECT, catalog SELECT) answering `pending` rows. */
+/** The sweep's read: one batch (audit DDL, marks DDL, pending SELECT, catalog SELECT, pg_group SELECT) answering `pending` rows. */
 function pendingRead(pending: Array<[string, string, string, string]>) {
   rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
   rsd.on(DescribeStatementCommand, { Id: 'b1' }).resolves({ Id: 'b1', Status: 'FINISHED' });
   rsd.on(GetStatementResultCommand, { Id: 'b1:6' }).resolves({ Records: pending.map((r) => r.map((v) => ({ stringValue: v }))) });
   rsd.on(GetStatementResultCommand, { Id: 'b1:7' }).resolves({ Records: [] });
+  rsd.on(GetStatementResultCommand, { Id: 'b1:8' }).resolves({ Records: [] });
 }
 
 beforeEach(() => {

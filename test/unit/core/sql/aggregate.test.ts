@@ -153,6 +153,24 @@ describe('renderAggregateBatch', () => {
       'GRANT SELECT ON "facts"."orders_daily" TO GROUP "analysts"',
       'ALTER DEFAULT PRIVILEGES IN SCHEMA "facts" GRANT SELECT ON TABLES TO GROUP "analysts"',
     ]);
+    expect(batch.skippedGroups).toEqual([]);
+  });
+
+  it('with the existing groups read, grants to those only and names the missing ones (a GRANT to a missing group fails the batch)', () => {
+    const work = pendingWork(['orders_daily'], [h('2026-11-20T13')]);
+    const missing = renderAggregateBatch({ config, work, existing: fullTables(['orders_daily']), existingGroups: new Set() });
+    expect(missing.sqls.filter((s) => / TO GROUP /.test(s))).toEqual([]);
+    expect(missing.skippedGroups).toEqual(['analysts']);
+    const present = renderAggregateBatch({ config, work, existing: fullTables(['orders_daily']), existingGroups: new Set(['analysts']) });
+    expect(present.sqls.filter((s) => / TO GROUP /.test(s))).toHaveLength(3);
+    expect(present.skippedGroups).toEqual([]);
+    // planAggregateBatch carries them to Prepare, which warns.
+    const plan = planAggregateBatch({
+      config, input: { aggregateOnly: true, aggregates: ['orders_daily'], start: '2026-11-20T00:00:00Z', end: '2026-11-21T00:00:00Z' } as LoadInput,
+      loadId: 'backfill', target: { Database: 'dev' }, pending: [], existing: fullTables(['orders_daily']), existingGroups: new Set(), now: new Date(0),
+    });
+    expect(plan.skippedGroups).toEqual(['analysts']);
+    expect(plan.request?.Sqls.some((s) => s.includes('"analysts"'))).toBe(false);
   });
 });
 
