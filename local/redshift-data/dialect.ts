@@ -87,7 +87,8 @@ GRANT USAGE ON SCHEMA local_redshift TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON local_redshift.column_encodings TO PUBLIC;
 GRANT SELECT, INSERT ON public.stl_load_errors TO PUBLIC;
 GRANT SELECT ON public.sys_load_error_detail TO PUBLIC;
--- Redshift: "By default, all users have CREATE and USAGE privileges on the PUBLIC schema" (Postgres 15+
+-- Redshift: "By default, all users have CREATE and USAGE permissions on the PUBLIC schema" (Database
+-- Developer Guide, "Default database user permissions"; Postgres 15+
 -- revoked CREATE from PUBLIC). CREATE on the database (to create schemas) is an administrator's grant.
 GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC;
 -- A database user per IAM role (Serverless, IAM auth), created on first use as Redshift does, with
