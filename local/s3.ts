@@ -4,7 +4,8 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -60,6 +61,8 @@ interface KoaContext {
 }
 
 interface S3rverInstance {
+  /** The object store every request uses (lib/stores/filesystem.js). */
+  store: S3rverObjectStore;
   /** Koa's middleware list (s3rver extends Koa); composed at run(). */
   middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void>;
   run(): Promise<AddressInfo>;
@@ -69,6 +72,23 @@ interface S3rverInstance {
 }
 
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+
+/**
+ * s3rver's directory walk (lib/utils.js) stats every file it lists, three per object (data, MD5,
+ * metadata); a listing of a partition of 100 objects made 300 stat calls besides the reads. This
+ * walk reads the entry types from the directory itself (a symbolic link is still followed with a
+ * stat, as before): the same paths in the same order. Set before s3rver's store module takes it.
+ */
+function* walkDirectory(dir: string, recurseFilter?: (path: string) => boolean): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const filePath = posix.join(dir, entry.name);
+    const isDirectory = entry.isDirectory() || (entry.isSymbolicLink() && statSync(filePath).isDirectory());
+    if (!isDirectory) yield filePath;
+    else if (!recurseFilter || recurseFilter(filePath)) yield* walkDirectory(filePath, recurseFilter);
+  }
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+(require('s3rver/lib/utils') as { walk: typeof walkDirectory }).walk = walkDirectory;
 
 // s3rver ships no types; its surface above is all we use.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -174,6 +194,86 @@ export function localS3ClientConfig(endpoint: string): S3ClientConfig {
   return { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...S3RVER_CREDENTIALS } };
 }
 
+/** An object's metadata as s3rver's store answers it (stored metadata, etag, last-modified, content-length). */
+type ObjectMetadata = Record<string, unknown>;
+
+/** The methods of s3rver's filesystem store that read or change an object's metadata. */
+interface S3rverObjectStore {
+  getMetadata(bucket: string, key: string): Promise<ObjectMetadata>;
+  putMetadata(bucket: string, key: string, ...rest: unknown[]): Promise<unknown>;
+  putObject(object: { bucket: string; key: string }): Promise<unknown>;
+  copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, ...rest: unknown[]): Promise<unknown>;
+  deleteObject(bucket: string, key: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
+  reset(): void;
+}
+
+/**
+ * s3rver reads an object's metadata from disk (a stat and two file reads) for every GET, HEAD and
+ * every key of a listing, so listing a partition cost as many file reads as it has objects,
+ * again at every listing. Answers are kept in memory per key and forgotten whenever the key is
+ * written (put, copy onto it, multipart completion, new metadata) or deleted, or its bucket is: every
+ * write goes through this store. A read that overlapped a write of its key is not kept.
+ */
+export function cacheObjectMetadata(store: S3rverObjectStore): void {
+  const cache = new Map<string, ObjectMetadata>();
+  const versions = new Map<string, number>();
+  let epoch = 0;
+  const id = (bucket: string, key: string) => `${bucket}\u0000${key}`;
+  const version = (k: string) => `${epoch}:${versions.get(k) ?? 0}`;
+  const touch = (bucket: string, key: string) => {
+    const k = id(bucket, key);
+    versions.set(k, (versions.get(k) ?? 0) + 1);
+    cache.delete(k);
+  };
+  const forgetAll = () => {
+    epoch++;
+    cache.clear();
+  };
+  const writing = async <T>(keys: Array<[string, string]>, write: () => Promise<T>): Promise<T> => {
+    keys.forEach(([b, k]) => touch(b, k));
+    try {
+      return await write();
+    } finally {
+      keys.forEach(([b, k]) => touch(b, k));
+    }
+  };
+  const read = store.getMetadata.bind(store);
+  store.getMetadata = async (bucket, key) => {
+    const k = id(bucket, key);
+    const hit = cache.get(k);
+    if (hit) return { ...hit };
+    const before = version(k);
+    const metadata = await read(bucket, key);
+    if (version(k) === before) cache.set(k, { ...metadata });
+    return metadata;
+  };
+  const putMetadata = store.putMetadata.bind(store);
+  store.putMetadata = (bucket, key, ...rest) => writing([[bucket, key]], () => putMetadata(bucket, key, ...rest));
+  const putObject = store.putObject.bind(store);
+  store.putObject = (object) => writing([[object.bucket, object.key]], () => putObject(object));
+  const copyObject = store.copyObject.bind(store);
+  store.copyObject = (srcBucket, srcKey, destBucket, destKey, ...rest) =>
+    writing([[destBucket, destKey]], () => copyObject(srcBucket, srcKey, destBucket, destKey, ...rest));
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = (bucket, key) => writing([[bucket, key]], () => deleteObject(bucket, key));
+  // A multipart completion stores through putObject (above), which forgets the key.
+  const deleteBucket = store.deleteBucket.bind(store);
+  store.deleteBucket = async (bucket) => {
+    forgetAll();
+    try {
+      return await deleteBucket(bucket);
+    } finally {
+      forgetAll();
+    }
+  };
+  const reset = store.reset.bind(store);
+  store.reset = () => {
+    forgetAll();
+    reset();
+  };
+}
+
 /** Starts s3rver with the buckets and returns a client for it. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const ownDir = options.dataDir === undefined;
@@ -185,6 +285,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     silent: true,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  cacheObjectMetadata(server.store);
   // First in the chain: keys s3rver cannot store as files are answered, never crash the process.
   server.middleware.unshift(async (ctx, next) => {
     const problem = ctx.method === 'PUT' || ctx.method === 'POST' ? localKeyProblem(ctx.path) : undefined;

@@ -18,6 +18,7 @@ import type { LocalFaults } from '../../local/faults';
 import { parseConfig } from '../../functions/core/config/load';
 import type { ForkliftConfig } from '../../functions/core/config/schema';
 import { random, startBenchPipeline, type Figures, type Scenario } from '../lib';
+import { startSoakProfile } from '../soakProfile';
 
 /** What one soak run does. */
 export interface SoakOptions {
@@ -127,6 +128,9 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
     faults,
   });
   const p = bench.pipeline;
+  // FORKLIFT_BENCH_SOAK_PROFILE=<file>: where the time goes (bench/soakProfile.ts).
+  const profileFile = process.env['FORKLIFT_BENCH_SOAK_PROFILE'];
+  const prof = profileFile ? startSoakProfile(p, profileFile) : undefined;
   try {
     const objects = soakObjects(options);
     // Random order; duplicates put again later in the stream (a duplicated event of the same object version).
@@ -134,10 +138,13 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
     const duplicates = objects.filter(() => rng() < options.duplicateFraction);
 
     const started = Date.now();
+    prof?.phase('put');
     await p.put(order, { concurrency: 32 });
     await p.put(duplicates, { concurrency: 32 });
     const putAt = Date.now();
+    prof?.phase('settle');
     await p.settle();
+    prof?.phase('sweep');
     const settledAt = Date.now();
     // Healing: the sweep, as its 15-minute schedule runs it (each tick's clock 15 minutes later),
     // until a tick finds nothing to re-drive.
@@ -155,6 +162,7 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
       await p.settle();
     }
     const settled = Date.now();
+    prof?.phase('check');
 
     // The invariants, from the bucket and the warehouse.
     const server = p.stack.redshiftData.server;
@@ -173,6 +181,7 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
     );
     const executions = await p.executions();
     const rows = Number(counts?.n);
+    const checked = Date.now();
     const callCounts = Object.entries(p.stack.faults.callCounts()).filter(([k]) => k.startsWith('redshiftData:'));
     const calls = callCounts.reduce((n, [, c]) => n + c, 0);
     const callsBy = (prefix: string) => callCounts.filter(([k]) => k.startsWith(prefix)).reduce((n, [, c]) => n + c, 0);
@@ -198,14 +207,17 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
       aggregate_buckets_off: Number(agg?.n),
       executions_running: executions.filter((e) => e.status === 'RUNNING').length,
       dead_letters: p.deadLetters.length,
+      discover_invocations: bench.discoverInvocations(),
       sweeps,
       sweep_loads_restarted: loadsRestarted,
       sweep_aggregate_runs: aggregateSweeps,
       put_ms: putAt - started,
       settle_ms: settledAt - started,
       wall_ms: settled - started,
+      check_ms: checked - settled,
     };
   } finally {
+    prof?.stop();
     await bench.stop();
   }
 }

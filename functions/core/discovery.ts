@@ -102,3 +102,17 @@ export function nameTaken(existing: ExistingExecution, checkedAt: Date): 'redeli
   if (existing.stopDate !== undefined && existing.stopDate.getTime() >= checkedAt.getTime()) return 'redeliver';
   return existing.status === 'SUCCEEDED' ? 'handled' : 'retry';
 }
+
+/**
+ * The one message that comes back for a partition whose load is running: every event of a
+ * partition asks the same thing (list it once that load committed, and load what it lacks), so one
+ * redelivered message stands for all of them, and the others are deleted. Redelivering every one
+ * multiplied the work of a busy partition (a listing and a ledger read per redelivered batch) by
+ * its events, at every visibility timeout. The message received the fewest times is kept: it has
+ * the most receives left before the dead-letter queue.
+ */
+export function representativeMessage(messages: ReadonlyMap<string, number>): string | undefined {
+  let best: [string, number] | undefined;
+  for (const [id, receives] of messages) if (best === undefined || receives < best[1]) best = [id, receives];
+  return best?.[0];
+}

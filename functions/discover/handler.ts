@@ -1,12 +1,13 @@
 /**
  * discover: S3 "object created" events (S3 notifications or EventBridge, through one
  * SQS queue) → at most one load execution per (table, partition) of the batch. The
- * whole batch is coalesced first: one warehouse-state read for all its partitions, one
+ * whole batch is coalesced first: the running executions, then one warehouse-state read for
+ * its partitions whose load is not running (a running one's event only comes back later), one
  * listing and one decision per partition, and a deterministic execution name so
  * duplicate events (in this batch or later ones) start nothing new.
  *
- * Nothing is lost: the events of a partition whose load is still running are reported as
- * batch item failures, so SQS redelivers them after the visibility timeout; by then that
+ * Nothing is lost: one event of a partition whose load is still running is reported as a
+ * batch item failure (core/discovery.ts representativeMessage: one stands for all), so SQS redelivers it after the visibility timeout; by then that
  * load committed, and the file ledger (key and ETag) tells which listed files it did not load
  * (a top-up, named after those file versions). A partition whose load failed is attempted
  * again under a retry name (core/discovery.ts). The decisions are the core's; this handler
@@ -27,7 +28,8 @@ import { MetricName } from '../core/metricNames';
 import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } from '../runtime/env';
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
-import { startPartitionLoad } from './partition';
+import { partitionBusy, startPartitionLoad } from './partition';
+import { representativeMessage } from '../core/discovery';
 
 /** What discover needs. */
 export interface DiscoverDeps {
@@ -110,7 +112,8 @@ interface SeenPartition {
   table: string;
   date: Date;
   partitionKey: string;
-  messageIds: Set<string>;
+  /** Message id → its ApproximateReceiveCount (1 when SQS does not say). */
+  messageIds: Map<string, number>;
 }
 
 /** Build the discover handler. */
@@ -163,10 +166,10 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
       const id = `${match.table}\u0000${match.partitionDate.getTime()}`;
       let p = seen.get(id);
       if (!p) {
-        p = { table: match.table, date: match.partitionDate, partitionKey: match.partitionKey, messageIds: new Set() };
+        p = { table: match.table, date: match.partitionDate, partitionKey: match.partitionKey, messageIds: new Map() };
         seen.set(id, p);
       }
-      p.messageIds.add(record.messageId);
+      p.messageIds.set(record.messageId, receiveCount(record));
     }
   }
 
@@ -176,15 +179,29 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
     metrics.add(MetricName.KeysRejected, 'Count', 1, table ?? 'unknown');
   }
 
-  async function handlePartitions(partitions: SeenPartition[], failed: Set<string>, context: InvocationContext | undefined): Promise<void> {
-    const byTable = new Map<string, Date[]>();
-    for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+  async function handlePartitions(seenPartitions: SeenPartition[], failed: Set<string>, context: InvocationContext | undefined): Promise<void> {
     let states;
     let running: Set<string>;
     // Before the state read: an execution not running now has committed (or failed) before the read.
     const checkedAt = new Date();
     try {
       running = await runningExecutionNames(deps.sfn, deps.stateMachineArn);
+    } catch (err) {
+      log.error('running executions read failed; the batch will be redelivered', { error: describe(err) });
+      for (const p of seenPartitions) p.messageIds.forEach((_, id) => failed.add(id));
+      return;
+    }
+    // A partition whose load runs comes back later (one of its messages): it needs no state read nor listing now.
+    const partitions = seenPartitions.filter((p) => {
+      if (!partitionBusy(deps, p, running)) return true;
+      const kept = representativeMessage(p.messageIds);
+      if (kept !== undefined) failed.add(kept);
+      return false;
+    });
+    if (partitions.length === 0) return;
+    const byTable = new Map<string, Date[]>();
+    for (const p of partitions) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+    try {
       states = await readWarehouseState(
         deps.warehouse,
         config,
@@ -193,33 +210,40 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
         { timeoutMs: waitBudgetMs(context, 300_000, PARTITION_RESERVE_MS) },
       );
     } catch (err) {
-      log.error('warehouse state (or running executions) read failed; the batch will be redelivered', { error: describe(err) });
-      for (const p of partitions) p.messageIds.forEach((id) => failed.add(id));
+      log.error('warehouse state read failed; the batch will be redelivered', { error: describe(err) });
+      for (const p of partitions) p.messageIds.forEach((_, id) => failed.add(id));
       return;
     }
     await forEachLimited(partitions, deps.concurrency ?? 8, async (p) => {
       // Out of time: leave the rest to a redelivery rather than let the timeout fail the whole batch.
       if (context !== undefined && context.getRemainingTimeInMillis() < PARTITION_RESERVE_MS) {
         log.info('out of time for this batch; the partition\'s events will be redelivered', { table: p.table, partition: isoSecond(p.date) });
-        p.messageIds.forEach((id) => failed.add(id));
+        p.messageIds.forEach((_, id) => failed.add(id));
         return;
       }
       try {
         // 'redeliver' when a load of the partition is running (or stopped after the state was read):
         // its events come back after the visibility timeout, once that load committed.
         const started = await startPartitionLoad(deps, p, stateFor(states.get(p.table), p.date), running, checkedAt);
-        if (started.outcome === 'redeliver') p.messageIds.forEach((id) => failed.add(id));
+        const kept = started.outcome === 'redeliver' ? representativeMessage(p.messageIds) : undefined;
+        if (kept !== undefined) failed.add(kept);
       } catch (err) {
         log.error('partition not handled; its messages will be redelivered', {
           table: p.table,
           partition: isoSecond(p.date),
           error: describe(err),
         });
-        p.messageIds.forEach((id) => failed.add(id));
+        p.messageIds.forEach((_, id) => failed.add(id));
       }
     });
   }
 
+}
+
+/** The message's ApproximateReceiveCount (1 when absent or unreadable). */
+function receiveCount(record: SQSRecord): number {
+  const n = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isFinite(n) && n > 0 ? n : 1;
 }
 
 function describe(err: unknown): string {

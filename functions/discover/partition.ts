@@ -41,6 +41,19 @@ export interface PartitionRef {
  */
 export type PartitionStartOutcome = { outcome: 'redeliver' } | { outcome: 'started'; execution: string } | { outcome: 'skipped' };
 
+/** True (logged at info) when a load of the partition runs: its events come back once it committed. */
+export function partitionBusy(deps: Pick<PartitionStartDeps, 'log'>, p: PartitionRef, running: ReadonlySet<string>, trigger: 'event' | 'sweep' = 'event'): boolean {
+  const busy = busyExecution(p.table, p.date, running);
+  if (busy === undefined) return false;
+  deps.log.info('a load of this partition is running; its events will be redelivered', {
+    table: p.table,
+    partition: isoSecond(p.date),
+    ...(trigger === 'sweep' ? { trigger } : {}),
+    execution: busy,
+  });
+  return true;
+}
+
 /**
  * Busy check, listing, decision and start of one partition. `state` is the warehouse as read for
  * it, `running` the names of the running executions, both read after `checkedAt`.
@@ -56,11 +69,7 @@ export async function startPartitionLoad(
 ): Promise<PartitionStartOutcome> {
   const { config, log, metrics } = deps;
   const where = { table: p.table, partition: isoSecond(p.date), ...(trigger === 'sweep' ? { trigger } : {}) };
-  const busy = busyExecution(p.table, p.date, running);
-  if (busy !== undefined) {
-    log.info('a load of this partition is running; its events will be redelivered', { ...where, execution: busy });
-    return { outcome: 'redeliver' };
-  }
+  if (partitionBusy(deps, p, running, trigger)) return { outcome: 'redeliver' };
   const listing = await listObjects(deps.s3, config.landing.bucketName, p.partitionKey);
   const plan = planPartitionStart({ config, table: p.table, partitionDate: p.date, listing, state, now: deps.now() });
   if (plan.action === 'skip') {

@@ -57,8 +57,9 @@ export async function runCopy(ctx: CopyContext, tokens: Token[]): Promise<number
   const chunks: string[] = [];
   let loaded = 0;
   let rejected = 0;
-  for (const source of sources) {
-    const body = await readObject(ctx.s3, source.url);
+  const bodies = readAhead(sources, PARALLEL_READS, (source) => readObject(ctx.s3, source.url));
+  for (const [i, source] of sources.entries()) {
+    const body = await bodies(i);
     if (!body) {
       if (source.mandatory) throw new SqlRejectedError(`Manifest entry '${source.url}' is mandatory but the object does not exist`);
       continue;
@@ -92,6 +93,30 @@ export async function runCopy(ctx: CopyContext, tokens: Token[]): Promise<number
     });
   }
   return loaded;
+}
+
+/**
+ * Objects read at once: Redshift's COPY reads a load's files in parallel (a file per slice), so a
+ * manifest of many small files does not cost one round trip after another. Rows are still taken
+ * file by file in the source order.
+ */
+const PARALLEL_READS = 8;
+
+/** `get(i)`: the read of items[i], started with up to `ahead` reads before it is asked for. */
+function readAhead<T, R>(items: readonly T[], ahead: number, read: (item: T) => Promise<R>): (i: number) => Promise<R> {
+  const started: Array<Promise<R>> = [];
+  const start = (upTo: number) => {
+    for (let j = started.length; j < Math.min(upTo, items.length); j++) {
+      const promise = read(items[j]!);
+      // Awaited in turn when asked for; a read left unasked (the COPY failed first) must not be an unhandled rejection.
+      promise.catch(() => undefined);
+      started.push(promise);
+    }
+  };
+  return (i) => {
+    start(i + 1 + ahead);
+    return started[i]!;
+  };
 }
 
 async function resolveTarget(db: PGlite, cmd: CopyCommand): Promise<Target> {

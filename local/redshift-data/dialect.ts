@@ -30,7 +30,12 @@ export interface TranslateContext {
   parameters?: ReadonlyArray<{ name: string; value: string }>;
   /** A Redshift Serverless workgroup: no STL/STV/SVL views (the SYS views replace them). */
   serverless?: boolean;
+  /** The request's `Database`: the one database a privilege statement may name. */
+  database?: string;
 }
+
+/** The one database of the local engine (PGlite); every Data API `Database` maps to it. */
+const LOCAL_DATABASE = 'postgres';
 
 const PROVISIONED_ONLY_VIEW = /^(stl|stv|svl|svcs)_\w+$/i;
 
@@ -82,17 +87,22 @@ GRANT USAGE ON SCHEMA local_redshift TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE ON local_redshift.column_encodings TO PUBLIC;
 GRANT SELECT, INSERT ON public.stl_load_errors TO PUBLIC;
 GRANT SELECT ON public.sys_load_error_detail TO PUBLIC;
+-- Redshift: "By default, all users have CREATE and USAGE permissions on the PUBLIC schema" (Database
+-- Developer Guide, "Default database user permissions"; Postgres 15+
+-- revoked CREATE from PUBLIC). CREATE on the database (to create schemas) is an administrator's grant.
+GRANT USAGE, CREATE ON SCHEMA public TO PUBLIC;
 -- A database user per IAM role (Serverless, IAM auth), created on first use as Redshift does, with
--- what an administrator grants a loading user: CREATE on the database and on schema public.
+-- no privileges beyond PUBLIC's: an administrator grants the rest (README, "Serverless").
 -- pg_read_server_files: the local COPY hands its rows to PGlite as COPY FROM '/dev/blob', which
 -- Postgres reserves to that role; a Redshift COPY from S3 needs only INSERT on the table (and the
--- IAM role in its CREDENTIALS), which the table's privileges still decide here.
+-- IAM role in its CREDENTIALS), which the table's privileges still decide here. Also given to a user
+-- an administrator created with CREATE USER before its first statement.
 CREATE OR REPLACE FUNCTION local_redshift.ensure_user(name text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = name) THEN
     EXECUTE format('CREATE ROLE %I LOGIN', name);
-    EXECUTE format('GRANT CREATE ON DATABASE %I TO %I', current_database(), name);
-    EXECUTE format('GRANT USAGE, CREATE ON SCHEMA public TO %I', name);
+  END IF;
+  IF NOT pg_has_role(name, 'pg_read_server_files', 'MEMBER') THEN
     EXECUTE format('GRANT pg_read_server_files TO %I', name);
   END IF;
 END $$;`;
@@ -160,7 +170,9 @@ export function translate(statement: string, ctx: TranslateContext): Translated 
   if (privileges) {
     before.push(...granteeChecks(sig));
     out = rewriteGroups(out);
+    out = rewriteDatabaseName(out, ctx.database);
   }
+  if ((first === 'CREATE' || first === 'ALTER') && keyword(sig[1]) === 'USER') out = rewritePasswordDisable(out);
   const { tokens: bound, params } = bindParameters(out, ctx.parameters ?? []);
   return { kind: 'sql', sql: bound.map((t) => t.text).join(''), params, before, after: [...sortKeyAfter, ...encodingsAfter] };
 }
@@ -388,6 +400,25 @@ function rewriteGroups(tokens: Token[]): Token[] {
     out.push(t);
   }
   return out;
+}
+
+/** `ON DATABASE <the request's database>` → the local engine's database; any other name does not exist. */
+function rewriteDatabaseName(tokens: Token[], database: string | undefined): Token[] {
+  return tokens.map((t, i) => {
+    const previous = tokens.slice(0, i).reverse().find((p) => !isTrivia(p));
+    if (keyword(previous) !== 'DATABASE' || (t.kind !== 'word' && t.kind !== 'ident')) return t;
+    const name = identName(t);
+    if (database !== undefined && name !== database) throw new SqlRejectedError(`database "${name}" does not exist`);
+    return { kind: 'ident', text: `"${LOCAL_DATABASE}"` };
+  });
+}
+
+/** Redshift's `PASSWORD DISABLE` (a user that logs in only through IAM) is Postgres' `PASSWORD NULL`. */
+function rewritePasswordDisable(tokens: Token[]): Token[] {
+  return tokens.map((t, i) => {
+    const previous = tokens.slice(0, i).reverse().find((p) => !isTrivia(p));
+    return keyword(t) === 'DISABLE' && keyword(previous) === 'PASSWORD' ? { ...t, text: 'NULL' } : t;
+  });
 }
 
 /** `:name` → `$n` with the named Data API parameter values in order. */

@@ -109,7 +109,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
   for (const statement of statements) {
     const afterwards = await trackAccess(env, txn, statement);
     const serverless = record.target.workgroupName !== undefined;
-    const t = translate(statement, { inBatch: record.isBatch, serverless, ...(record.parameters ? { parameters: record.parameters } : {}) });
+    const t = translate(statement, { inBatch: record.isBatch, serverless, ...(record.target.database ? { database: record.target.database } : {}), ...(record.parameters ? { parameters: record.parameters } : {}) });
     sub.hasResultSet = false;
     delete sub.result;
     if (t.kind === 'noop') {

@@ -58,7 +58,8 @@ export function renderGuard(args: GuardArgs): string {
   const date = timestampLiteral(args.partitionDate);
   const prefix = `table '${args.table}': partition ${isoSecond(args.partitionDate)}`;
   const files = quoteIdent(FILES_TABLE);
-  const done = `(SELECT MAX(load_id) FROM ${ledger} WHERE load_id = ${literal(args.loadId)})`;
+  // Every ledger row of a load carries its partition: the sort-key range finds it without a scan of the whole ledger.
+  const done = `(SELECT MAX(load_id) FROM ${ledger} WHERE partition_date = ${date} AND load_id = ${literal(args.loadId)})`;
   let blocked: string;
   let blockedReason: string;
   if (args.force) {

@@ -19,7 +19,12 @@ const clientAs = (accessKeyId: string): RedshiftDataClient => {
 
 beforeAll(async () => {
   s3 = await startLocalS3();
-  server = await startRedshiftDataServer({ s3: s3.s3, iamRoles: { AKIDDISCOVER: 'forklift-discover', AKIDSTATES: 'forklift-states' } });
+  server = await startRedshiftDataServer({ s3: s3.s3, iamRoles: { AKIDDISCOVER: 'forklift-discover', AKIDSTATES: 'forklift-states', AKIDFRESH: 'forklift-fresh' } });
+  // What README's Serverless section tells the administrator to do before the first load.
+  for (const role of ['forklift-discover', 'forklift-states']) {
+    await asAdmin(`CREATE USER "IAMR:${role}" PASSWORD DISABLE`);
+    await asAdmin(`GRANT CREATE ON DATABASE dev TO "IAMR:${role}"`);
+  }
 });
 afterAll(async () => {
   for (const c of clients) c.destroy();
@@ -27,11 +32,28 @@ afterAll(async () => {
   await s3?.close();
 });
 
+/** A statement as the admin user (an unmapped key), which must succeed. */
+async function asAdmin(sql: string): Promise<void> {
+  const result = await run(clientAs('AKIDADMIN'), sql);
+  if (result.Status !== 'FINISHED') throw new Error(`${sql}: ${result.Error}`);
+}
+
 async function run(client: RedshiftDataClient, Sql: string, target: Record<string, string> = TARGET) {
   const { Id } = await client.send(new ExecuteStatementCommand({ ...target, Sql }));
   const d = await waitDone(client, Id as string);
   return { ...d, rows: d.Status === 'FINISHED' && d.HasResultSet ? (await client.send(new GetStatementResultCommand({ Id }))).Records : undefined };
 }
+
+it("a role's user starts with PUBLIC's privileges only: schema public, and schemas once an administrator grants CREATE on the database", async () => {
+  const fresh = clientAs('AKIDFRESH');
+  expect((await run(fresh, 'CREATE TABLE public.scratch (id INTEGER)')).Status).toBe('FINISHED');
+  const denied = await run(fresh, 'CREATE SCHEMA fresh');
+  expect(denied.Status).toBe('FAILED');
+  expect(denied.Error).toMatch(/^ERROR: permission denied for database /);
+  await asAdmin('GRANT CREATE ON DATABASE dev TO "IAMR:forklift-fresh"');
+  expect((await run(fresh, 'CREATE SCHEMA fresh')).Status).toBe('FINISHED');
+  expect((await run(clientAs('AKIDADMIN'), 'GRANT CREATE ON DATABASE other TO "IAMR:forklift-fresh"')).Error).toMatch(/database "other" does not exist/);
+});
 
 it('runs each role as IAMR:<role>; objects one role creates are not writable by another until granted', async () => {
   const discover = clientAs('AKIDDISCOVER');

@@ -1,6 +1,6 @@
 /** Local S3 through the real S3Client: buckets, objects, and ObjectCreated records shaped like AWS's. */
 import { existsSync } from 'node:fs';
-import { CopyObjectCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
 import { encodeS3Key, startLocalS3, type LocalS3 } from '../../../local/s3';
 
@@ -61,6 +61,30 @@ describe('local S3', () => {
     expect(copy?.s3.bucket.name).toBe('archive');
     expect(copy?.s3.object.key).toBe('copy.csv');
     expect(copy?.s3.object.eTag).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('listings, GETs and HEADs follow every write of a key (s3rver\'s metadata is kept in memory between writes)', async () => {
+    const list = async () =>
+      ((await s3.client.send(new ListObjectsV2Command({ Bucket: 'landing', Prefix: 'meta/' }))).Contents ?? []).map((o) => ({ key: o.Key, size: o.Size, etag: o.ETag }));
+    const put = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: 'landing', Key: key, Body: body }));
+    const first = await put('meta/a/x.json', 'one');
+    await put('meta/b.json', 'two!');
+    expect(await list()).toEqual([
+      { key: 'meta/a/x.json', size: 3, etag: first.ETag },
+      { key: 'meta/b.json', size: 4, etag: expect.any(String) },
+    ]);
+    // Re-put under the same key with new content: the listing, a HEAD and a GET see the new version.
+    const second = await put('meta/a/x.json', 'changed');
+    expect(second.ETag).not.toBe(first.ETag);
+    expect((await list())[0]).toEqual({ key: 'meta/a/x.json', size: 7, etag: second.ETag });
+    expect((await s3.client.send(new HeadObjectCommand({ Bucket: 'landing', Key: 'meta/a/x.json' }))).ContentLength).toBe(7);
+    expect(await (await s3.client.send(new GetObjectCommand({ Bucket: 'landing', Key: 'meta/a/x.json' }))).Body?.transformToString()).toBe('changed');
+    // A copy onto a listed key, then a delete.
+    await s3.client.send(new CopyObjectCommand({ Bucket: 'landing', Key: 'meta/b.json', CopySource: 'landing/meta/a/x.json' }));
+    expect((await list())[1]).toEqual({ key: 'meta/b.json', size: 7, etag: second.ETag });
+    await s3.client.send(new DeleteObjectCommand({ Bucket: 'landing', Key: 'meta/a/x.json' }));
+    expect((await list()).map((o) => o.key)).toEqual(['meta/b.json']);
+    await expect(s3.client.send(new HeadObjectCommand({ Bucket: 'landing', Key: 'meta/a/x.json' }))).rejects.toMatchObject({ name: 'NotFound' });
   });
 
   it('encodes keys like S3 notifications do', () => {

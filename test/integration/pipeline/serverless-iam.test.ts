@@ -15,6 +15,7 @@ import { FUNCTIONS, type FunctionName } from '../../../functions/core/metricName
 import { pascal } from '../../../infra/functions';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
 import { configVariant, synth, WORKGROUP_ARN } from '../../infra/helpers';
+import { runStatement, TARGET } from '../local/redshift-data.helpers';
 import { capturingLog, hourly, jsonLines, rows, TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, testConfig } from './helpers';
 
 /** The role (logical id) each function and the state machine run as in the synthesized Serverless stack. */
@@ -72,6 +73,13 @@ beforeAll(async () => {
     log: capturingLog(),
     dataApiRoles: roles,
   });
+  // README, "Serverless": before the first load an administrator creates the stack's database user
+  // (WarehouseDatabaseUser) and lets it create schemas. Here: an unmapped key, the admin user.
+  expect(config.warehouse.database).toBe(TARGET.Database);
+  for (const sql of [`CREATE USER "IAMR:${roles.stateMachine}" PASSWORD DISABLE`, `GRANT CREATE ON DATABASE ${TARGET.Database} TO "IAMR:${roles.stateMachine}"`]) {
+    const done = await runStatement(pipeline.stack.redshiftData.client, sql);
+    if (done.Status !== 'FINISHED') throw new Error(`${sql}: ${done.Error}`);
+  }
 }, 180_000);
 afterAll(async () => {
   await pipeline?.stop();

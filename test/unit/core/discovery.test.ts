@@ -1,4 +1,4 @@
-import { busyExecution, nameTaken, planPartitionStart, type PartitionStartArgs } from '../../../functions/core/discovery';
+import { busyExecution, nameTaken, planPartitionStart, representativeMessage, type PartitionStartArgs } from '../../../functions/core/discovery';
 import { executionName, retryExecutionName, topUpExecutionName } from '../../../functions/core/names';
 import type { ObjectInfo } from '../../../functions/core/types';
 import { exampleConfig } from '../handlers/helpers';
@@ -73,5 +73,13 @@ describe('nameTaken', () => {
     expect(nameTaken({ status: 'SUCCEEDED', stopDate: new Date('2026-11-20T15:00:01Z') }, checkedAt)).toBe('redeliver');
     expect(nameTaken({ status: 'SUCCEEDED', stopDate: new Date('2026-11-20T14:00:00Z') }, checkedAt)).toBe('handled');
     for (const status of ['FAILED', 'ABORTED', 'TIMED_OUT']) expect(nameTaken({ status, stopDate: new Date('2026-11-20T14:00:00Z') }, checkedAt)).toBe('retry');
+  });
+});
+
+describe('representativeMessage', () => {
+  it('keeps the message received the fewest times (the first of equals); none for no messages', () => {
+    expect(representativeMessage(new Map([['a', 3], ['b', 1], ['c', 2], ['d', 1]]))).toBe('b');
+    expect(representativeMessage(new Map([['a', 2]]))).toBe('a');
+    expect(representativeMessage(new Map())).toBeUndefined();
   });
 });

@@ -232,6 +232,39 @@ describe('discover', () => {
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['events/visits/2026-11-20T06/']);
   });
 
+  it('a running partition with several events in the batch: one of them comes back (the one received the fewest times), the others are deleted', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: 'visits-20261120T050000', executionArn: 'x', stateMachineArn: arn, status: 'RUNNING', startDate: now }] });
+    const { handler, log } = setup();
+    const received = (id: string, key: string, count: number): SQSRecord => ({ ...s3Record(id, key), attributes: { ApproximateReceiveCount: String(count) } as SQSRecord['attributes'] });
+    const result = await handler(
+      event([
+        received('a', 'events/visits/2026-11-20T05/a.json.gz', 3),
+        received('b', 'events/visits/2026-11-20T05/b.json.gz', 1),
+        received('c', 'events/visits/2026-11-20T05/c.json.gz', 2),
+      ]),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'b' }]);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
+    expect(log.lines.filter((l) => l.message.startsWith('a load of this partition is running'))).toHaveLength(1);
+  });
+
+  it('reads the warehouse state of the partitions whose load is not running only, and none when every one runs', async () => {
+    mockListing();
+    mockWarehouse();
+    sfn.on(ListExecutionsCommand).resolves({ executions: [{ name: 'visits-20261120T050000', executionArn: 'x', stateMachineArn: arn, status: 'RUNNING', startDate: now }] });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    expect((await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]))).batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(0);
+    await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz'), s3Record('b', 'events/visits/2026-11-20T06/a.json.gz')]));
+    const sql = rsd.commandCalls(BatchExecuteStatementCommand).flatMap((c) => c.args[0].input.Sqls ?? []).join('\n');
+    expect(sql).toContain("'2026-11-20 06:00:00'");
+    expect(sql).not.toContain("'2026-11-20 05:00:00'");
+  });
+
   it('ExecutionAlreadyExists of a running execution (started by another discover): redelivers', async () => {
     mockListing();
     mockWarehouse();
