@@ -372,12 +372,9 @@ describe('bursts', () => {
       for (let f = 0; f < 100; f++) objects.push(object(`l10/burst/2026-11-20T${hour}/part-${String(f).padStart(3, '0')}.json`, [{ id: h * 1000 + f, at: at(hour, f % 60), v: 1 }]));
     }
     const mark = p().stack.redshiftData.server.stats.statements.length;
-    const started = Date.now();
     await p().put(objects, { concurrency: 32 });
     await p().put(Array.from({ length: 10 }, (_, h) => ({ key: `l10/burst/2026-11-20T${String(h).padStart(2, '0')}/_SUCCESS`, body: 'done' })));
     await p().settle();
-    const seconds = (Date.now() - started) / 1000;
-    console.log(`1,000 objects / 10 partitions: put + settle in ${seconds.toFixed(1)} s`);
 
     const executions = await executionsOf(p(), 'l10_burst');
     expect(executions).toHaveLength(10);
