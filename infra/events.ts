@@ -15,11 +15,12 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Validations } from 'aws-cdk-lib';
+import { DISCOVER_BATCHING_WINDOW_SECONDS, DISCOVER_VISIBILITY_TIMEOUT_SECONDS } from '../functions/core/functionSettings';
 
 /** SQS → discover batching. */
 export const DISCOVER_BATCH_SIZE = 100;
 /** How long the poller gathers a batch: a burst of 1,000 objects becomes a few invocations. */
-export const DISCOVER_BATCHING_WINDOW = Duration.seconds(20);
+export const DISCOVER_BATCHING_WINDOW = Duration.seconds(DISCOVER_BATCHING_WINDOW_SECONDS);
 /** Receives before a message moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
 
@@ -32,8 +33,6 @@ export interface ObjectEventsProps {
   readonly prefixes: readonly string[];
   /** The consumer. */
   readonly discover: lambda.IFunction;
-  /** discover's timeout: the visibility timeout is six times it plus the batching window. */
-  readonly discoverTimeout: Duration;
   /** discover's reserved concurrency: the event source never runs more pollers than that. */
   readonly maxConcurrency: number;
 }
@@ -59,7 +58,7 @@ export class ObjectEvents extends Construct {
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(props.discoverTimeout.toSeconds() * 6 + DISCOVER_BATCHING_WINDOW.toSeconds()),
+      visibilityTimeout: Duration.seconds(DISCOVER_VISIBILITY_TIMEOUT_SECONDS),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });

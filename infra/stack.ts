@@ -14,7 +14,7 @@ import { EnvVar, type FunctionName } from '../functions/core/metricNames';
 import { Alarms } from './alarms';
 import { Dashboard } from './dashboard';
 import { ObjectEvents } from './events';
-import { DISCOVER_MAX_CONCURRENCY, FUNCTION_SETTINGS, Functions } from './functions';
+import { DISCOVER_MAX_CONCURRENCY, Functions } from './functions';
 import { Landing } from './landing';
 import { LoadStateMachine } from './loadStateMachine';
 import { acknowledgeBucketNotificationsHandler, acknowledgePrefixWildcards, acknowledgeStarResource } from './nag';
@@ -76,7 +76,6 @@ export class ForkliftStack extends Stack {
       ownedBucket: this.landing.owned,
       prefixes: tablePrefixes,
       discover: fns.discover,
-      discoverTimeout: FUNCTION_SETTINGS.discover.timeout,
       maxConcurrency: DISCOVER_MAX_CONCURRENCY,
     });
 

@@ -15,7 +15,8 @@ import type { ForkliftConfig } from '../functions/core/config/schema';
 import { literal, qualified } from '../functions/core/identifiers';
 import type { Log } from '../functions/runtime/observability';
 import { DEFAULT_SAMPLE, generateSample, type SampleObject } from './sample';
-import { startLocalPipeline, type ExecutionResult, type LocalPipeline } from './pipeline';
+import { DEFAULT_WAIT_SCALE, startLocalPipeline, type ExecutionResult, type LocalPipeline } from './pipeline';
+import { DISCOVER_VISIBILITY_TIMEOUT_SECONDS } from '../functions/core/functionSettings';
 
 /** A borderless table: one line a row, readable in any terminal or log. */
 const COMPACT = {
@@ -157,7 +158,14 @@ export async function runLocalJob(
   const outcomes: Outcome[] = [];
 
   out(`Forklift on the local stack: config ${options.config}, warehouse and bucket in ${options.dataDir}/`);
-  const pipeline = await startLocalPipeline({ config, dataDir: options.dataDir, log: decisionLog(outcomes, options.verbose) });
+  // The deployed queue's visibility timeout, at the local scale: a partition whose load runs gets its
+  // event back after it, as on AWS (the 1 s test default dead-letters it when 220 objects land at once).
+  const pipeline = await startLocalPipeline({
+    config,
+    dataDir: options.dataDir,
+    log: decisionLog(outcomes, options.verbose),
+    redeliveryDelayMs: DISCOVER_VISIBILITY_TIMEOUT_SECONDS * 1000 * DEFAULT_WAIT_SCALE,
+  });
   try {
     const before = new Set((await pipeline.executions()).map((e) => e.executionArn));
     const objects = options.data ? readDataDir(options.data) : generateSample({ ...DEFAULT_SAMPLE, now: new Date() });

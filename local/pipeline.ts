@@ -39,6 +39,9 @@ export function localFunctionArn(name: string): string {
   return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:forklift-${name}`;
 }
 
+/** The local pipeline's default scale of AWS's waits (Wait states; a 2 s poll waits 100 ms). */
+export const DEFAULT_WAIT_SCALE = 0.05;
+
 export interface LocalPipelineOptions {
   config: ForkliftConfig;
   /** Persisted warehouse and bucket (`.forklift` for `npm start`); omitted = temp, removed on stop. */
@@ -54,8 +57,10 @@ export interface LocalPipelineOptions {
   maxReceiveCount?: number;
   /**
    * How long a record reported in batchItemFailures stays invisible before it is redelivered
-   * (the queue's visibility timeout, scaled); default 1 s (a local load takes 0.5-3 s: 5 receives outlast it). discover reports the events of a
-   * partition whose load is running, so they come back once it has committed.
+   * (the queue's visibility timeout, scaled); default 1 s, short for tests (a test's load takes 0.5-3 s:
+   * 5 receives outlast it). `npm start` passes the deployed timeout scaled by the wait scale, as its
+   * 220 objects at once make loads take longer. discover reports the events of a partition whose load
+   * is running, so they come back once it has committed.
    */
   redeliveryDelayMs?: number;
   log?: Log;
@@ -140,7 +145,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         },
       },
     ],
-    waitScale: options.waitScale ?? 0.05,
+    waitScale: options.waitScale ?? DEFAULT_WAIT_SCALE,
     retryScale: 0.01,
     ...(options.faults ? { faults: options.faults } : {}),
   });
@@ -173,7 +178,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const server = stack.stepFunctions.server;
   // Each function's configured timeout (functions/core/functionSettings.ts, as deployed) is enforced.
   // Learned durations are wall seconds; this stack's Waits run at waitScale, so a Wait of d / waitScale lasts d.
-  const prepare = createPrepareHandler({ ...depsOf('prepare'), polling: { learnedScale: 1 / (options.waitScale ?? 0.05), ...options.polling } });
+  const prepare = createPrepareHandler({ ...depsOf('prepare'), polling: { learnedScale: 1 / (options.waitScale ?? DEFAULT_WAIT_SCALE), ...options.polling } });
   // Lambda exit faults (local/faults.ts) sit between the invoker and each handler.
   const faulty = (name: FunctionName, handler: LambdaHandler): LambdaHandler => stack.faults.wrapLambda(name, handler);
   server.registerLambda(localFunctionArn('prepare'), faulty('prepare', prepare as LambdaHandler), { timeoutSeconds: timeoutOf('prepare') });

@@ -12,7 +12,7 @@
  * test/integration/pipeline/soak.test.ts runs 2,000 over 20 in `npm test`.
  */
 import { listObjects } from '../../functions/adapters/s3';
-import { FUNCTION_SETTINGS } from '../../functions/core/functionSettings';
+import { DISCOVER_BATCHING_WINDOW_SECONDS, DISCOVER_VISIBILITY_TIMEOUT_SECONDS } from '../../functions/core/functionSettings';
 import type { FreshnessResult } from '../../functions/freshness/handler';
 import type { LocalFaults } from '../../local/faults';
 import { parseConfig } from '../../functions/core/config/load';
@@ -74,10 +74,6 @@ export const SOAK_STOP_STATES = ['SubmitLoad', 'WaitForLoad', 'DescribeLoad', 'G
 
 /** Scale of the local pipeline's waits (Wait states, handler polls, the SQS batching window and visibility timeout). */
 const SCALE = 0.05;
-/** The deployed SQS batching window (infra/events.ts DISCOVER_BATCHING_WINDOW), seconds. */
-const DEPLOYED_BATCH_WINDOW_S = 20;
-/** The deployed visibility timeout: 6 × discover's timeout + the batching window (infra/events.ts), seconds. */
-const DEPLOYED_VISIBILITY_S = 6 * FUNCTION_SETTINGS.discover.timeoutSeconds + DEPLOYED_BATCH_WINDOW_S;
 /** The deployed handlers' statement poll interval (functions/adapters/warehouse.ts), ms. */
 const DEPLOYED_HANDLER_POLL_MS = 500;
 /** The sweep runs every 15 minutes on AWS: each local sweep runs with its clock one tick later. */
@@ -122,8 +118,8 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
   const faults = soakFaults(options);
   const bench = await startBenchPipeline(config, {
     waitScale: SCALE,
-    batchWindowMs: DEPLOYED_BATCH_WINDOW_S * 1000 * SCALE,
-    redeliveryDelayMs: DEPLOYED_VISIBILITY_S * 1000 * SCALE,
+    batchWindowMs: DISCOVER_BATCHING_WINDOW_SECONDS * 1000 * SCALE,
+    redeliveryDelayMs: DISCOVER_VISIBILITY_TIMEOUT_SECONDS * 1000 * SCALE,
     handlerPollMs: DEPLOYED_HANDLER_POLL_MS * SCALE,
     faults,
   });

@@ -27,6 +27,16 @@ export const FUNCTION_SETTINGS: Readonly<Record<FunctionName, FunctionSettings>>
  */
 export const DISCOVER_MAX_CONCURRENCY = 5;
 
+/** How long the SQS poller gathers a discover batch (seconds): a burst of 1,000 objects becomes a few invocations. */
+export const DISCOVER_BATCHING_WINDOW_SECONDS = 20;
+
+/**
+ * The discover queue's visibility timeout (seconds): 6 × discover's timeout plus the batching
+ * window, as AWS advises for a Lambda event source. A message discover reports back (a partition
+ * whose load still runs) is received again after it; the CDK stack and the local queue read it.
+ */
+export const DISCOVER_VISIBILITY_TIMEOUT_SECONDS = 6 * FUNCTION_SETTINGS.discover.timeoutSeconds + DISCOVER_BATCHING_WINDOW_SECONDS;
+
 /** The part of the Lambda context handlers use to budget their waits. */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
