@@ -71,6 +71,8 @@ const STEPS: Array<[string, Options]> = [
   ['DescribeLoad', { faults: sm('DescribeStatement', 1) }],
   ['GetLoadOutcome (after the commit)', { faults: sm('GetStatementResult', 1) }],
   // The aggregates' own batch: only when they do not run inside the load batch.
+  // PlanAggregates is Prepare's second invocation; its runtime exits at every attempt (Retry included).
+  ['PlanAggregates (its Lambda exits)', { faults: { lambdaExits: [{ function: 'prepare', at: 'start', nth: [2, 3, 4, 5, 6, 7, 8, 9] }] }, config: separate }],
   ['SubmitAggregates', { faults: sm('BatchExecuteStatement', 2), config: separate }],
   // The load's describes come first (one per poll; the one that sees FINISHED carries its SubStatements).
   ['DescribeAggregates', { faults: sm('DescribeStatement', 2), config: separate }],
