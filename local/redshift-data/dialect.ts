@@ -402,11 +402,20 @@ function rewriteGroups(tokens: Token[]): Token[] {
   return out;
 }
 
+/** Each token that follows the keyword `after` (trivia between them allowed) replaced by `replace(token)`. */
+function replaceAfterKeyword(tokens: Token[], after: string, replace: (t: Token) => Token): Token[] {
+  let previous: Token | undefined;
+  return tokens.map((t) => {
+    const out = keyword(previous) === after && !isTrivia(t) ? replace(t) : t;
+    if (!isTrivia(t)) previous = t;
+    return out;
+  });
+}
+
 /** `ON DATABASE <the request's database>` → the local engine's database; any other name does not exist. */
 function rewriteDatabaseName(tokens: Token[], database: string | undefined): Token[] {
-  return tokens.map((t, i) => {
-    const previous = tokens.slice(0, i).reverse().find((p) => !isTrivia(p));
-    if (keyword(previous) !== 'DATABASE' || (t.kind !== 'word' && t.kind !== 'ident')) return t;
+  return replaceAfterKeyword(tokens, 'DATABASE', (t) => {
+    if (t.kind !== 'word' && t.kind !== 'ident') return t;
     const name = identName(t);
     if (database !== undefined && name !== database) throw new SqlRejectedError(`database "${name}" does not exist`);
     return { kind: 'ident', text: `"${LOCAL_DATABASE}"` };
@@ -415,10 +424,7 @@ function rewriteDatabaseName(tokens: Token[], database: string | undefined): Tok
 
 /** Redshift's `PASSWORD DISABLE` (a user that logs in only through IAM) is Postgres' `PASSWORD NULL`. */
 function rewritePasswordDisable(tokens: Token[]): Token[] {
-  return tokens.map((t, i) => {
-    const previous = tokens.slice(0, i).reverse().find((p) => !isTrivia(p));
-    return keyword(t) === 'DISABLE' && keyword(previous) === 'PASSWORD' ? { ...t, text: 'NULL' } : t;
-  });
+  return replaceAfterKeyword(tokens, 'PASSWORD', (t) => (keyword(t) === 'DISABLE' ? { ...t, text: 'NULL' } : t));
 }
 
 /** `:name` → `$n` with the named Data API parameter values in order. */
