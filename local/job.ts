@@ -8,7 +8,6 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import Table from 'cli-table3';
 import { loadConfigFile } from '../functions/core/config/load';
 import type { ForkliftConfig } from '../functions/core/config/schema';
@@ -222,8 +221,8 @@ export async function runLocalJob(
       };
       // psql into the same warehouse. PGlite has one connection: query between loads, not during them.
       const postgresPort = await freePort();
-      const postgres = new PGLiteSocketServer({ db: pipeline.stack.redshiftData.server.db, port: postgresPort, host: '127.0.0.1' });
-      await postgres.start();
+      const warehouse = pipeline.stack.redshiftData.server.db;
+      await warehouse.serve(postgresPort, '127.0.0.1'); // on PGlite's own thread, beside it
       writeFileSync(join(options.dataDir, 'endpoints.json'), JSON.stringify({ ...endpoints, postgres: `127.0.0.1:${postgresPort}` }, null, 2));
       out('Serving (Ctrl-C to stop):');
       out(`  psql -h 127.0.0.1 -p ${postgresPort} -U postgres postgres   (the warehouse: try  SELECT * FROM forklift.loads ORDER BY started_at DESC LIMIT 5;)`);
@@ -231,7 +230,7 @@ export async function runLocalJob(
       out(`  Redshift Data API  ${endpoints.redshiftData}`);
       out(`  Step Functions     ${endpoints.stepFunctions}  state machine ${endpoints.stateMachineArn}`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-      await postgres.stop();
+      await warehouse.unserve();
       rmSync(join(options.dataDir, 'endpoints.json'), { force: true });
     }
     return { loaded: count('loaded'), skipped: count('skipped'), failed: count('failed'), rejected: count('rejected'), rows };

@@ -4,7 +4,7 @@
  * '/dev/blob'`. A bad row fails the statement (and its transaction) with a
  * Redshift-style message and a row for stl_load_errors.
  */
-import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from './database';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CopyError } from '../../functions/core/errors';
 import { parseCopy, type CopyCommand } from './copyCommand';
@@ -20,7 +20,7 @@ import { type ColumnInfo, ValueProblem, convertValue, typeLabel, type ValueOptio
 
 /** What one COPY needs from the statement running it. */
 export interface CopyContext {
-  db: PGlite;
+  db: Database;
   s3: S3Client;
   queryNumber: number;
   statementId: string;
@@ -119,7 +119,7 @@ function readAhead<T, R>(items: readonly T[], ahead: number, read: (item: T) => 
   };
 }
 
-async function resolveTarget(db: PGlite, cmd: CopyCommand): Promise<Target> {
+async function resolveTarget(db: Database, cmd: CopyCommand): Promise<Target> {
   const name = cmd.schema ? `${quoteIdent(cmd.schema)}.${quoteIdent(cmd.table)}` : quoteIdent(cmd.table);
   const rel = await db.query<{ oid: number; schema: string; table: string }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS table FROM pg_class c

@@ -3,12 +3,12 @@
  * (or a single statement) is one transaction, all or nothing, and temp tables and
  * session settings are gone afterwards.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CopyError } from '../../functions/core/errors';
 import { runCopy } from './copy';
 import { needsAutocommit, translate } from './dialect';
-import { TEXT_PARSERS, toResultSet } from './results';
+import { TEXT_TYPES, toResultSet } from './results';
+import type { Database } from './database';
 import { splitStatements } from './sqlText';
 import type { StatementRecord, StatementStore, SubStatement } from './statements';
 import { type LoadErrorRow, recordLoadErrors } from './loadErrors';
@@ -16,7 +16,7 @@ import { type TransactionState, resolveRelations, statementAccess } from './isol
 
 /** What the executor needs from the server. */
 export interface ExecutorEnv {
-  db: PGlite;
+  db: Database;
   s3: S3Client;
   store: StatementStore;
 }
@@ -125,7 +125,7 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
       sub.resultRows = loaded;
     } else {
       for (const pre of t.before) await env.db.exec(pre);
-      const res = await env.db.query<unknown[]>(t.sql, t.params, { rowMode: 'array', parsers: TEXT_PARSERS });
+      const res = await env.db.query<unknown[]>(t.sql, t.params, { rowMode: 'array', textTypes: TEXT_TYPES });
       for (const post of t.after) await env.db.exec(post);
       const command = (res.command ?? '').toUpperCase().split(' ')[0] ?? '';
       if (res.fields.length > 0) {
@@ -143,8 +143,8 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
 /** The Error text DescribeStatement shows, in Redshift's `ERROR: ...` form. */
 function errorText(e: unknown): string {
   if (e instanceof CopyError) return e.message;
-  // PGlite is loaded through Node's own loader (pglite.ts), so under jest its errors come from
-  // another realm and fail `instanceof Error`: read the message field itself.
+  // PGlite's errors are rebuilt from their fields by database.ts (they cross from its thread):
+  // read the message field itself rather than trusting `instanceof Error`.
   const field = (e as { message?: unknown } | null)?.message;
   const message = typeof field === 'string' ? field : String(e);
   return message.startsWith('ERROR:') ? message : `ERROR: ${message}`;

@@ -16,7 +16,7 @@
  * error and the transaction rolls back. Only pairs are checked (Redshift also finds longer
  * cycles), and views count as reads of the view, not of its tables.
  */
-import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from './database';
 import { type Token, identName, keyword, significant, tokenize } from './sqlText';
 
 /** A relation named in a statement: schema (undefined = search path) and name. */
@@ -188,7 +188,7 @@ export interface ResolvedRelation {
  * between sessions) and relations that do not exist (a column after `EXTRACT(... FROM`)
  * resolve to nothing.
  */
-export async function resolveRelations(db: PGlite, names: readonly RelationName[]): Promise<ResolvedRelation[]> {
+export async function resolveRelations(db: Database, names: readonly RelationName[]): Promise<ResolvedRelation[]> {
   if (names.length === 0) return [];
   const texts = names.map((n) => (n.schema === undefined ? quote(n.name) : `${quote(n.schema)}.${quote(n.name)}`));
   const res = await db.query<{ key: string; id: number }>(

@@ -2,7 +2,7 @@
  * Rows of the local `stl_load_errors`, written after the failed load's
  * transaction rolled back so they stay, as on Redshift.
  */
-import type { PGlite } from '@electric-sql/pglite';
+import type { Database } from './database';
 
 /** One rejected row, in the shape of Redshift's stl_load_errors. */
 export interface LoadErrorRow {
@@ -21,7 +21,7 @@ export interface LoadErrorRow {
 }
 
 /** Inserts the rows (autocommit, outside any load transaction). */
-export async function recordLoadErrors(db: PGlite, rows: LoadErrorRow[]): Promise<void> {
+export async function recordLoadErrors(db: Database, rows: LoadErrorRow[]): Promise<void> {
   for (const r of rows) {
     await db.query(
       `INSERT INTO public.stl_load_errors (userid, slice, tbl, starttime, session, query, filename, line_number, colname,

@@ -58,12 +58,8 @@ const DOUBLE = new Set([700, 701]);
 const SIGNED = new Set([20, 21, 23, 700, 701, 1700]);
 
 const PARSED_TYPES = [16, 17, 20, 21, 23, 26, 114, 700, 701, 1082, 1083, 1114, 1184, 1186, 1266, 1700, 3802];
-const keepText = (v: string): string => v;
-
-/** PGlite parsers that keep every value as Postgres text, so conversion happens once, here. */
-export const TEXT_PARSERS: Record<number, (v: string) => string> = Object.fromEntries(
-  PARSED_TYPES.map((oid) => [oid, keepText]),
-);
+/** The types PGlite would parse, kept as Postgres text instead (its `textTypes` option), so conversion happens once, here. */
+export const TEXT_TYPES: readonly number[] = PARSED_TYPES;
 
 /** Column metadata for PGlite's field descriptions. */
 export function columnMetadata(fields: ReadonlyArray<{ name: string; dataTypeID: number }>): ColumnMetadata[] {

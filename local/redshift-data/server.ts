@@ -3,11 +3,10 @@
  * `@aws-sdk/client-redshift-data` client talks to (set only `endpoint`), backed
  * by one PGlite database speaking Redshift's dialect, with COPY from S3.
  */
-import type { PGlite } from '@electric-sql/pglite';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AddressInfo } from 'node:net';
 import { INIT_SQL } from './dialect';
-import { openPGlite } from './pglite';
+import { PGliteThread } from './database';
 import { createExecutor } from './executor';
 import { createOperations } from './operations';
 import { createProtocolServer } from './protocol';
@@ -24,8 +23,8 @@ export interface RedshiftDataServerOptions {
   port?: number;
   /** Records per GetStatementResult page (default 10000). */
   pageSize?: number;
-  /** An already started PGlite to use instead of opening one (it is not closed by stop()). */
-  pglite?: PGlite;
+  /** Another server's database (its `db`) to share instead of opening one (it is not closed by stop()). */
+  pglite?: PGliteThread;
   /** Limit of SUBMITTED+STARTED statements before ActiveStatementsExceededException (default 500). */
   maxActiveStatements?: number;
   /** Called on every status change of a statement or sub-statement. */
@@ -51,8 +50,8 @@ export interface RedshiftDataServer {
   /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
   endpoint: string;
   port: number;
-  /** The database, for direct inspection in tests. */
-  db: PGlite;
+  /** The database (PGlite on its own thread), for direct inspection in tests. */
+  db: PGliteThread;
   stats: RedshiftDataStats;
   /** Runs SQL directly (outside the queue and the dialect) and returns rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -66,13 +65,13 @@ export interface RedshiftDataServer {
   hold(predicate: (record: StatementRecord) => boolean): () => void;
   /** Adds a status-change listener; returns its remover. */
   onStatement(listener: StatementListener): () => void;
-  /** Waits for queued work, closes HTTP, then PGlite (unless it was passed in). */
+  /** Waits for queued work, closes HTTP, then PGlite and its thread (unless it was passed in). */
   stop(): Promise<void>;
 }
 
 /** Starts the endpoint on 127.0.0.1. */
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions): Promise<RedshiftDataServer> {
-  const db = options.pglite ?? (await openPGlite(options.dataDir));
+  const db = options.pglite ?? (await PGliteThread.open(options.dataDir));
   await db.exec(INIT_SQL);
   const stats: RedshiftDataStats = { submissions: 0, statements: [] };
   const store: StatementStore = new StatementStore((record) => executor(record));

@@ -76,19 +76,48 @@ test('statements run asynchronously in FIFO order: SUBMITTED, STARTED, FINISHED'
   expect(done.Duration).toBeGreaterThan(0);
 
   // A batch paused after its first sub-statement is STARTED, with per-sub statuses.
-  const offPause = server.onStatement((record, sub) => {
-    if (sub?.id.endsWith(':1') && sub.status === 'FINISHED') server.pause();
+  let offPause = (): void => undefined;
+  const paused = new Promise<void>((resolve) => {
+    offPause = server.onStatement((record, sub) => {
+      if (sub?.id.endsWith(':1') && sub.status === 'FINISHED') {
+        server.pause();
+        resolve();
+      }
+    });
   });
   const { Id } = await client.send(new BatchExecuteStatementCommand({ ...TARGET, Sqls: ['SELECT 1', 'SELECT 2'] }));
-  for (let i = 0; i < 200 && (await client.send(new DescribeStatementCommand({ Id }))).Status !== 'STARTED'; i++) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
+  await paused;
   const mid = await client.send(new DescribeStatementCommand({ Id }));
   offPause();
   expect(mid.Status).toBe('STARTED');
   expect(mid.SubStatements?.map((s) => s.Status)).toEqual(['FINISHED', 'SUBMITTED']);
   server.resume();
   expect((await waitDone(client, Id as string)).Status).toBe('FINISHED');
+});
+
+test('DescribeStatement answers STARTED while a statement runs: SQL does not stall the endpoint', async () => {
+  // On AWS the database runs elsewhere; here PGlite has its own thread, so a long statement
+  // (a COPY, an aggregate; pg_sleep here) leaves the main thread free to answer polls.
+  const sql = 'SELECT pg_sleep(1) AS describe_while_running';
+  const events: string[] = [];
+  let described: Promise<void> | undefined;
+  const off = server.onStatement((record, sub) => {
+    if (!sub || sub.sql !== sql) return;
+    if (sub.status === 'STARTED') {
+      described = client.send(new DescribeStatementCommand({ Id: record.id })).then((d) => {
+        events.push(`described ${d.Status}`);
+      });
+    }
+    if (sub.status === 'FINISHED') events.push('statement finished');
+  });
+  try {
+    const done = await run(sql);
+    await described;
+    expect(done.Status).toBe('FINISHED');
+    expect(events).toEqual(['described STARTED', 'statement finished']);
+  } finally {
+    off();
+  }
 });
 
 test('CancelStatement aborts a queued statement; cancelling a finished one is a ValidationException', async () => {
