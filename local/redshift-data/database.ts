@@ -53,7 +53,12 @@ export class PGliteThread {
   /** Starts the thread and opens PGlite in it (in memory, or persisted in `dataDir`). */
   static async open(dataDir?: string): Promise<PGliteThread> {
     const db = new PGliteThread(dataDir);
-    await db.exec('SELECT 1'); // surfaces an open failure (bad data directory) here
+    try {
+      await db.exec('SELECT 1'); // surfaces an open failure (bad data directory) here
+    } catch (e) {
+      await db.worker.terminate();
+      throw e;
+    }
     return db;
   }
 
