@@ -322,6 +322,8 @@ test('a dataDir persists the warehouse across a restart', async () => {
     expect((await waitDone(c1, Id as string)).Status).toBe('FINISHED');
     c1.destroy();
     await first.stop();
+    // stop() closed PGlite and ended its thread.
+    await expect(first.db.query('SELECT 1')).rejects.toThrow(/database thread exited/);
     const second = await startRedshiftDataServer({ s3, dataDir });
     const c2 = dataClient(second.endpoint);
     const sel = await c2.send(new ExecuteStatementCommand({ ...TARGET, Sql: 'SELECT sum(id) AS s FROM kept' }));
