@@ -130,13 +130,19 @@ it('a load statement cancelled while it runs (ABORTED) is audited as failed', as
 
 /**
  * RecordFailure failing itself: the load fails, and so does the function that would audit it, at
- * every attempt (its runtime exits: Lambda.Unknown, which its Retry does not repeat; the Catch ends
- * in FailedUnrecorded). The execution ends FAILED with no `failed` row, so nothing in the warehouse
- * says the partition needs another attempt: the FAILED execution itself does, and the freshness
- * function's load sweep (the 15-minute schedule, run here at later ticks) acts on it.
+ * every attempt: its runtime exits (Lambda.Unknown, which its Retry does not repeat), or Lambda
+ * throttles it (Lambda.TooManyRequestsException, at its first attempt and each of its Retry's 3);
+ * the Catch ends in FailedUnrecorded. The execution ends FAILED with no `failed` row, so nothing in
+ * the warehouse says the partition needs another attempt: the FAILED execution itself does, and the
+ * freshness function's load sweep (the 15-minute schedule, run here at later ticks) acts on it.
  */
 describe('RecordFailure failing at every attempt: no failed row, and the partition still heals', () => {
   const RECORD_FAILURE_DOWN: LocalFaults['lambdaExits'] = [{ function: 'record-failure', at: 'start' }];
+  /** RecordFailure failing at every attempt, and how many attempts its Task makes (Retry included). */
+  const RECORD_FAILURE_FAULTS: Array<[string, LocalFaults, number]> = [
+    ['its runtime exits', { lambdaExits: RECORD_FAILURE_DOWN }, 1],
+    ['Lambda throttles it at every attempt of its Retry', { lambdaThrottles: [{ function: 'record-failure' }] }, 4],
+  ];
   const PRIMARY = 'visits-20261120T120000';
   const SWEEP_TICK_MS = 15 * 60_000;
   type Freshness = Record<string, { restartedLoads?: string[] }>;
@@ -172,21 +178,22 @@ describe('RecordFailure failing at every attempt: no failed row, and the partiti
     expect(await loadRows(p)).toEqual([{ load_id: loadId, status: 'loaded' }]);
   };
   /** The first execution: FAILED through FailedUnrecorded (RecordFailure's runtime exited), nothing loaded, nothing audited. */
-  const expectFailedUnrecorded = async (p: LocalPipeline, error: string) => {
+  const expectFailedUnrecorded = async (p: LocalPipeline, error: string, attempts: number) => {
     const [first] = await p.executions();
     // FailedUnrecorded fails with the load's own error: RecordFailure's output never came.
     expect(first).toMatchObject({ name: PRIMARY, status: 'FAILED', error });
-    expect(p.stack.faults.injected).toContainEqual(expect.objectContaining({ service: 'lambda', action: 'record-failure', kind: 'exit', call: 1 }));
+    // Every attempt of the RecordFailure Task failed, and there was no other.
+    expect(p.stack.faults.injected.filter((f) => f.action === 'record-failure').map((f) => f.call)).toEqual(Array.from({ length: attempts }, (_, i) => i + 1));
     expect(await failedRows(p, PRIMARY)).toEqual([]);
     expect(await loadRows(p)).toEqual([]);
     expect(await count(p, 'SELECT COUNT(*) AS n FROM events.visits')).toBe(0);
   };
 
-  it('a transient load failure (the load batch rejected once): the next sweep restarts the partition, loaded exactly once', async () => {
-    await withPipeline({ faults: { ...sm('BatchExecuteStatement', 1), lambdaExits: RECORD_FAILURE_DOWN } }, async (p) => {
+  it.each(RECORD_FAILURE_FAULTS)('a transient load failure (the load batch rejected once), RecordFailure down (%s): the next sweep restarts the partition, loaded exactly once', async (_, recordFailureFault, attempts) => {
+    await withPipeline({ faults: { ...sm('BatchExecuteStatement', 1), ...recordFailureFault } }, async (p) => {
       await p.put(hour);
       await p.settle();
-      await expectFailedUnrecorded(p, 'RedshiftData.ValidationException');
+      await expectFailedUnrecorded(p, 'RedshiftData.ValidationException', attempts);
 
       const restarted = await sweep(p, 1);
       expect(restarted).toEqual([expect.stringMatching(new RegExp(`^${PRIMARY}-r[0-9a-f]{8}$`))]);
@@ -206,7 +213,7 @@ describe('RecordFailure failing at every attempt: no failed row, and the partiti
     await withPipeline({ faults: { lambdaExits: RECORD_FAILURE_DOWN } }, async (p) => {
       await p.put([broken, ...rest]);
       await p.settle();
-      await expectFailedUnrecorded(p, 'StatementFailed');
+      await expectFailedUnrecorded(p, 'StatementFailed', 1);
 
       // The sweep's attempt with the same files fails too (unrecorded again); the next sweep gives up
       // on these exact files, with no failed row to go by: the same files are tried twice at most.
