@@ -177,7 +177,7 @@ describe('RecordFailure failing at every attempt: no failed row, and the partiti
     expect([hourly, daily]).toEqual(await direct(p));
     expect(await loadRows(p)).toEqual([{ load_id: loadId, status: 'loaded' }]);
   };
-  /** The first execution: FAILED through FailedUnrecorded (RecordFailure's runtime exited), nothing loaded, nothing audited. */
+  /** The first execution: FAILED through FailedUnrecorded after `attempts` failed RecordFailure attempts; nothing loaded, nothing audited. */
   const expectFailedUnrecorded = async (p: LocalPipeline, error: string, attempts: number) => {
     const [first] = await p.executions();
     // FailedUnrecorded fails with the load's own error: RecordFailure's output never came.
