@@ -316,7 +316,8 @@ export async function readWarehouseState(
   try {
     rows = await submitStateRead(warehouse, config, requests, known, options);
   } catch (err) {
-    if (known === NOTHING_KNOWN || !(err instanceof StatementFailedError) || !missingRelation(err.message)) throw err;
+    const assumed = known.audit || known.tables.size > 0;
+    if (!assumed || !(err instanceof StatementFailedError) || !missingRelation(err.message)) throw err;
   }
   if (rows === undefined || missingKnownRelations(config, requests, known, rows).length > 0) {
     relations?.forget();
