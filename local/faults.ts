@@ -45,6 +45,18 @@ export interface CallFault {
 /** Who makes a call: the state machine's SDK integrations or the Lambda handlers. */
 export type FaultCaller = 'stateMachine' | 'functions';
 
+/** Which invocations of a function a Lambda fault picks (counted per function, every invocation attempt). */
+export interface LambdaInvocationRule {
+  /** The function: `discover`, `prepare`, `report`, `record-failure`. */
+  function: string;
+  /** These invocations of the function (1-based); neither nth nor fraction = every invocation. */
+  nth?: number[];
+  /** This fraction (0..1) of its invocations, drawn from the seeded generator. */
+  fraction?: number;
+  /** At most this many faults from this rule. */
+  times?: number;
+}
+
 /**
  * The Lambda runtime's process killed during an invocation (out of memory, a crash, SIGKILL). On
  * AWS the invocation then answers `FunctionError: Unhandled` with a `Runtime.ExitError` payload,
@@ -54,18 +66,18 @@ export type FaultCaller = 'stateMachine' | 'functions';
  * two ends of "mid-invocation" are offered: killed as it `start`s (nothing done), or at its
  * `end` (everything done, the answer lost).
  */
-export interface LambdaExitFault {
-  /** The function: `discover`, `prepare`, `report`, `record-failure`. */
-  function: string;
+export interface LambdaExitFault extends LambdaInvocationRule {
   /** Default `end`. */
   at?: 'start' | 'end';
-  /** These invocations of the function (1-based); neither nth nor fraction = every invocation. */
-  nth?: number[];
-  /** This fraction (0..1) of its invocations, drawn from the seeded generator. */
-  fraction?: number;
-  /** At most this many exits from this rule. */
-  times?: number;
 }
+
+/**
+ * Lambda refusing an invocation of a function (its concurrency or rate quota reached): nothing
+ * runs, and a Task invoking it fails with `Lambda.TooManyRequestsException` (the Developer Guide's
+ * "Handle Lambda service exceptions": "When Lambda hits the maximum number of invocations, the
+ * error is Lambda.TooManyRequestsException"), which a Task's Retry may repeat.
+ */
+export type LambdaThrottleFault = LambdaInvocationRule;
 
 /** Every fault option of the local stack. */
 export interface LocalFaults {
@@ -73,6 +85,8 @@ export interface LocalFaults {
   calls?: CallFault[];
   /** Kill the Lambda runtime's process during invocations of a function. */
   lambdaExits?: LambdaExitFault[];
+  /** Throttle invocations of a function (nothing runs). */
+  lambdaThrottles?: LambdaThrottleFault[];
   /** Stop (abort) executions as they enter a named state. */
   stopAtState?: StopAtStateRule[];
   /** Seed of the `fraction` draws (default 1): the same seed, the same faulted calls. */
@@ -108,6 +122,7 @@ export class FaultInjector {
   readonly injected: InjectedFault[] = [];
   private readonly rules: Array<CallFault & { left: number }>;
   private readonly exits: Array<LambdaExitFault & { left: number }>;
+  private readonly throttles: Array<LambdaThrottleFault & { left: number }>;
   private readonly counts = new Map<string, number>();
   private readonly random: () => number;
 
@@ -118,29 +133,39 @@ export class FaultInjector {
       }
       return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
     });
-    this.exits = (faults.lambdaExits ?? []).map((rule) => {
-      if (rule.fraction !== undefined && !(rule.fraction >= 0 && rule.fraction <= 1)) {
-        throw new Error(`lambda exit fault ${rule.function}: fraction must be within 0..1, got ${rule.fraction}`);
-      }
-      return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
-    });
+    const lambdaRules = <R extends LambdaInvocationRule>(rules: R[] | undefined, what: string): Array<R & { left: number }> =>
+      (rules ?? []).map((rule) => {
+        if (rule.fraction !== undefined && !(rule.fraction >= 0 && rule.fraction <= 1)) {
+          throw new Error(`lambda ${what} fault ${rule.function}: fraction must be within 0..1, got ${rule.fraction}`);
+        }
+        return { ...rule, left: rule.times ?? Number.POSITIVE_INFINITY };
+      });
+    this.exits = lambdaRules(faults.lambdaExits, 'exit');
+    this.throttles = lambdaRules(faults.lambdaThrottles, 'throttle');
     this.random = random(faults.seed ?? 1);
   }
 
   /**
    * The handler of function `name` as its invocations reach it through the fault rules: an
-   * invocation a `lambdaExits` rule picks fails as a killed runtime does ({@link runtimeExitError}),
+   * invocation a `lambdaThrottles` rule picks is refused ({@link lambdaThrottleError}), the handler
+   * never runs; one a `lambdaExits` rule picks fails as a killed runtime does ({@link runtimeExitError}),
    * before the handler runs (`start`) or after it finished (`end`).
    */
   wrapLambda<E, C, R>(name: string, handler: (event: E, context: C) => Promise<R>): (event: E, context: C) => Promise<R> {
-    if (!this.exits.some((r) => r.function === name)) return handler;
+    if (![...this.exits, ...this.throttles].some((r) => r.function === name)) return handler;
     return async (event, context) => {
       const key = `lambda:functions:${name}`;
       const call = (this.counts.get(key) ?? 0) + 1;
       this.counts.set(key, call);
-      const rule = this.exits.find(
-        (r) => r.function === name && r.left > 0 && (r.nth !== undefined ? r.nth.includes(call) : r.fraction !== undefined ? this.random() < r.fraction : true),
-      );
+      const picks = (r: LambdaInvocationRule & { left: number }): boolean =>
+        r.function === name && r.left > 0 && (r.nth !== undefined ? r.nth.includes(call) : r.fraction !== undefined ? this.random() < r.fraction : true);
+      const throttle = this.throttles.find(picks);
+      if (throttle) {
+        throttle.left -= 1;
+        this.injected.push({ service: 'lambda', caller: 'functions', action: name, kind: 'throttle', call });
+        throw lambdaThrottleError();
+      }
+      const rule = this.exits.find(picks);
       if (!rule) return handler(event, context);
       rule.left -= 1;
       this.injected.push({ service: 'lambda', caller: 'functions', action: name, kind: 'exit', call });
@@ -204,6 +229,14 @@ export class FaultInjector {
 export function runtimeExitError(requestId: string): TaskError {
   const payload = { errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` };
   return new TaskError('Lambda.Unknown', `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}`);
+}
+
+/** What a task sees when Lambda refuses the invocation for its concurrency or rate quota: `Lambda.TooManyRequestsException`. */
+export function lambdaThrottleError(): TaskError {
+  return new TaskError(
+    'Lambda.TooManyRequestsException',
+    'Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Request ID: forklift-fault; Proxy: null)',
+  );
 }
 
 /** The HTTP answer a service gives for a throttle, an internal error or a rejected request. */

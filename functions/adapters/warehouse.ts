@@ -15,12 +15,15 @@ import {
 import type { ForkliftConfig, WarehouseConfig } from '../core/config/schema';
 import { ForkliftError, StatementFailedError } from '../core/errors';
 import {
-  STATE_SELECT_STATEMENTS,
+  NOTHING_KNOWN,
   applyNewestData,
+  missingKnownRelations,
   parseWarehouseState,
   renderNewestDataQuery,
   renderWarehouseStateBatch,
+  stateSelectStatements,
   tablesToAdopt,
+  type KnownRelations,
   type StateRequest,
   type TableState,
 } from '../core/sql/state';
@@ -260,16 +263,83 @@ export async function queryBatch(
 }
 
 /**
+ * What the warehouse-state reads of one Lambda container have seen exist: the audit tables, and
+ * tables with their schema and ledger (a handler keeps one for its lifetime, so a container's
+ * first read creates them and its later reads render no DDL). Only a hint: every read's catalog
+ * SELECT checks it ({@link readWarehouseState}), and a read that finds it wrong forgets it.
+ */
+export class KnownRelationsCache {
+  private auditSchema: string | undefined;
+  /** `schema.table` of the tables known to exist with their ledger. */
+  private readonly tables = new Set<string>();
+
+  /** What a read of `config`'s tables may take as existing. */
+  known(config: ForkliftConfig): KnownRelations {
+    if (this.auditSchema !== config.warehouse.auditSchema) return NOTHING_KNOWN;
+    const tables = Object.entries(config.tables).filter(([name, t]) => this.tables.has(`${t.schema}.${name}`));
+    return { audit: true, tables: new Set(tables.map(([name]) => name)) };
+  }
+
+  /** After a read that created (or saw) the audit tables and these tables with their ledgers. */
+  remember(config: ForkliftConfig, tables: readonly string[]): void {
+    if (this.auditSchema !== config.warehouse.auditSchema) this.forget();
+    this.auditSchema = config.warehouse.auditSchema;
+    for (const name of tables) {
+      const t = config.tables[name];
+      if (t) this.tables.add(`${t.schema}.${name}`);
+    }
+  }
+
+  /** Something known was dropped: the next read renders every CREATE again. */
+  forget(): void {
+    this.auditSchema = undefined;
+    this.tables.clear();
+  }
+}
+
+/**
  * The warehouse state of `requests` (tables and candidate partitions) in ONE Data API
- * submission: the batch of sql/state.ts, read back from its three SELECTs.
+ * submission: the batch of sql/state.ts, read back from its SELECTs. With `relations`, the
+ * batch renders no DDL for what an earlier read saw exist; when it turns out dropped since
+ * (its catalog SELECT misses it, or the batch fails on a missing relation), the read runs again
+ * with every CREATE ... IF NOT EXISTS (one more submission) and the cache is forgotten.
  */
 export async function readWarehouseState(
   warehouse: Warehouse,
   config: ForkliftConfig,
   requests: readonly StateRequest[],
   options?: WaitOptions,
+  relations?: KnownRelationsCache,
 ): Promise<Map<string, TableState>> {
-  const sqls = renderWarehouseStateBatch(config, requests);
+  const known = relations?.known(config) ?? NOTHING_KNOWN;
+  let rows: Row[] | undefined;
+  try {
+    rows = await submitStateRead(warehouse, config, requests, known, options);
+  } catch (err) {
+    const assumed = known.audit || known.tables.size > 0;
+    if (!assumed || !(err instanceof StatementFailedError) || !missingRelation(err.message)) throw err;
+  }
+  if (rows === undefined || missingKnownRelations(config, requests, known, rows).length > 0) {
+    relations?.forget();
+    rows = await submitStateRead(warehouse, config, requests, NOTHING_KNOWN, options);
+  }
+  relations?.remember(config, requests.map((r) => r.table));
+  const states = parseWarehouseState(rows, requests.map((r) => r.table));
+  // Adopted tables (existing, nothing loaded by Forklift yet): one more read, until their first load.
+  const adopt = tablesToAdopt(config, states);
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt), options));
+  return states;
+}
+
+/** One state read rendered with `known`: the rows of its SELECTs (audit tables of an older version evolved on the way). */
+async function submitStateRead(
+  warehouse: Warehouse,
+  config: ForkliftConfig,
+  requests: readonly StateRequest[],
+  known: KnownRelations,
+  options?: WaitOptions,
+): Promise<Row[]> {
+  const sqls = renderWarehouseStateBatch(config, requests, known);
   let id = await warehouse.batch(sqls);
   try {
     await warehouse.waitFor(id, options);
@@ -281,12 +351,13 @@ export async function readWarehouseState(
     await warehouse.waitFor(id, options);
   }
   const rows: Row[] = [];
-  for (const statement of STATE_SELECT_STATEMENTS) rows.push(...(await warehouse.results(`${id}:${statement}`)));
-  const states = parseWarehouseState(rows, requests.map((r) => r.table));
-  // Adopted tables (existing, nothing loaded by Forklift yet): one more read, until their first load.
-  const adopt = tablesToAdopt(config, states);
-  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt), options));
-  return states;
+  for (const statement of stateSelectStatements(known)) rows.push(...(await warehouse.results(`${id}:${statement}`)));
+  return rows;
+}
+
+/** True when a statement failed on a relation (or its schema) that does not exist: dropped since a read saw it. */
+export function missingRelation(message: string): boolean {
+  return /\b(relation|schema) "?[^"\s]+"? does not exist/i.test(message);
 }
 
 /** True when a statement failed on a column the audit tables gained after their first release. */

@@ -19,7 +19,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 // zod/mini: the tree-shakable API, so the body schemas do not pull all of zod into the bundle.
 import * as z from 'zod/mini';
 import { runningExecutionNames } from '../adapters/stepFunctions';
-import { readWarehouseState, stateFor, type Warehouse } from '../adapters/warehouse';
+import { KnownRelationsCache, readWarehouseState, stateFor, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { isoSecond } from '../core/dates';
 import { waitBudgetMs, type InvocationContext } from '../core/functionSettings';
@@ -43,6 +43,8 @@ export interface DiscoverDeps {
   now: () => Date;
   /** Partitions handled at once (listing + StartExecution); default 8. */
   concurrency?: number;
+  /** What this instance's state reads saw exist (their DDL is left out); default: one per handler instance. */
+  relations?: KnownRelationsCache;
 }
 
 const s3NotificationBody = z.object({
@@ -119,6 +121,7 @@ interface SeenPartition {
 /** Build the discover handler. */
 export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse> {
   const { config, log, metrics } = deps;
+  const relations = deps.relations ?? new KnownRelationsCache();
 
   return async (event, context) => {
     const failed = new Set<string>();
@@ -208,6 +211,7 @@ export function createDiscoverHandler(deps: DiscoverDeps): (event: SQSEvent, con
         [...byTable].map(([table, candidates]) => ({ table, candidates })),
         // The state read waits inside the function's timeout (leaving time to answer).
         { timeoutMs: waitBudgetMs(context, 300_000, PARTITION_RESERVE_MS) },
+        relations,
       );
     } catch (err) {
       log.error('warehouse state read failed; the batch will be redelivered', { error: describe(err) });

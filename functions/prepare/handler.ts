@@ -8,7 +8,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { headObject, listObjects, putManifest } from '../adapters/s3';
-import { observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
+import { KnownRelationsCache, observedState, readWarehouseState, stateFor, warehouseTarget, type Warehouse } from '../adapters/warehouse';
 import type { ForkliftConfig } from '../core/config/schema';
 import { readAggregateTables, readAggregateWork } from '../adapters/aggregates';
 import { aggregatesFedBy, aggregateTables, renderAggregateTableChanges, type ExistingTables } from '../core/sql/aggregate';
@@ -55,6 +55,8 @@ export interface PrepareDeps {
   pollSeconds?: number;
   /** Expected durations and bounds of the state machine's polling schedule (core/submission.ts). */
   polling?: PollingOptions;
+  /** What this instance's state reads saw exist (their DDL is left out); default: one per handler instance. */
+  relations?: KnownRelationsCache;
 }
 
 /** `$.plan`, with the execution's start time for Report's LoadSeconds. */
@@ -80,6 +82,8 @@ export function createPrepareHandler(deps: PrepareDeps): {
   const bucket = config.landing.bucketName;
   /** The last read of each table's aggregate tables (see aggregateTablesOf). */
   const aggregateTablesRead = new Map<string, { at: number; read: Promise<ExistingTables> }>();
+  /** What this instance's warehouse-state reads saw exist (adapters/warehouse.ts KnownRelationsCache). */
+  const relations = deps.relations ?? new KnownRelationsCache();
 
   const planAggregates = async (event: PrepareEvent, context?: InvocationContext): Promise<AggregatePlan> => {
     const input = loadInputOf(event.input);
@@ -210,7 +214,7 @@ export function createPrepareHandler(deps: PrepareDeps): {
     if (input.observed !== undefined && (!input.observed.partitionLoaded || input.force === true)) return observedState(input.observed);
     const choice = choosePartition(config, input, listing, now);
     if (choice.kind === 'wait') return { partitionLoaded: false }; // the plan waits: no read needed yet
-    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }], wait());
+    const states = await readWarehouseState(deps.warehouse, config, [{ table: choice.table, candidates: [choice.partition.date] }], wait(), relations);
     return stateFor(states.get(choice.table), choice.partition.date);
   }
 }

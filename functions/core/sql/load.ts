@@ -70,7 +70,7 @@ export interface LoadBatch {
 /**
  * What a load batch needs to exist before its first statement (the LOCK): the audit tables,
  * the table's schema, the table and its ledger, all IF NOT EXISTS. The warehouse-state read
- * (state.ts) runs them, and every load is planned from one.
+ * (state.ts) runs them until its container knows they exist, and every load is planned from one.
  */
 export function renderLoadPrerequisites(config: ForkliftConfig, name: string): string[] {
   const table = config.tables[name];

@@ -1,7 +1,9 @@
 /**
- * The warehouse-state read: one batch (audit DDL, then three SELECTs) telling, per
- * table, its columns, its newest loaded partition, which candidate partitions are
- * already loaded and which files of them the ledger holds, as rows tagged by a `kind` column.
+ * The warehouse-state read: one batch (audit DDL unless known to exist, then four SELECTs, then
+ * the load prerequisites of tables not known to exist) telling, per table, its columns, its newest
+ * loaded partition, which candidate partitions are already loaded and which files of them the
+ * ledger holds, as rows tagged by a `kind` column. The catalog SELECT also tells which audit
+ * tables and ledgers exist, so a read that took them as existing can check that they still do.
  */
 import type { ForkliftConfig } from '../config/schema';
 import { isoSecond, truncateDate } from '../dates';
@@ -10,13 +12,15 @@ import { ForkliftError } from '../errors';
 import { literal, qualified, quoteIdent, timestampLiteral } from '../identifiers';
 import { tablePattern } from '../keys';
 import type { ExistingColumn } from '../types';
-import { AUDIT_DDL_STATEMENTS, auditMatch, auditTable, renderAuditDdl } from './audit';
+import { AUDIT_DDL_STATEMENTS, AUDIT_TABLES, auditMatch, auditTable, renderAuditDdl } from './audit';
 import { parseInformationSchemaType } from './evolve';
 import { groupsCondition } from './grants';
+import { ledgerName } from './ledger';
 import { renderLoadPrerequisites } from './load';
 
 /**
- * 1-based indexes of the three SELECTs in the batch of {@link renderWarehouseStateBatch}:
+ * 1-based indexes of the SELECTs in the batch of {@link renderWarehouseStateBatch} when it starts
+ * with the audit DDL (nothing known; {@link stateSelectStatements} gives them for any read):
  * the columns (from information_schema), the ledger of loads (from the audit table) and
  * the files of the candidate partitions (from `load_files`). The catalog SELECT is a
  * statement of its own because Redshift runs catalog views on the leader node only and
@@ -33,6 +37,28 @@ export const STATE_FILES_STATEMENT = AUDIT_DDL_STATEMENTS + 3;
  */
 export const STATE_GROUPS_STATEMENT = AUDIT_DDL_STATEMENTS + 4;
 export const STATE_SELECT_STATEMENTS = [STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT] as const;
+
+/**
+ * What a warehouse-state read may take as existing, because an earlier read (of the same Lambda
+ * container) created or saw it: the audit tables, and tables with their ledgers. Its batch then
+ * renders no DDL for them; its catalog SELECT still tells whether they exist
+ * ({@link missingKnownRelations}).
+ */
+export interface KnownRelations {
+  /** The audit schema and its tables (`AUDIT_TABLES`) exist. */
+  audit: boolean;
+  /** Config names of tables that exist, with their schema and ledger. */
+  tables: ReadonlySet<string>;
+}
+
+/** Nothing known: the read renders every CREATE ... IF NOT EXISTS (the default). */
+export const NOTHING_KNOWN: KnownRelations = Object.freeze({ audit: false, tables: new Set<string>() });
+
+/** The 1-based indexes of the SELECTs of a batch rendered with `known` (the DDL-free batch starts with them). */
+export function stateSelectStatements(known: KnownRelations = NOTHING_KNOWN): number[] {
+  const first = known.audit ? 1 : STATE_COLUMNS_STATEMENT;
+  return STATE_SELECT_STATEMENTS.map((_, i) => first + i);
+}
 
 /** A table and the partition dates the caller is deciding about. */
 export interface StateRequest {
@@ -60,12 +86,13 @@ const NAMED_NULL_COLUMNS = STATE_COLUMNS.slice(2, 8)
 const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
 
 /**
- * The batch: audit DDL IF NOT EXISTS, the three SELECTs at {@link STATE_SELECT_STATEMENTS}, then
+ * The batch: audit DDL IF NOT EXISTS, the four SELECTs at {@link stateSelectStatements}, then
  * each table's load prerequisites IF NOT EXISTS (schema, table, ledger: the load batch LOCKs the
  * table and its ledger as its first statement, so they must exist before any load; a table
  * created here has exactly the config's columns, as the SELECT's "no such table" implies).
+ * What `known` holds gets no DDL: with everything known the batch is the four SELECTs alone.
  */
-export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
+export function renderWarehouseStateBatch(config: ForkliftConfig, requests: readonly StateRequest[], known: KnownRelations = NOTHING_KNOWN): string[] {
   if (requests.length === 0) throw new ForkliftError('a warehouse-state read needs at least one table');
   const audit = config.warehouse.auditSchema;
   const loads = auditTable(audit, 'loads');
@@ -86,7 +113,10 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       'CAST(column_name AS VARCHAR(127)) AS column_name, CAST(data_type AS VARCHAR(128)) AS data_type, ' +
       'CAST(character_maximum_length AS INTEGER) AS character_maximum_length, CAST(numeric_precision AS INTEGER) AS numeric_precision, ' +
       'CAST(numeric_scale AS INTEGER) AS numeric_scale, CAST(ordinal_position AS INTEGER) AS ordinal_position, ' +
-      `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema} ORDER BY 2, 8`;
+      `CAST(NULL AS TIMESTAMP) AS partition_date FROM information_schema.columns WHERE ${inSchema} UNION ALL ` +
+    // Which of the audit tables and the tables' ledgers exist (one `relation` row each): what missingKnownRelations checks.
+    `SELECT DISTINCT CAST('relation' AS VARCHAR(16)), CAST(table_name AS VARCHAR(127)), ${NULL_COLUMN}, CAST(NULL AS TIMESTAMP) ` +
+    `FROM information_schema.columns WHERE table_schema = ${literal(audit)} AND table_name IN (${auditRelations(config, requests).map(literal).join(', ')}) ORDER BY 1, 2, 8`;
   const branches = [
     `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
@@ -116,13 +146,48 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     `SELECT DISTINCT CAST('file' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ` +
     `CAST(file_key AS VARCHAR(1024)) AS file_key, CAST(etag AS VARCHAR(128)) AS etag, ${NAMED_NULL_COLUMNS.split(', ').slice(2).join(', ')}, partition_date ` +
     `FROM ${loadFiles} WHERE ${candidates.length ? `(${candidates.join(' OR ')})` : '1 = 0'} ORDER BY 2, 9, 3, 4`;
-  const prerequisites = [...new Set(requests.map((r) => r.table))].flatMap((t) => renderLoadPrerequisites(config, t));
+  const prerequisites = [...new Set(requests.map((r) => r.table))].filter((t) => !known.tables.has(t)).flatMap((t) => renderLoadPrerequisites(config, t));
   const groupNames = [...new Set(requests.flatMap((r) => tableOf(r.table).readOnlyGroups))];
   const groups =
     `SELECT CAST('group' AS VARCHAR(16)) AS kind, CAST(NULL AS VARCHAR(127)) AS table_name, CAST(groname AS VARCHAR(127)) AS column_name, ` +
     `${NAMED_NULL_COLUMNS.split(', ').slice(1).join(', ')}, CAST(NULL AS TIMESTAMP) AS partition_date ` +
     `FROM pg_group WHERE ${groupsCondition(groupNames)} ORDER BY 3`;
-  return [...renderAuditDdl(audit), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, groups, ...new Set(prerequisites)];
+  return [...(known.audit ? [] : renderAuditDdl(audit)), columns, `${branches.join(' UNION ALL ')} ORDER BY 1, 2, 9`, files, groups, ...new Set(prerequisites)];
+}
+
+/** The names, in the audit schema, of the audit tables and of the requested tables' ledgers. */
+function auditRelations(config: ForkliftConfig, requests: readonly StateRequest[]): string[] {
+  const ledgers = requests.map((r) => {
+    const t = config.tables[r.table];
+    if (!t) throw new ForkliftError(`unknown table '${r.table}'`);
+    return ledgerName(t.schema, r.table);
+  });
+  return [...new Set([...AUDIT_TABLES, ...ledgers])];
+}
+
+/**
+ * What a read rendered with `known` took as existing and its catalog rows (of the batch's SELECTs,
+ * in {@link STATE_COLUMNS} order) show missing: dropped since it was seen. `schema.table` names;
+ * empty when the knowledge holds. The caller then reads again with nothing known (the DDL).
+ */
+export function missingKnownRelations(
+  config: ForkliftConfig,
+  requests: readonly StateRequest[],
+  known: KnownRelations,
+  records: ReadonlyArray<ReadonlyArray<StateValue>>,
+): string[] {
+  const audit = config.warehouse.auditSchema;
+  const relations = new Set(records.filter((r) => r[0] === 'relation').map((r) => String(r[1])));
+  const withColumns = new Set(records.filter((r) => r[0] === 'column').map((r) => String(r[1])));
+  const missing: string[] = [];
+  if (known.audit) for (const t of AUDIT_TABLES) if (!relations.has(t)) missing.push(`${audit}.${t}`);
+  for (const name of new Set(requests.map((r) => r.table))) {
+    const t = config.tables[name];
+    if (!t || !known.tables.has(name)) continue;
+    if (!withColumns.has(name)) missing.push(`${t.schema}.${name}`);
+    if (!relations.has(ledgerName(t.schema, name))) missing.push(`${audit}.${ledgerName(t.schema, name)}`);
+  }
+  return missing;
 }
 
 /** A value of a result row, as the Data API adapter returns it. */
@@ -209,6 +274,7 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
       existingGroups.add(String(columnName));
       continue;
     }
+    if (kind === 'relation') continue; // an audit table or ledger that exists (missingKnownRelations)
     const name = String(table);
     const s = entry(name);
     if (kind === 'column') {

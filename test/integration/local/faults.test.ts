@@ -91,3 +91,20 @@ it('a fraction outside 0..1 is refused by name', () => {
     /fault redshiftData:DescribeStatement: fraction must be within 0\.\.1, got 2/,
   );
 });
+
+it('lambdaThrottles: the picked invocations fail as Lambda.TooManyRequestsException and never reach the handler', async () => {
+  const injector = new FaultInjector({ lambdaThrottles: [{ function: 'record-failure', times: 2 }] });
+  const ran: number[] = [];
+  const invoke = injector.wrapLambda('record-failure', async (event: number) => {
+    ran.push(event);
+    return event;
+  });
+  await expect(invoke(1, {})).rejects.toMatchObject({ name: 'Lambda.TooManyRequestsException', message: expect.stringMatching(/Status Code: 429/) });
+  await expect(invoke(2, {})).rejects.toMatchObject({ name: 'Lambda.TooManyRequestsException' });
+  await expect(invoke(3, {})).resolves.toBe(3);
+  expect(ran).toEqual([3]);
+  expect(injector.injected).toEqual([1, 2].map((call) => ({ service: 'lambda', caller: 'functions', action: 'record-failure', kind: 'throttle', call })));
+  // Another function is not wrapped at all.
+  const other = async (): Promise<string> => 'ok';
+  expect(injector.wrapLambda('prepare', other)).toBe(other);
+});

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { CancelStatementCommand } from '@aws-sdk/client-redshift-data';
 import { parse } from 'yaml';
 import type { ConfigInput } from '../../../functions/core/config/schema';
@@ -15,7 +16,7 @@ import type { FunctionName } from '../../../functions/core/metricNames';
 import type { LocalFaults } from '../../../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
 import { generateSample } from '../../../local/sample';
-import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, rows, testConfig } from './helpers';
+import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, count, rows, testConfig } from './helpers';
 
 const example = parse(readFileSync(join(__dirname, '../../../forklift.config.yaml'), 'utf8')) as ConfigInput;
 const config = testConfig({ visits: example.tables!['visits']!, campaigns: example.tables!['campaigns']! }, example.aggregates);
@@ -126,3 +127,111 @@ it('a load statement cancelled while it runs (ABORTED) is audited as failed', as
     expect(await failedRows(p, execution.name)).toHaveLength(1);
   });
 }, 120_000);
+
+/**
+ * RecordFailure failing itself: the load fails, and so does the function that would audit it, at
+ * every attempt: its runtime exits (Lambda.Unknown, which its Retry does not repeat), or Lambda
+ * throttles it (Lambda.TooManyRequestsException, at its first attempt and each of its Retry's 3);
+ * the Catch ends in FailedUnrecorded. The execution ends FAILED with no `failed` row, so nothing in
+ * the warehouse says the partition needs another attempt: the FAILED execution itself does, and the
+ * freshness function's load sweep (the 15-minute schedule, run here at later ticks) acts on it.
+ */
+describe('RecordFailure failing at every attempt: no failed row, and the partition still heals', () => {
+  const RECORD_FAILURE_DOWN: LocalFaults['lambdaExits'] = [{ function: 'record-failure', at: 'start' }];
+  /** RecordFailure failing at every attempt, and how many attempts its Task makes (Retry included). */
+  const RECORD_FAILURE_FAULTS: Array<[string, LocalFaults, number]> = [
+    ['its runtime exits', { lambdaExits: RECORD_FAILURE_DOWN }, 1],
+    ['Lambda throttles it at every attempt of its Retry', { lambdaThrottles: [{ function: 'record-failure' }] }, 4],
+  ];
+  const PRIMARY = 'visits-20261120T120000';
+  const SWEEP_TICK_MS = 15 * 60_000;
+  type Freshness = Record<string, { restartedLoads?: string[] }>;
+  const sweep = async (p: LocalPipeline, tick: number): Promise<string[]> => {
+    const result = (await p.checkFreshness(new Date(Date.now() + tick * SWEEP_TICK_MS))) as Freshness;
+    await p.settle();
+    return result['visits']?.restartedLoads ?? [];
+  };
+  const hourRows = hour.reduce((n, o) => n + gunzipSync(o.body).toString('utf8').trim().split('\n').length, 0);
+  const loadRows = (p: LocalPipeline) => rows(p, "SELECT load_id, status FROM forklift.loads WHERE table_name = 'events.visits' ORDER BY load_id");
+  const facts = (p: LocalPipeline) =>
+    Promise.all([
+      rows(p, 'SELECT bucket, campaign_id, visits::int AS visits, visitors::int AS visitors, revenue::text AS revenue, avg_duration_ms FROM facts.visits_hourly ORDER BY 1, 2'),
+      rows(p, 'SELECT bucket, campaign_id, visits::int AS visits, visitors::int AS visitors FROM facts.visitors_daily ORDER BY 1, 2'),
+    ]);
+  /** The aggregates as a GROUP BY over the raw table computes them. */
+  const direct = (p: LocalPipeline) =>
+    Promise.all([
+      rows(
+        p,
+        "SELECT DATE_TRUNC('hour', visited_at) AS bucket, campaign_id, COUNT(*)::int AS visits, COUNT(DISTINCT visitor_id)::int AS visitors, " +
+          'SUM(revenue)::text AS revenue, AVG(duration_ms::float8) AS avg_duration_ms FROM events.visits GROUP BY 1, 2 ORDER BY 1, 2',
+      ),
+      rows(p, "SELECT DATE_TRUNC('day', visited_at) AS bucket, campaign_id, COUNT(*)::int AS visits, COUNT(DISTINCT visitor_id)::int AS visitors FROM events.visits GROUP BY 1, 2 ORDER BY 1, 2"),
+    ]);
+  /** Loaded exactly once, by `loadId`: every row once, aggregates equal to raw, one `loaded` row and no other. */
+  const expectLoadedOnce = async (p: LocalPipeline, loadId: string) => {
+    expect(await count(p, 'SELECT COUNT(*) AS n FROM events.visits')).toBe(hourRows);
+    expect(await count(p, 'SELECT COUNT(DISTINCT visit_id) AS n FROM events.visits')).toBe(hourRows);
+    const [hourly, daily] = await facts(p);
+    expect(hourly!.length).toBeGreaterThan(0);
+    expect([hourly, daily]).toEqual(await direct(p));
+    expect(await loadRows(p)).toEqual([{ load_id: loadId, status: 'loaded' }]);
+  };
+  /** The first execution: FAILED through FailedUnrecorded after `attempts` failed RecordFailure attempts; nothing loaded, nothing audited. */
+  const expectFailedUnrecorded = async (p: LocalPipeline, error: string, attempts: number) => {
+    const [first] = await p.executions();
+    // FailedUnrecorded fails with the load's own error: RecordFailure's output never came.
+    expect(first).toMatchObject({ name: PRIMARY, status: 'FAILED', error });
+    // Every attempt of the RecordFailure Task failed, and there was no other.
+    expect(p.stack.faults.injected.filter((f) => f.action === 'record-failure').map((f) => f.call)).toEqual(Array.from({ length: attempts }, (_, i) => i + 1));
+    expect(await failedRows(p, PRIMARY)).toEqual([]);
+    expect(await loadRows(p)).toEqual([]);
+    expect(await count(p, 'SELECT COUNT(*) AS n FROM events.visits')).toBe(0);
+  };
+
+  it.each(RECORD_FAILURE_FAULTS)('a transient load failure (the load batch rejected once), RecordFailure down (%s): the next sweep restarts the partition, loaded exactly once', async (_, recordFailureFault, attempts) => {
+    await withPipeline({ faults: { ...sm('BatchExecuteStatement', 1), ...recordFailureFault } }, async (p) => {
+      await p.put(hour);
+      await p.settle();
+      await expectFailedUnrecorded(p, 'RedshiftData.ValidationException', attempts);
+
+      const restarted = await sweep(p, 1);
+      expect(restarted).toEqual([expect.stringMatching(new RegExp(`^${PRIMARY}-r[0-9a-f]{8}$`))]);
+      const retry = (await p.executions()).find((e) => e.name === restarted[0]);
+      expect(retry).toMatchObject({ status: 'SUCCEEDED', output: expect.objectContaining({ status: 'loaded' }) });
+      await expectLoadedOnce(p, restarted[0]!);
+
+      // Loaded now: later sweeps start nothing (the FAILED execution stays in their 24 h window).
+      expect(await sweep(p, 2)).toEqual([]);
+      await expectLoadedOnce(p, restarted[0]!);
+    });
+  }, 120_000);
+
+  it('a malformed file: the sweep tries the same files once more and then stops; the fixed file loads exactly once', async () => {
+    const [good, ...rest] = hour;
+    const broken = { key: good!.key, body: gzipSync('{"visit_id": "v1", "visitor_id": "u1", "campaign_id": "not a number", "visited_at": "2026-11-20T12:01:00Z"}\n') };
+    await withPipeline({ faults: { lambdaExits: RECORD_FAILURE_DOWN } }, async (p) => {
+      await p.put([broken, ...rest]);
+      await p.settle();
+      await expectFailedUnrecorded(p, 'StatementFailed', 1);
+
+      // The sweep's attempt with the same files fails too (unrecorded again); the next sweep gives up
+      // on these exact files, with no failed row to go by: the same files are tried twice at most.
+      const [second] = await sweep(p, 1);
+      expect(second).toMatch(new RegExp(`^${PRIMARY}-r[0-9a-f]{8}$`));
+      expect((await p.executions()).find((e) => e.name === second)).toMatchObject({ status: 'FAILED' });
+      expect(await sweep(p, 2)).toEqual([]);
+      expect((await p.executions()).map((e) => e.name)).toEqual([PRIMARY, second]);
+      expect(await loadRows(p)).toEqual([]);
+
+      // The file fixed (a new version of the key): its event starts a new attempt, named after the new listing.
+      await p.put([good!]);
+      await p.settle();
+      const third = (await p.executions()).map((e) => e.name).filter((n) => n !== PRIMARY && n !== second);
+      expect(third).toEqual([expect.stringMatching(new RegExp(`^${PRIMARY}-r[0-9a-f]{8}$`))]);
+      await expectLoadedOnce(p, third[0]!);
+      expect(await sweep(p, 3)).toEqual([]);
+      await expectLoadedOnce(p, third[0]!);
+    });
+  }, 120_000);
+});

@@ -356,6 +356,22 @@ describe('discover', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
+  it("keeps what its state reads created for its next invocations: the next read renders no DDL, and runs again with it when its catalog SELECT misses a table", async () => {
+    mockListing();
+    mockWarehouse(); // every SELECT returns no row: the next catalog SELECT finds nothing it knew
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'x', startDate: now });
+    const { handler } = setup();
+    await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
+    await handler(event([s3Record('b', 'events/visits/2026-11-20T06/a.json.gz')]));
+    const batches = rsd.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Sqls!);
+    const ddl = (sqls: string[]) => sqls.filter((q) => /^CREATE /.test(q)).length;
+    expect(batches.map(ddl)).toEqual([7, 0, 7]);
+    expect(batches[1]).toHaveLength(4);
+    // Another instance (another container) knows nothing: its first read has the DDL.
+    await setup().handler(event([s3Record('c', 'events/visits/2026-11-20T07/a.json.gz')]));
+    expect(ddl(rsd.commandCalls(BatchExecuteStatementCommand)[3]!.args[0].input.Sqls!)).toBe(7);
+  });
+
   it('fails every partition record when the state read fails', async () => {
     rsd.on(BatchExecuteStatementCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalServerException' }));
     const { handler } = setup();

@@ -96,6 +96,29 @@ describe('prepare', () => {
     expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
+  it('manual runs served by one instance: the first state read creates the tables, the next one (its catalog SELECT finding them) renders no DDL', async () => {
+    mockListing();
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 's1' });
+    rsd.on(DescribeStatementCommand).resolves({ Id: 's1', Status: 'FINISHED' });
+    const nulls = (n: number) => Array.from({ length: n }, () => ({ isNull: true }));
+    const relation = (name: string) => [{ stringValue: 'relation' }, { stringValue: name }, ...nulls(7)];
+    const catalog = [
+      [{ stringValue: 'column' }, { stringValue: 'visits' }, { stringValue: 'visit_id' }, { stringValue: 'character varying' }, { longValue: 36 }, ...nulls(2), { longValue: 1 }, { isNull: true }],
+      ...['loads', 'load_files', 'affected_hours', 'ledger__events__visits'].map(relation),
+    ];
+    const newest = [[{ stringValue: 'newest' }, { stringValue: 'visits' }, ...nulls(6), { stringValue: '2026-11-20 14:00:00' }]];
+    // The catalog SELECT is statement 5 after the audit DDL, 1 without it; the ledger SELECT follows it.
+    rsd.on(GetStatementResultCommand).callsFake((input: { Id?: string }) => ({
+      Records: /:(1|5)$/.test(input.Id ?? '') ? catalog : /:(2|6)$/.test(input.Id ?? '') ? newest : [],
+    }));
+    const prepare = setup();
+    expect((await prepare(event({ table: 'visits', date: '2026-11-20T13' }))).action).toBe('skip');
+    expect((await prepare(event({ table: 'visits', date: '2026-11-20T12' }))).action).toBe('skip');
+    const batches = rsd.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Sqls!);
+    expect(batches.map((b) => b.filter((q) => /^CREATE /.test(q)).length)).toEqual([7, 0]);
+    expect(batches[1]).toHaveLength(4);
+  });
+
   it('a top-up (discover saw the partition loaded): reads the file ledger and writes a manifest of the new files only', async () => {
     mockListing();
     const nulls = (n: number) => Array.from({ length: n }, () => ({ isNull: true }));

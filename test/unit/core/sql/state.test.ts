@@ -2,7 +2,20 @@ import type { PGlite } from '@electric-sql/pglite';
 import { renderFailureRecord } from '../../../../functions/core/sql/failure';
 import { renderCopy, renderManifest } from '../../../../functions/core/sql/copy';
 import { renderLoadBatch } from '../../../../functions/core/sql/load';
-import { parseTimestamp, parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT, STATE_LEDGER_STATEMENT, type StateValue } from '../../../../functions/core/sql/state';
+import {
+  missingKnownRelations,
+  NOTHING_KNOWN,
+  parseTimestamp,
+  parseWarehouseState,
+  renderWarehouseStateBatch,
+  stateSelectStatements,
+  STATE_COLUMNS_STATEMENT,
+  STATE_FILES_STATEMENT,
+  STATE_GROUPS_STATEMENT,
+  STATE_LEDGER_STATEMENT,
+  type KnownRelations,
+  type StateValue,
+} from '../../../../functions/core/sql/state';
 import { renderFreshness, renderRecentLoads } from '../../../../functions/core/sql/status';
 import { statementAccess } from '../../../../local/redshift-data/isolation';
 import { expectGolden } from './golden.helpers';
@@ -42,6 +55,45 @@ describe('warehouse-state batch', () => {
     expect(sqls[STATE_GROUPS_STATEMENT - 1]).toMatch(/FROM pg_group WHERE groname IN \('analysts'\) ORDER BY 3$/);
     expect(renderWarehouseStateBatch(config, [{ table: 'campaigns', candidates: [] }])[STATE_GROUPS_STATEMENT - 1]).toContain('WHERE 1 = 0');
     expectGolden('state', sqls);
+  });
+
+  it('renders no CREATE for what is known to exist: the four SELECTs alone once the audit and every table are known', () => {
+    const all: KnownRelations = { audit: true, tables: new Set(['visits', 'campaigns']) };
+    const full = renderWarehouseStateBatch(config, requests);
+    const known = renderWarehouseStateBatch(config, requests, all);
+    expect(known.filter((s) => /^\s*CREATE\b/i.test(s))).toEqual([]);
+    expect(stateSelectStatements(all)).toEqual([1, 2, 3, 4]);
+    expect(stateSelectStatements()).toEqual([STATE_COLUMNS_STATEMENT, STATE_LEDGER_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT]);
+    // The same SELECTs, at the indexes stateSelectStatements gives.
+    expect(stateSelectStatements(all).map((i) => known[i - 1])).toEqual(stateSelectStatements().map((i) => full[i - 1]));
+    expect(known).toHaveLength(4);
+    // A table not known yet still gets its prerequisites (after the SELECTs); the audit DDL stays out.
+    const oneNew = renderWarehouseStateBatch(config, requests, { audit: true, tables: new Set(['visits']) });
+    expect(oneNew.slice(4).map((s) => s.split(' (')[0])).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS "public"',
+      'CREATE TABLE IF NOT EXISTS "public"."campaigns"',
+      'CREATE TABLE IF NOT EXISTS "forklift"."ledger__public__campaigns"',
+    ]);
+    // Nothing known (the default) is today's batch.
+    expect(renderWarehouseStateBatch(config, requests, NOTHING_KNOWN)).toEqual(full);
+  });
+
+  it('reports what was known to exist and is missing from the catalog rows', () => {
+    const relation = (name: string): StateValue[] => ['relation', name, null, null, null, null, null, null, null];
+    const column = (table: string): StateValue[] => ['column', table, 'c', 'integer', null, 32, 0, 1, null];
+    const all: KnownRelations = { audit: true, tables: new Set(['visits', 'campaigns']) };
+    const everything = [column('visits'), column('campaigns'), ...['loads', 'load_files', 'affected_hours', 'ledger__events__visits', 'ledger__public__campaigns'].map(relation)];
+    expect(missingKnownRelations(config, requests, all, everything)).toEqual([]);
+    expect(missingKnownRelations(config, requests, all, everything.filter((r) => r[1] !== 'affected_hours' && r[1] !== 'ledger__events__visits' && r[1] !== 'campaigns'))).toEqual([
+      'forklift.affected_hours',
+      'forklift.ledger__events__visits',
+      'public.campaigns',
+    ]);
+    // What was not known is no finding: a read that renders its CREATE sees it missing the first time.
+    expect(missingKnownRelations(config, requests, NOTHING_KNOWN, [])).toEqual([]);
+    expect(missingKnownRelations(config, requests, { audit: true, tables: new Set(['visits']) }, everything.filter((r) => !String(r[1]).includes('campaigns')))).toEqual([]);
+    // relation rows are no table's state
+    expect([...parseWarehouseState(everything, ['visits']).keys()].sort()).toEqual(['campaigns', 'visits']);
   });
 
   it('parses rows into a map by table', () => {
@@ -144,6 +196,24 @@ describe('warehouse-state batch', () => {
       expect((await rows(db, renderRecentLoads(config, { limit: 5, table: 'visits' }))).map((r) => r['status'])).toEqual(['loaded']);
       await runBatch(db, renderFailureRecord('forklift', { loadId: 'v14', table: 'visits', finishedAt: date, error: 'COPY failed:\n bad \\ row' }));
       expect(await rows(db, "SELECT status, error FROM forklift.loads WHERE load_id = 'v14'")).toEqual([{ status: 'failed', error: 'COPY failed:  bad / row' }]);
+    });
+
+    it('a read without DDL still sees, in its catalog SELECT, a table, ledger or audit table dropped since', async () => {
+      await read(); // creates everything
+      const all: KnownRelations = { audit: true, tables: new Set(['visits', 'campaigns']) };
+      const readKnown = async () => {
+        const sqls = renderWarehouseStateBatch(config, requests, all);
+        const records: StateValue[][] = [];
+        for (const i of stateSelectStatements(all)) records.push(...(await runBatch(db, [sqls[i - 1]!])).map((r) => Object.values(r) as StateValue[]));
+        return missingKnownRelations(config, requests, all, records);
+      };
+      expect(await readKnown()).toEqual([]);
+      await rows(db, 'DROP TABLE forklift.ledger__events__visits');
+      await rows(db, 'DROP TABLE public.campaigns');
+      await rows(db, 'DROP TABLE forklift.affected_hours');
+      expect(await readKnown()).toEqual(['forklift.affected_hours', 'forklift.ledger__events__visits', 'public.campaigns']);
+      await read(); // the read with its DDL recreates them
+      expect(await readKnown()).toEqual([]);
     });
   });
 });
