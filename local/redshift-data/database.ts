@@ -1,15 +1,18 @@
 /**
- * The local Data API's database: PGlite on its own thread (pgliteWorker.cjs), behind a
- * proxy with the few PGlite methods the stand-in uses. PGlite runs a query synchronously
- * inside WASM; on the main thread a COPY or an aggregate would stall the whole event loop
- * (Step Functions timers, DescribeStatement polls, the handlers), which Redshift, running
- * elsewhere, never does. Calls are sent and answered in order; only where SQL runs changes.
+ * The local Data API's database: PGlite behind the few methods the stand-in uses, either on
+ * the calling thread or on its own thread (pgliteWorker.cjs). PGlite runs a query
+ * synchronously inside WASM; on the main thread a COPY or an aggregate stalls the whole event
+ * loop (Step Functions timers, DescribeStatement polls, the handlers), which Redshift, running
+ * elsewhere, never does. On its own thread, calls are sent and answered in order; only where
+ * SQL runs changes.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { Results } from '@electric-sql/pglite';
+import type { PGlite, Results } from '@electric-sql/pglite';
+import type { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { openPGlite } from './pglite';
 
-/** Options of {@link PGliteThread.query}: PGlite's, with `textTypes` for its (non-transferable) parsers. */
+/** Options of {@link Database.query}: PGlite's, with `textTypes` for its parsers (functions cannot cross threads). */
 export interface QueryOptions {
   rowMode?: 'array' | 'object';
   /** Type OIDs whose values stay Postgres text (PGlite parsers that return their input). */
@@ -32,8 +35,62 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** PGlite running on a worker thread. */
-export class PGliteThread {
+/** The local Data API's database, wherever PGlite runs. */
+export interface Database {
+  /** PGlite's `query`: one statement, with parameters. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>>;
+  /** PGlite's `exec`: one or more statements, no parameters. */
+  exec(sql: string): Promise<Array<Results>>;
+  /** Serves the database over the Postgres wire protocol on host:port (psql). */
+  serve(port: number, host?: string): Promise<void>;
+  /** Stops {@link serve}. */
+  unserve(): Promise<void>;
+  /** Closes PGlite (and its thread). */
+  close(): Promise<void>;
+}
+
+const keepText = (v: string): string => v;
+
+/** PGlite on the calling thread: a running statement stalls that thread's event loop. */
+export class PGliteInProcess implements Database {
+  private socketServer: PGLiteSocketServer | undefined;
+
+  private constructor(private readonly db: PGlite) {}
+
+  /** Opens PGlite (in memory, or persisted in `dataDir`). */
+  static async open(dataDir?: string): Promise<PGliteInProcess> {
+    return new PGliteInProcess(await openPGlite(dataDir));
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = [], options: QueryOptions = {}): Promise<Results<T>> {
+    const { textTypes, ...rest } = options;
+    const parsers = textTypes ? Object.fromEntries(textTypes.map((oid) => [oid, keepText])) : undefined;
+    return this.db.query<T>(sql, params, { ...rest, ...(parsers ? { parsers } : {}) });
+  }
+
+  async exec(sql: string): Promise<Array<Results>> {
+    return this.db.exec(sql);
+  }
+
+  async serve(port: number, host = '127.0.0.1'): Promise<void> {
+    const { PGLiteSocketServer: Server } = await import('@electric-sql/pglite-socket');
+    this.socketServer = new Server({ db: this.db, port, host });
+    await this.socketServer.start();
+  }
+
+  async unserve(): Promise<void> {
+    await this.socketServer?.stop();
+    this.socketServer = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.unserve();
+    await this.db.close();
+  }
+}
+
+/** PGlite running on a worker thread: the calling thread's event loop never waits for SQL. */
+export class PGliteThread implements Database {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -125,6 +182,3 @@ export class PGliteThread {
     this.pending.clear();
   }
 }
-
-/** What the executor, COPY and isolation need from the database. */
-export type Database = Pick<PGliteThread, 'query' | 'exec'>;

@@ -143,8 +143,8 @@ async function runSub(env: ExecutorEnv, record: StatementRecord, sub: SubStateme
 /** The Error text DescribeStatement shows, in Redshift's `ERROR: ...` form. */
 function errorText(e: unknown): string {
   if (e instanceof CopyError) return e.message;
-  // PGlite's errors are rebuilt from their fields by database.ts (they cross from its thread):
-  // read the message field itself rather than trusting `instanceof Error`.
+  // PGlite's errors come from another realm (its loader, pglite.ts, under jest) or are rebuilt
+  // from their fields (from its thread, database.ts): read the message field itself.
   const field = (e as { message?: unknown } | null)?.message;
   const message = typeof field === 'string' ? field : String(e);
   return message.startsWith('ERROR:') ? message : `ERROR: ${message}`;

@@ -6,7 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AddressInfo } from 'node:net';
 import { INIT_SQL } from './dialect';
-import { PGliteThread } from './database';
+import { type Database, PGliteInProcess, PGliteThread } from './database';
 import { createExecutor } from './executor';
 import { createOperations } from './operations';
 import { createProtocolServer } from './protocol';
@@ -24,7 +24,13 @@ export interface RedshiftDataServerOptions {
   /** Records per GetStatementResult page (default 10000). */
   pageSize?: number;
   /** Another server's database (its `db`) to share instead of opening one (it is not closed by stop()). */
-  pglite?: PGliteThread;
+  pglite?: Database;
+  /**
+   * Run PGlite on its own worker thread, so a running statement does not stall S3, Step Functions,
+   * the handlers or DescribeStatement (as Redshift, running elsewhere, does not). Default: the
+   * environment variable FORKLIFT_LOCAL_DB_THREAD=1; otherwise PGlite runs on the calling thread.
+   */
+  thread?: boolean;
   /** Limit of SUBMITTED+STARTED statements before ActiveStatementsExceededException (default 500). */
   maxActiveStatements?: number;
   /** Called on every status change of a statement or sub-statement. */
@@ -50,8 +56,8 @@ export interface RedshiftDataServer {
   /** `http://127.0.0.1:<port>`, for the client's `endpoint`. */
   endpoint: string;
   port: number;
-  /** The database (PGlite on its own thread), for direct inspection in tests. */
-  db: PGliteThread;
+  /** The database, for direct inspection in tests. */
+  db: Database;
   stats: RedshiftDataStats;
   /** Runs SQL directly (outside the queue and the dialect) and returns rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -71,7 +77,8 @@ export interface RedshiftDataServer {
 
 /** Starts the endpoint on 127.0.0.1. */
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions): Promise<RedshiftDataServer> {
-  const db = options.pglite ?? (await PGliteThread.open(options.dataDir));
+  const thread = options.thread ?? process.env['FORKLIFT_LOCAL_DB_THREAD'] === '1';
+  const db = options.pglite ?? (await (thread ? PGliteThread : PGliteInProcess).open(options.dataDir));
   await db.exec(INIT_SQL);
   const stats: RedshiftDataStats = { submissions: 0, statements: [] };
   const store: StatementStore = new StatementStore((record) => executor(record));

@@ -23,7 +23,8 @@ let server: RedshiftDataServer;
 let client: RedshiftDataClient;
 
 beforeAll(async () => {
-  server = await startRedshiftDataServer({ s3, pageSize: 3 });
+  // PGlite on its own thread (the STARTED-while-running test needs it; the other tests hold either way).
+  server = await startRedshiftDataServer({ s3, pageSize: 3, thread: true });
   client = dataClient(server.endpoint);
 });
 
@@ -314,7 +315,7 @@ test('ActiveStatementsExceededException when too many statements are queued', as
 test('a dataDir persists the warehouse across a restart', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'forklift-pglite-'));
   try {
-    const first = await startRedshiftDataServer({ s3, dataDir });
+    const first = await startRedshiftDataServer({ s3, dataDir, thread: true });
     const c1 = dataClient(first.endpoint);
     const { Id } = await c1.send(
       new BatchExecuteStatementCommand({ ...TARGET, Sqls: ['CREATE TABLE kept (id INT) DISTSTYLE ALL', 'INSERT INTO kept VALUES (7), (8)'] }),
@@ -324,7 +325,7 @@ test('a dataDir persists the warehouse across a restart', async () => {
     await first.stop();
     // stop() closed PGlite and ended its thread.
     await expect(first.db.query('SELECT 1')).rejects.toThrow(/database thread exited/);
-    const second = await startRedshiftDataServer({ s3, dataDir });
+    const second = await startRedshiftDataServer({ s3, dataDir, thread: true });
     const c2 = dataClient(second.endpoint);
     const sel = await c2.send(new ExecuteStatementCommand({ ...TARGET, Sql: 'SELECT sum(id) AS s FROM kept' }));
     await waitDone(c2, sel.Id as string);
