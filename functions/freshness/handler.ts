@@ -47,6 +47,8 @@ export interface FreshnessDeps {
   stateMachineArn?: string;
   /** The load sweep lists the candidate partitions' objects (omitted: no load sweep). */
   s3?: S3Client;
+  /** The load sweep's per-run bounds (tests lower them; omitted: the defaults below). */
+  loadSweep?: { maxDescribes?: number };
 }
 
 /** How far back the load sweep looks for automatic loads that ended without succeeding. */
@@ -125,7 +127,7 @@ async function sweepLoads(deps: FreshnessDeps, result: FreshnessResult): Promise
   if (!sfn || !s3 || !stateMachineArn) return;
   const now = deps.now();
   const since = new Date(now.getTime() - LOAD_SWEEP_LOOKBACK_HOURS * 3_600_000);
-  const names = (await unfinishedExecutionNames(sfn, stateMachineArn, since)).slice(0, LOAD_SWEEP_MAX_EXECUTIONS);
+  const names = (await unfinishedExecutionNames(sfn, stateMachineArn, since)).slice(0, deps.loadSweep?.maxDescribes ?? LOAD_SWEEP_MAX_EXECUTIONS);
   const candidates = new Map<string, PartitionRef>();
   for (const name of names) {
     const input = parseLoadInput((await describeExecution(sfn, stateMachineArn, name)).input);

@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFreshnessHandler } from '../../../functions/freshness/handler';
 import type { LocalFaults } from '../../../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
 import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, count, hourly, jsonLines, testConfig } from './helpers';
@@ -100,6 +101,41 @@ describe('the load sweep', () => {
       expect(ticks.flatMap((t) => t['sw']?.restartedLoads ?? [])).toEqual([]);
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
       expect(await count(p, 'SELECT COUNT(DISTINCT id) AS n FROM landing.sw')).toBe(5);
+      expect(await aggregateOff(p)).toBe(0);
+      expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
+    });
+  }, 120_000);
+
+  it('more unfinished executions than the Describe budget, the newest on partitions loaded since: the oldest failed partition is still loaded, within a bounded number of runs', async () => {
+    // The first 4 executions are stopped: one old partition (05), then three newer ones (06, 07, 08).
+    await withPipeline({ stopAtState: [{ state: 'SubmitLoad', times: 4 }] }, async (p) => {
+      const hour = (h: string, v: number) => ({ key: `sweep/2026-11-20T${h}/a.json`, body: jsonLines([{ id: v, at: `2026-11-20T${h}:05:00Z`, v }]) });
+      await p.put([hour('05', 1)]);
+      await p.settle();
+      for (const [i, h] of ['06', '07', '08'].entries()) {
+        await p.put([hour(h, 10 + i)]);
+        await p.settle();
+      }
+      expect((await p.executions()).map((e) => e.status)).toEqual(['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']);
+      // The three newer partitions are loaded by a later event (a fixed file: its retry name), the old one is not.
+      for (const [i, h] of ['06', '07', '08'].entries()) {
+        await p.put([hour(h, 20 + i)]);
+        await p.settle();
+      }
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(3);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at < '2026-11-20T06:00:00Z'")).toBe(0);
+
+      // Four unfinished executions in the window, a budget of 2 Describes per run: the old partition is still reached.
+      const restarted: string[] = [];
+      for (let tick = 1; tick <= 3; tick++) {
+        const sweep = createFreshnessHandler({ ...p.deps, now: () => new Date(Date.now() + tick * SWEEP_TICK_MS), loadSweep: { maxDescribes: 2 } });
+        const result = (await sweep({})) as Freshness;
+        restarted.push(...(result['sw']?.restartedLoads ?? []));
+        await p.settle();
+      }
+      expect(restarted).toEqual([expect.stringMatching(/^sw-20261120T050000-r[0-9a-f]{8}$/)]);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at < '2026-11-20T06:00:00Z'")).toBe(1);
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(4);
       expect(await aggregateOff(p)).toBe(0);
       expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
     });
