@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { createFreshnessHandler } from '../../../functions/freshness/handler';
 import type { LocalFaults } from '../../../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
@@ -106,35 +107,41 @@ describe('the load sweep', () => {
     });
   }, 120_000);
 
-  it('more unfinished executions than the Describe budget, the newest on partitions loaded since: the oldest failed partition is still loaded, within a bounded number of runs', async () => {
-    // The first 4 executions are stopped: one old partition (05), then three newer ones (06, 07, 08).
+  it('more unfinished executions than the Describe budget, the newest on partitions loaded since: the partition of the oldest one is still loaded, within a bounded number of runs', async () => {
+    // The first 4 executions are stopped: partition 08 first (the oldest execution), then 05, 06, 07.
     await withPipeline({ stopAtState: [{ state: 'SubmitLoad', times: 4 }] }, async (p) => {
       const hour = (h: string, v: number) => ({ key: `sweep/2026-11-20T${h}/a.json`, body: jsonLines([{ id: v, at: `2026-11-20T${h}:05:00Z`, v }]) });
-      await p.put([hour('05', 1)]);
-      await p.settle();
-      for (const [i, h] of ['06', '07', '08'].entries()) {
-        await p.put([hour(h, 10 + i)]);
+      for (const [i, h] of ['08', '05', '06', '07'].entries()) {
+        await p.put([hour(h, 1 + i)]);
         await p.settle();
       }
       expect((await p.executions()).map((e) => e.status)).toEqual(['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']);
-      // The three newer partitions are loaded by a later event (a fixed file: its retry name), the old one is not.
-      for (const [i, h] of ['06', '07', '08'].entries()) {
-        await p.put([hour(h, 20 + i)]);
+      // 05, 06 and 07 are loaded by a later event (a fixed file: their retry names); 08 gets none.
+      for (const [i, h] of ['05', '06', '07'].entries()) {
+        await p.put([hour(h, 10 + i)]);
         await p.settle();
       }
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(3);
-      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at < '2026-11-20T06:00:00Z'")).toBe(0);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at >= '2026-11-20T08:00:00Z'")).toBe(0);
 
-      // Four unfinished executions in the window, a budget of 2 Describes per run: the old partition is still reached.
+      // Four unfinished executions in the window, a budget of 2 DescribeExecution calls per run, the
+      // newest three on partitions loaded since: the sweep still reaches 08 and loads it.
       const restarted: string[] = [];
+      const describes: number[] = [];
       for (let tick = 1; tick <= 3; tick++) {
-        const sweep = createFreshnessHandler({ ...p.deps, now: () => new Date(Date.now() + tick * SWEEP_TICK_MS), loadSweep: { maxDescribes: 2 } });
+        // The sweep's Step Functions client, counting its DescribeExecution calls.
+        let described = 0;
+        const sfn = { send: (command: { constructor: unknown }) => ((described += command instanceof DescribeExecutionCommand ? 1 : 0), p.deps.sfn.send(command as never)) } as unknown as SFNClient;
+        const sweep = createFreshnessHandler({ ...p.deps, sfn, now: () => new Date(Date.now() + tick * SWEEP_TICK_MS), loadSweep: { maxDescribes: 2 } });
         const result = (await sweep({})) as Freshness;
         restarted.push(...(result['sw']?.restartedLoads ?? []));
+        describes.push(described);
         await p.settle();
       }
-      expect(restarted).toEqual([expect.stringMatching(/^sw-20261120T050000-r[0-9a-f]{8}$/)]);
-      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at < '2026-11-20T06:00:00Z'")).toBe(1);
+      // Partitions loaded since cost no DescribeExecution: one, for 08, then none once it is loaded.
+      expect(describes).toEqual([1, 0, 0]);
+      expect(restarted).toEqual([expect.stringMatching(/^sw-20261120T080000-r[0-9a-f]{8}$/)]);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at >= '2026-11-20T08:00:00Z'")).toBe(1);
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(4);
       expect(await aggregateOff(p)).toBe(0);
       expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
