@@ -111,7 +111,7 @@ describe('freshness: the load sweep', () => {
   const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
   const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
 
-  it('examines only the unfinished executions of the lookback (paging stops at an older one) and only automatic loads of known tables', async () => {
+  it('examines only the unfinished executions of the lookback (paging stops at an older one) and, by their names alone, only automatic loads of known tables', async () => {
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
     rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
     rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({ Records: [] });
@@ -123,20 +123,14 @@ describe('freshness: the load sweep', () => {
       ],
       nextToken: 'more',
     });
+    const aggregate = 'visits-agg-20261120T120000-20261120T120100-sweep';
+    const manual = 'visits-20261120T120000-cli-mi2x3k0a1b2c';
     sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
-      executions: [{ name: 'visits-agg', executionArn: arn('visits-agg'), stateMachineArn, status: 'FAILED', startDate: hoursAgo(2) }],
+      executions: [{ name: aggregate, executionArn: arn(aggregate), stateMachineArn, status: 'FAILED', startDate: hoursAgo(2) }],
     });
     sfn.on(ListExecutionsCommand, { statusFilter: 'TIMED_OUT' }).resolves({
-      executions: [{ name: 'visits-manual', executionArn: arn('visits-manual'), stateMachineArn, status: 'TIMED_OUT', startDate: hoursAgo(3) }],
+      executions: [{ name: manual, executionArn: arn(manual), stateMachineArn, status: 'TIMED_OUT', startDate: hoursAgo(3) }],
     });
-    const inputs: Record<string, object> = {
-      'gone-20261120T140000': { table: 'gone', date: '2026-11-20T14:00:00.000Z', observed: { partitionLoaded: false } },
-      'visits-agg': { table: 'visits', aggregateOnly: true },
-      'visits-manual': { table: 'visits', date: '2026-11-20T12:00:00.000Z', force: true },
-    };
-    for (const [name, input] of Object.entries(inputs)) {
-      sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'ABORTED', input: JSON.stringify(input), startDate: hoursAgo(1) });
-    }
     const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
     const handler = createFreshnessHandler({
       config, warehouse, log: recordingLog(), metrics: recordingMetrics(), now: () => now,
@@ -145,8 +139,9 @@ describe('freshness: the load sweep', () => {
     const result = await handler();
     // One page per status: the ABORTED page holds an execution older than 24 hours, so its next page is never read.
     expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.statusFilter)).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
-    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual(Object.keys(inputs).map(arn).sort());
-    // An unknown table, an aggregate-only run and a manual reload are no candidates: nothing listed, nothing started.
+    // An unknown table, an aggregate-only run and a manual reload are no candidates: nothing described, listed, read or started.
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(result.visits?.restartedLoads).toBeUndefined();
