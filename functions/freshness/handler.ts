@@ -62,7 +62,7 @@ export const LOAD_SWEEP_LOOKBACK_HOURS = 24;
 export const LOAD_SWEEP_MAX_DESCRIBES = 100;
 /**
  * Partitions one sweep examines at most (those with the newest unfinished executions): one
- * warehouse-state read for all of them (500 partition dates are about 16 KB of SQL, far below the
+ * warehouse-state read for all of them (its largest statement is about 40 KB with 500 partitions, below the
  * Data API's 100 KB per statement) and at most one listing each.
  */
 export const LOAD_SWEEP_MAX_PARTITIONS = 500;

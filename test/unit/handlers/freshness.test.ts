@@ -9,7 +9,8 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
-import { NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
+import { LOAD_SWEEP_MAX_PARTITIONS, NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
+import { renderWarehouseStateBatch } from '../../../functions/core/sql/state';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
 
@@ -148,3 +149,16 @@ describe('freshness: the load sweep', () => {
   });
 });
 
+
+describe('freshness: the load sweep bounds', () => {
+  it(`the state read of LOAD_SWEEP_MAX_PARTITIONS partitions stays under the Data API's 100 KB per statement`, () => {
+    const tables = Object.keys(config.tables);
+    // Millisecond stamps: the longest literals; every partition in one table or spread over all.
+    const dates = Array.from({ length: LOAD_SWEEP_MAX_PARTITIONS }, (_, i) => new Date(Date.UTC(2026, 10, 20, 0, 0, 0, 1) + i * 3_600_000));
+    for (const requests of [[{ table: tables[0]!, candidates: dates }], tables.map((table, t) => ({ table, candidates: dates.filter((_, i) => i % tables.length === t) }))]) {
+      const largest = Math.max(...renderWarehouseStateBatch(config, requests).map((sql) => Buffer.byteLength(sql, 'utf8')));
+      expect(largest).toBeLessThan(100 * 1024);
+      expect(largest).toBeGreaterThan(LOAD_SWEEP_MAX_PARTITIONS * 30); // the dates are in it
+    }
+  });
+});
