@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
 import { LOAD_SWEEP_MAX_PARTITIONS, NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
 import { renderWarehouseStateBatch } from '../../../functions/core/sql/state';
+import { executionName } from '../../../functions/core/names';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
 
@@ -160,5 +161,47 @@ describe('freshness: the load sweep bounds', () => {
       expect(largest).toBeLessThan(100 * 1024);
       expect(largest).toBeGreaterThan(LOAD_SWEEP_MAX_PARTITIONS * 30); // the dates are in it
     }
+  });
+});
+
+describe('freshness: the load sweep budget', () => {
+  const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:forklift-load';
+  const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
+  const hour = (h: number) => new Date(Date.UTC(2026, 10, 20, h));
+
+  it('describes only partitions the rules would start, newest first, within the budget; a misnamed manual run is not started; the rest wait without a listing', async () => {
+    // Nothing loaded anywhere (every read answers no rows); every partition folder holds 3 files.
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand).resolves({ Records: [] });
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+      IsTruncated: false,
+      Contents: [0, 1, 2].map((i) => ({ Key: `${input.Prefix}part-${i}.json.gz`, Size: 100, ETag: `"e${i}"`, LastModified: new Date('2026-11-20T09:00:00Z') })),
+    }));
+    // Five failed first loads of visits 10:00 … 14:00, the newest started last; 14:00's input is a forced (manual) run under an automatic name.
+    const names = [10, 11, 12, 13, 14].map((h) => executionName('visits', hour(h)));
+    sfn.on(ListExecutionsCommand).resolves({});
+    sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
+      executions: names.map((name, i) => ({ name, executionArn: arn(name), stateMachineArn, status: 'FAILED' as const, startDate: new Date(hour(10 + i).getTime() + 600_000) })).reverse(),
+    });
+    for (const [i, name] of names.entries()) {
+      const input = i === 4 ? { table: 'visits', date: hour(14).toISOString(), force: true } : { table: 'visits', date: hour(10 + i).toISOString(), observed: { partitionLoaded: false } };
+      sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'FAILED', input: JSON.stringify(input) });
+    }
+    sfn.on(StartExecutionCommand).callsFake((input: { name?: string }) => ({ executionArn: arn(input.name ?? '') }));
+    const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
+    const handler = createFreshnessHandler({
+      config, warehouse, log: recordingLog(), metrics: recordingMetrics(), now: () => now,
+      sfn: new SFNClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), stateMachineArn, loadSweep: { maxDescribes: 3 },
+    });
+    const result = await handler();
+    // 14:00 (manual input), 13:00, 12:00: three Describes; 11:00 and 10:00 wait for the next run, not even listed.
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([names[4]!, names[3]!, names[2]!].map(arn));
+    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(3);
+    // Their first names ended FAILED: the retry names are started, without trying the taken names.
+    const started = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(started).toEqual([expect.stringMatching(/^visits-20261120T130000-r[0-9a-f]{8}$/), expect.stringMatching(/^visits-20261120T120000-r[0-9a-f]{8}$/)]);
+    expect(result.visits?.restartedLoads).toEqual(started);
   });
 });
