@@ -66,6 +66,8 @@ export const LOAD_SWEEP_MAX_DESCRIBES = 100;
  * Data API's 100 KB per statement) and at most one listing each.
  */
 export const LOAD_SWEEP_MAX_PARTITIONS = 500;
+/** Partitions the load sweep lists and decides at once (discover lists 8 at once too). */
+export const LOAD_SWEEP_CONCURRENCY = 8;
 /**
  * Per table: the newest loaded partition (ISO, or null) and the lag emitted; for tables that
  * feed aggregates, the age of their oldest pending aggregate work (0: none) and the sweep
@@ -157,36 +159,57 @@ async function sweepLoads(deps: FreshnessDeps, result: FreshnessResult): Promise
   const startDeps = { ...deps, sfn, s3, stateMachineArn };
   let describes = deps.loadSweep?.maxDescribes ?? LOAD_SWEEP_MAX_DESCRIBES;
   let deferred = 0;
-  for (const c of candidates) {
+  const warn = (p: PartitionRef, err: unknown) =>
+    // One partition's trouble never stops the sweep of the others; the next sweep tries it again.
+    log.warn('load sweep: partition not handled', { table: p.table, partition: isoSecond(p.date), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  // A few partitions decided at once (a listing each), then those to start, in order: the budget goes newest first.
+  for (let i = 0; i < candidates.length; i += LOAD_SWEEP_CONCURRENCY) {
     if (describes <= 0) {
-      deferred++;
-      continue;
+      deferred += candidates.length - i;
+      break;
     }
-    const p: PartitionRef = { table: c.table, date: c.partitionDate, partitionKey: renderPartitionKey(config, c.table, c.partitionDate) };
-    try {
-      const read = stateFor(states.get(p.table), p.date);
-      // Its unfinished names ended before `checkedAt`: failed loads to the rules, which then plan the next name.
-      const state = { ...read, failedLoads: new Set([...(read.failedLoads ?? []), ...c.executions]) };
-      const decided = await decidePartitionLoad(startDeps, p, state, running, 'sweep');
-      if (decided.outcome !== 'start') continue;
-      // Automatic loads only (discover's input: observed, no files/force/truncate): a manual run's failure is a person's to repeat.
-      let automatic = false;
-      for (const name of c.executions) {
-        if (describes <= 0) break;
-        describes--;
-        if (isAutomaticLoad(parseLoadInput((await describeExecution(sfn, stateMachineArn, name)).input))) {
-          automatic = true;
-          break;
+    const window = candidates.slice(i, i + LOAD_SWEEP_CONCURRENCY).map((c) => ({
+      c,
+      p: { table: c.table, date: c.partitionDate, partitionKey: renderPartitionKey(config, c.table, c.partitionDate) } satisfies PartitionRef,
+    }));
+    const decisions = await Promise.all(
+      window.map(async ({ c, p }) => {
+        try {
+          const read = stateFor(states.get(p.table), p.date);
+          // Its unfinished names ended before `checkedAt`: failed loads to the rules, which then plan the next name.
+          return await decidePartitionLoad(startDeps, p, { ...read, failedLoads: new Set([...(read.failedLoads ?? []), ...c.executions]) }, running, 'sweep');
+        } catch (err) {
+          warn(p, err);
+          return undefined;
         }
+      }),
+    );
+    for (const [j, { c, p }] of window.entries()) {
+      const decided = decisions[j];
+      if (decided?.outcome !== 'start') continue;
+      if (describes <= 0) {
+        deferred++;
+        continue;
       }
-      if (!automatic) continue;
-      const started = await startDecidedLoad(startDeps, p, decided, checkedAt, 'sweep');
-      if (started.outcome !== 'started') continue;
-      const entry = (result[p.table] ??= { newestPartition: null, lagMinutes: 0 });
-      (entry.restartedLoads ??= []).push(started.execution);
-    } catch (err) {
-      // One partition's trouble never stops the sweep of the others; the next sweep tries it again.
-      log.warn('load sweep: partition not handled', { table: p.table, partition: isoSecond(p.date), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+      try {
+        // Automatic loads only (discover's input: observed, no files/force/truncate): a manual run's failure is a person's to repeat.
+        let automatic = false;
+        for (const name of c.executions) {
+          if (describes <= 0) break;
+          describes--;
+          if (isAutomaticLoad(parseLoadInput((await describeExecution(sfn, stateMachineArn, name)).input))) {
+            automatic = true;
+            break;
+          }
+        }
+        if (!automatic) continue;
+        const started = await startDecidedLoad(startDeps, p, decided, checkedAt, 'sweep');
+        if (started.outcome !== 'started') continue;
+        const entry = (result[p.table] ??= { newestPartition: null, lagMinutes: 0 });
+        (entry.restartedLoads ??= []).push(started.execution);
+      } catch (err) {
+        warn(p, err);
+      }
     }
   }
   if (deferred > 0) log.info('load sweep: this run\'s DescribeExecution budget is spent; the other partitions wait for the next run', { deferred, budget: deps.loadSweep?.maxDescribes ?? LOAD_SWEEP_MAX_DESCRIBES });

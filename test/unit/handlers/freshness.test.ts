@@ -12,6 +12,7 @@ import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/w
 import { LOAD_SWEEP_MAX_PARTITIONS, NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
 import { renderWarehouseStateBatch } from '../../../functions/core/sql/state';
 import { executionName } from '../../../functions/core/names';
+import { renderPartitionKey } from '../../../functions/core/keys';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
 
@@ -169,7 +170,7 @@ describe('freshness: the load sweep budget', () => {
   const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
   const hour = (h: number) => new Date(Date.UTC(2026, 10, 20, h));
 
-  it('describes only partitions the rules would start, newest first, within the budget; a misnamed manual run is not started; the rest wait without a listing', async () => {
+  it('describes only partitions the rules would start, newest first, within the budget; a misnamed manual run is not started; once the budget is spent, the rest wait unlisted', async () => {
     // Nothing loaded anywhere (every read answers no rows); every partition folder holds 3 files.
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
     rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
@@ -179,14 +180,15 @@ describe('freshness: the load sweep budget', () => {
       IsTruncated: false,
       Contents: [0, 1, 2].map((i) => ({ Key: `${input.Prefix}part-${i}.json.gz`, Size: 100, ETag: `"e${i}"`, LastModified: new Date('2026-11-20T09:00:00Z') })),
     }));
-    // Five failed first loads of visits 10:00 … 14:00, the newest started last; 14:00's input is a forced (manual) run under an automatic name.
-    const names = [10, 11, 12, 13, 14].map((h) => executionName('visits', hour(h)));
+    // Ten failed first loads of visits 05:00 … 14:00, the newest started last; 14:00's input is a forced (manual) run under an automatic name.
+    const hours = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+    const names = hours.map((h) => executionName('visits', hour(h)));
     sfn.on(ListExecutionsCommand).resolves({});
     sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
-      executions: names.map((name, i) => ({ name, executionArn: arn(name), stateMachineArn, status: 'FAILED' as const, startDate: new Date(hour(10 + i).getTime() + 600_000) })).reverse(),
+      executions: names.map((name, i) => ({ name, executionArn: arn(name), stateMachineArn, status: 'FAILED' as const, startDate: new Date(hour(hours[i]!).getTime() + 600_000) })).reverse(),
     });
     for (const [i, name] of names.entries()) {
-      const input = i === 4 ? { table: 'visits', date: hour(14).toISOString(), force: true } : { table: 'visits', date: hour(10 + i).toISOString(), observed: { partitionLoaded: false } };
+      const input = i === 9 ? { table: 'visits', date: hour(14).toISOString(), force: true } : { table: 'visits', date: hour(hours[i]!).toISOString(), observed: { partitionLoaded: false } };
       sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'FAILED', input: JSON.stringify(input) });
     }
     sfn.on(StartExecutionCommand).callsFake((input: { name?: string }) => ({ executionArn: arn(input.name ?? '') }));
@@ -196,9 +198,10 @@ describe('freshness: the load sweep budget', () => {
       sfn: new SFNClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), stateMachineArn, loadSweep: { maxDescribes: 3 },
     });
     const result = await handler();
-    // 14:00 (manual input), 13:00, 12:00: three Describes; 11:00 and 10:00 wait for the next run, not even listed.
-    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([names[4]!, names[3]!, names[2]!].map(arn));
-    expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(3);
+    // The newest 8 are listed and decided at once; 14:00 (manual input), 13:00, 12:00 spend the three Describes;
+    // the other five wait for the next run, 06:00 and 05:00 not even listed.
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([names[9]!, names[8]!, names[7]!].map(arn));
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix).sort()).toEqual(hours.slice(2).map((h) => renderPartitionKey(config, 'visits', hour(h))).sort());
     // Their first names ended FAILED: the retry names are started, without trying the taken names.
     const started = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(started).toEqual([expect.stringMatching(/^visits-20261120T130000-r[0-9a-f]{8}$/), expect.stringMatching(/^visits-20261120T120000-r[0-9a-f]{8}$/)]);
