@@ -131,7 +131,11 @@ describe('the load sweep', () => {
       for (let tick = 1; tick <= 3; tick++) {
         // The sweep's Step Functions client, counting its DescribeExecution calls.
         let described = 0;
-        const sfn = { send: (command: { constructor: unknown }) => ((described += command instanceof DescribeExecutionCommand ? 1 : 0), p.deps.sfn.send(command as never)) } as unknown as SFNClient;
+        const send = (command: object) => {
+          if (command instanceof DescribeExecutionCommand) described++;
+          return p.deps.sfn.send(command as never);
+        };
+        const sfn = { send } as unknown as SFNClient;
         const sweep = createFreshnessHandler({ ...p.deps, sfn, now: () => new Date(Date.now() + tick * SWEEP_TICK_MS), loadSweep: { maxDescribes: 2 } });
         const result = (await sweep({})) as Freshness;
         restarted.push(...(result['sw']?.restartedLoads ?? []));
