@@ -54,14 +54,3 @@ export async function runExecution(target: Target, name: string, input: LoadInpu
   }
 }
 
-/** Run `work` over `items` with at most `limit` at once, in order of start. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}

@@ -19,7 +19,8 @@ import type { LoadInput } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode, UsageError } from '../errors';
 import { positiveInteger } from '../options';
-import { forEachLimited, newRunId, runExecution, type ExecutionOutcome } from '../executions';
+import { forEachLimited } from '../../functions/core/concurrency';
+import { newRunId, runExecution, type ExecutionOutcome } from '../executions';
 import { formatStep, println, renderTable, truncate } from '../format';
 
 interface BackfillOptions {

@@ -4,6 +4,7 @@
  * the point of the name: it is reported as `already-exists`, not as an error.
  */
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { UnfinishedExecution } from '../core/discovery';
 
 /** What starting an execution did. */
 export type StartResult = { status: 'started'; executionArn: string } | { status: 'already-exists' };
@@ -48,23 +49,27 @@ export async function describeExecution(client: SFNClient, arn: string, name: st
 export const UNFINISHED_STATUSES = ['ABORTED', 'FAILED', 'TIMED_OUT'] as const;
 
 /**
- * The names of the state machine's executions that ended ABORTED, FAILED or TIMED_OUT and started
- * at or after `since`, newest first. ListExecutions lists the most recent first, so paging stops
- * at the first older one: the cost follows the window's failures, not the machine's history.
+ * The state machine's executions that ended ABORTED, FAILED or TIMED_OUT and started at or after
+ * `since`, of every status, newest first. ListExecutions lists the most recent first, so paging
+ * stops at the first older one: the cost follows the window's failures, not the machine's history.
  */
-export async function unfinishedExecutionNames(client: SFNClient, arn: string, since: Date): Promise<string[]> {
-  const names: string[] = [];
+export async function unfinishedExecutions(client: SFNClient, arn: string, since: Date): Promise<UnfinishedExecution[]> {
+  const found: UnfinishedExecution[] = [];
   for (const statusFilter of UNFINISHED_STATUSES) {
     let nextToken: string | undefined;
     do {
       const page = await client.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
       const executions = page?.executions ?? [];
-      for (const e of executions) if (e.name && (e.startDate === undefined || e.startDate.getTime() >= since.getTime())) names.push(e.name);
+      for (const e of executions) {
+        // A start date is always listed on AWS; without one, the execution counts as now (within the window).
+        const startDate = e.startDate ?? new Date();
+        if (e.name && startDate.getTime() >= since.getTime()) found.push({ name: e.name, startDate });
+      }
       const older = executions.some((e) => e.startDate !== undefined && e.startDate.getTime() < since.getTime());
       nextToken = older ? undefined : page?.nextToken;
     } while (nextToken);
   }
-  return names;
+  return found.sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
 }
 
 /** The names of the state machine's RUNNING executions (every page). */

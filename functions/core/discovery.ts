@@ -13,7 +13,7 @@
 import type { ForkliftConfig } from './config/schema';
 import { isoSecond } from './dates';
 import { decideLoad, fileIdentity, newFiles } from './decide';
-import { executionName, retryExecutionName, topUpExecutionName } from './names';
+import { executionName, parseAutomaticLoadName, retryExecutionName, topUpExecutionName } from './names';
 import { checkCompleteness, groupPartitions } from './partitions';
 import type { ObjectInfo, Partition, WarehouseState } from './types';
 
@@ -115,4 +115,42 @@ export function representativeMessage(messages: ReadonlyMap<string, number>): st
   let best: [string, number] | undefined;
   for (const [id, receives] of messages) if (best === undefined || receives < best[1]) best = [id, receives];
   return best?.[0];
+}
+
+/** An execution that ended without succeeding (ABORTED, FAILED, TIMED_OUT), as ListExecutions lists it. */
+export interface UnfinishedExecution {
+  name: string;
+  startDate: Date;
+}
+
+/** A partition whose automatic loads ended without succeeding: their names, newest first. */
+export interface SweepCandidate {
+  table: string;
+  partitionDate: Date;
+  /** The start of its newest unfinished execution. */
+  newest: Date;
+  executions: string[];
+}
+
+/**
+ * The load sweep's partitions from the unfinished executions of every status: only automatic
+ * loads of enabled configured tables (by name: {@link parseAutomaticLoadName}; aggregate-only and
+ * manual runs are a person's to repeat), one entry per partition, the partition with the newest
+ * unfinished execution first (ties: by table, then partition, so the order is stable).
+ */
+export function sweepCandidates(config: ForkliftConfig, executions: readonly UnfinishedExecution[]): SweepCandidate[] {
+  const tables = Object.keys(config.tables).filter((t) => config.tables[t]!.enabled !== false);
+  const byPartition = new Map<string, SweepCandidate & { dated: UnfinishedExecution[] }>();
+  for (const e of executions) {
+    const parsed = parseAutomaticLoadName(e.name, tables);
+    if (!parsed) continue;
+    const id = `${parsed.table}\u0000${parsed.partitionDate.getTime()}`;
+    let c = byPartition.get(id);
+    if (!c) byPartition.set(id, (c = { table: parsed.table, partitionDate: parsed.partitionDate, newest: e.startDate, executions: [], dated: [] }));
+    c.dated.push(e);
+    if (e.startDate.getTime() > c.newest.getTime()) c.newest = e.startDate;
+  }
+  return [...byPartition.values()]
+    .sort((a, b) => b.newest.getTime() - a.newest.getTime() || a.table.localeCompare(b.table) || a.partitionDate.getTime() - b.partitionDate.getTime())
+    .map(({ dated, ...c }) => ({ ...c, executions: [...dated].sort((a, b) => b.startDate.getTime() - a.startDate.getTime()).map((e) => e.name) }));
 }

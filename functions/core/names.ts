@@ -72,3 +72,38 @@ export function aggregateRunName(aggregateOrTable: string, start: Date, end: Dat
 export function retryExecutionName(table: string, partitionDate: Date, listedIdentities: readonly string[]): string {
   return join(table, [compactStamp(partitionDate), `r${shortHash([...listedIdentities].sort().join('\n'))}`]);
 }
+
+/** Which automatic load an execution name is: a partition's first load, a top-up, or a retry. */
+export type AutomaticLoadKind = 'load' | 'top-up' | 'retry';
+
+/** The table, partition and kind an automatic load's execution name stands for. */
+export interface AutomaticLoadName {
+  table: string;
+  partitionDate: Date;
+  kind: AutomaticLoadKind;
+}
+
+// `-<stamp>` then nothing (load), `-<8 hex>` (top-up) or `-r<8 hex>` (retry).
+const AUTOMATIC_SUFFIX = /^-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?(?:-(r?)([0-9a-f]{8}))?$/;
+
+/**
+ * The automatic load `name` stands for, among `tables` (the configured ones), or undefined: an
+ * aggregate-only run (`-agg-`), a manual run (`-<runId>`, e.g. `-cli-…`) or a name of no such table.
+ * Table names hold no `-` (identifiers), so the table part is what precedes the first `-`; it is
+ * matched by recomputing each table's part for this suffix's length (long or unusual names are
+ * truncated with a hash), never by guessing.
+ */
+export function parseAutomaticLoadName(name: string, tables: readonly string[]): AutomaticLoadName | undefined {
+  const dash = name.indexOf('-');
+  if (dash <= 0) return undefined;
+  const suffix = name.slice(dash);
+  const m = AUTOMATIC_SUFFIX.exec(suffix);
+  if (!m) return undefined;
+  const partitionDate = new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] === undefined ? 0 : +m[7]));
+  // The stamp must be the one compactStamp writes (no month 13, no explicit 000 milliseconds).
+  if (Number.isNaN(partitionDate.getTime()) || suffix !== `-${compactStamp(partitionDate)}${m[9] === undefined ? '' : `-${m[8]}${m[9]}`}`) return undefined;
+  const head = name.slice(0, dash);
+  const table = tables.find((t) => namePart(t, MAX_EXECUTION_NAME - suffix.length) === head);
+  if (table === undefined) return undefined;
+  return { table, partitionDate, kind: m[9] === undefined ? 'load' : m[8] === 'r' ? 'retry' : 'top-up' };
+}

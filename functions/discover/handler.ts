@@ -29,6 +29,7 @@ import { baseDepsFromEnvironment, lazyHandler, stateMachineArnFromEnvironment } 
 import { warehouseFromEnvironment } from '../runtime/warehouse';
 import type { Log, MetricsSink } from '../runtime/observability';
 import { partitionBusy, startPartitionLoad } from './partition';
+import { forEachLimited } from '../core/concurrency';
 import { representativeMessage } from '../core/discovery';
 
 /** What discover needs. */
@@ -254,16 +255,6 @@ function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-async function forEachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /** The Lambda entry point (deps from the environment, built at cold start). */
 export const handler = lazyHandler(() => {

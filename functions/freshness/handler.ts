@@ -10,9 +10,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { readAggregateWork } from '../adapters/aggregates';
-import { describeExecution, runningExecutionNames, startExecution, unfinishedExecutionNames } from '../adapters/stepFunctions';
+import { describeExecution, runningExecutionNames, startExecution, unfinishedExecutions } from '../adapters/stepFunctions';
 import { query, readWarehouseState, stateFor, type Warehouse } from '../adapters/warehouse';
-import { startPartitionLoad, type PartitionRef } from '../discover/partition';
+import { decidePartitionLoad, startDecidedLoad, type PartitionRef } from '../discover/partition';
+import { sweepCandidates } from '../core/discovery';
 import { isoSecond } from '../core/dates';
 import { renderPartitionKey } from '../core/keys';
 import type { LoadInput } from '../core/types';
@@ -47,13 +48,26 @@ export interface FreshnessDeps {
   stateMachineArn?: string;
   /** The load sweep lists the candidate partitions' objects (omitted: no load sweep). */
   s3?: S3Client;
+  /** The load sweep's per-run bounds (tests lower them; omitted: {@link LOAD_SWEEP_MAX_DESCRIBES}, {@link LOAD_SWEEP_MAX_PARTITIONS}). */
+  loadSweep?: { maxDescribes?: number; maxPartitions?: number };
 }
 
 /** How far back the load sweep looks for automatic loads that ended without succeeding. */
 export const LOAD_SWEEP_LOOKBACK_HOURS = 24;
-/** Unfinished executions one sweep examines at most (the newest first; the rest wait for the next sweep). */
-export const LOAD_SWEEP_MAX_EXECUTIONS = 100;
-
+/**
+ * DescribeExecution calls one sweep makes at most to confirm that a partition's unfinished execution
+ * was an automatic load: spent only on partitions the load rules would start, newest first (the rest
+ * wait for the next run). Step Functions refills DescribeExecution at 10 to 15 per second per account.
+ */
+export const LOAD_SWEEP_MAX_DESCRIBES = 100;
+/**
+ * Partitions one sweep examines at most (those with the newest unfinished executions): one
+ * warehouse-state read for all of them (its largest statement is about 40 KB with 500 partitions, below the
+ * Data API's 100 KB per statement) and at most one listing each.
+ */
+export const LOAD_SWEEP_MAX_PARTITIONS = 500;
+/** Partitions the load sweep lists and decides at once (discover lists 8 at once too). */
+export const LOAD_SWEEP_CONCURRENCY = 8;
 /**
  * Per table: the newest loaded partition (ISO, or null) and the lag emitted; for tables that
  * feed aggregates, the age of their oldest pending aggregate work (0: none) and the sweep
@@ -113,49 +127,97 @@ export function createFreshnessHandler(deps: FreshnessDeps): (event?: unknown) =
 /**
  * The load sweep. Evidence: the state machine's executions that ended ABORTED, FAILED or
  * TIMED_OUT in the last {@link LOAD_SWEEP_LOOKBACK_HOURS} hours (a stopped or killed execution
- * leaves no audit row; a failed one leaves its `failed` row and a FAILED execution), newest first,
- * so the cost follows the failures, never the bucket. Each automatic load among them (discover's
- * input: table, date, observed) names a partition; per partition, when no load of it runs, the
- * shared start (discover/partition.ts: core/discovery.ts decides and names) lists its objects and
- * starts what the load rules say, under the same deterministic names as discover: a partition
- * loaded since is skipped, duplicate sweeps dedupe, and the same files are attempted twice at most.
+ * leaves no audit row; a failed one leaves its `failed` row and a FAILED execution), all three
+ * statuses merged newest first, so the cost follows the failures, never the bucket. Their names
+ * give the partitions (core/discovery.ts `sweepCandidates`: automatic loads only, by name); the
+ * newest {@link LOAD_SWEEP_MAX_PARTITIONS} get one state read, and per partition, when no load of
+ * it runs, the shared decision (discover/partition.ts over core/discovery.ts) lists it and applies
+ * the load rules, with the names that ended unfinished counted as failed loads (so the next name
+ * is planned, not a taken one). A partition the rules skip (loaded since with every listed file,
+ * or attempted twice with these files) costs no DescribeExecution: only a partition the rules
+ * would start spends one of the run's {@link LOAD_SWEEP_MAX_DESCRIBES}, to confirm from its input
+ * that its execution was an automatic load; then it starts under discover's deterministic names
+ * (duplicate sweeps dedupe; the same files are attempted twice at most).
  */
 async function sweepLoads(deps: FreshnessDeps, result: FreshnessResult): Promise<void> {
   const { config, log, sfn, s3, stateMachineArn } = deps;
   if (!sfn || !s3 || !stateMachineArn) return;
   const now = deps.now();
   const since = new Date(now.getTime() - LOAD_SWEEP_LOOKBACK_HOURS * 3_600_000);
-  const names = (await unfinishedExecutionNames(sfn, stateMachineArn, since)).slice(0, LOAD_SWEEP_MAX_EXECUTIONS);
-  const candidates = new Map<string, PartitionRef>();
-  for (const name of names) {
-    const input = parseLoadInput((await describeExecution(sfn, stateMachineArn, name)).input);
-    // Automatic loads only: manual runs (files, force, truncate) and aggregate-only runs are a person's to repeat.
-    if (!input?.table || !input.date || !input.observed || input.files || input.force || input.truncate || input.aggregateOnly) continue;
-    const table = config.tables[input.table];
-    const date = new Date(input.date);
-    if (!table || table.enabled === false || Number.isNaN(date.getTime())) continue;
-    const id = `${input.table}\u0000${date.getTime()}`;
-    if (!candidates.has(id)) candidates.set(id, { table: input.table, date, partitionKey: renderPartitionKey(config, input.table, date) });
+  const all = sweepCandidates(config, await unfinishedExecutions(sfn, stateMachineArn, since));
+  const candidates = all.slice(0, deps.loadSweep?.maxPartitions ?? LOAD_SWEEP_MAX_PARTITIONS);
+  if (candidates.length < all.length) {
+    log.warn('load sweep: more partitions with unfinished loads than one run examines; the oldest are left out', { partitions: all.length, examined: candidates.length });
   }
-  if (candidates.size === 0) return;
+  if (candidates.length === 0) return;
   // Before the state read, as in discover: an execution not running now has committed (or failed) before the read.
   const checkedAt = new Date();
   const running = await runningExecutionNames(sfn, stateMachineArn);
   const byTable = new Map<string, Date[]>();
-  for (const p of candidates.values()) byTable.set(p.table, [...(byTable.get(p.table) ?? []), p.date]);
+  for (const c of candidates) byTable.set(c.table, [...(byTable.get(c.table) ?? []), c.partitionDate]);
   const states = await readWarehouseState(deps.warehouse, config, [...byTable].map(([table, dates]) => ({ table, candidates: dates })));
   const startDeps = { ...deps, sfn, s3, stateMachineArn };
-  for (const p of candidates.values()) {
-    try {
-      const started = await startPartitionLoad(startDeps, p, stateFor(states.get(p.table), p.date), running, checkedAt, 'sweep');
-      if (started.outcome !== 'started') continue;
-      const entry = (result[p.table] ??= { newestPartition: null, lagMinutes: 0 });
-      (entry.restartedLoads ??= []).push(started.execution);
-    } catch (err) {
-      // One partition's trouble never stops the sweep of the others; the next sweep tries it again.
-      log.warn('load sweep: partition not handled', { table: p.table, partition: isoSecond(p.date), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  let describes = deps.loadSweep?.maxDescribes ?? LOAD_SWEEP_MAX_DESCRIBES;
+  let deferred = 0;
+  const warn = (p: PartitionRef, err: unknown) =>
+    // One partition's trouble never stops the sweep of the others; the next sweep tries it again.
+    log.warn('load sweep: partition not handled', { table: p.table, partition: isoSecond(p.date), error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  // A few partitions decided at once (a listing each), then those to start, in order: the budget goes newest first.
+  for (let i = 0; i < candidates.length; i += LOAD_SWEEP_CONCURRENCY) {
+    if (describes <= 0) {
+      deferred += candidates.length - i;
+      break;
+    }
+    const window = candidates.slice(i, i + LOAD_SWEEP_CONCURRENCY).map((c) => ({
+      c,
+      p: { table: c.table, date: c.partitionDate, partitionKey: renderPartitionKey(config, c.table, c.partitionDate) } satisfies PartitionRef,
+    }));
+    const decisions = await Promise.all(
+      window.map(async ({ c, p }) => {
+        try {
+          const read = stateFor(states.get(p.table), p.date);
+          // Its unfinished names ended before `checkedAt`: failed loads to the rules, which then plan the next name.
+          return await decidePartitionLoad(startDeps, p, { ...read, failedLoads: new Set([...(read.failedLoads ?? []), ...c.executions]) }, running, 'sweep');
+        } catch (err) {
+          warn(p, err);
+          return undefined;
+        }
+      }),
+    );
+    for (const [j, { c, p }] of window.entries()) {
+      const decided = decisions[j];
+      if (decided?.outcome !== 'start') continue;
+      if (describes <= 0) {
+        deferred++;
+        continue;
+      }
+      try {
+        // Automatic loads only (discover's input: observed, no files/force/truncate): a manual run's failure is a person's to repeat.
+        let automatic = false;
+        for (const name of c.executions) {
+          if (describes <= 0) break;
+          describes--;
+          if (isAutomaticLoad(parseLoadInput((await describeExecution(sfn, stateMachineArn, name)).input))) {
+            automatic = true;
+            break;
+          }
+        }
+        if (!automatic) continue;
+        const started = await startDecidedLoad(startDeps, p, decided, checkedAt, 'sweep');
+        if (started.outcome !== 'started') continue;
+        const entry = (result[p.table] ??= { newestPartition: null, lagMinutes: 0 });
+        (entry.restartedLoads ??= []).push(started.execution);
+      } catch (err) {
+        warn(p, err);
+      }
     }
   }
+  if (deferred > 0) log.info('load sweep: this run\'s DescribeExecution budget is spent; the other partitions wait for the next run', { deferred, budget: deps.loadSweep?.maxDescribes ?? LOAD_SWEEP_MAX_DESCRIBES });
+}
+
+/** Discover's input: a table, a partition and what it observed, no manual flag. */
+function isAutomaticLoad(input: LoadInput | undefined): boolean {
+  return Boolean(input?.table && input.date && input.observed && !input.files && !input.force && !input.truncate && !input.aggregateOnly);
 }
 
 /** An execution's input as a LoadInput, or undefined when it is not a JSON object. */

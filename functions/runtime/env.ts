@@ -63,11 +63,12 @@ export function stateMachineArnFromEnvironment(env: NodeJS.ProcessEnv = process.
 /**
  * A Lambda entry point that builds its handler on the first invocation (cold start) and
  * reuses it, so importing a handler module has no side effects (tests, the local stack).
+ * The invocation context goes through: handlers bound their waits by its remaining time.
  */
-export function lazyHandler<E, R>(build: () => (event: E) => Promise<R>): (event: E) => Promise<R> {
-  let built: ((event: E) => Promise<R>) | undefined;
-  return (event: E) => {
+export function lazyHandler<E, C, R>(build: () => (event: E, context?: C) => Promise<R>): (event: E, context?: C) => Promise<R> {
+  let built: ((event: E, context?: C) => Promise<R>) | undefined;
+  return (event: E, context?: C) => {
     built ??= build();
-    return built(event);
+    return built(event, context);
   };
 }

@@ -8,6 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { createFreshnessHandler } from '../../../functions/freshness/handler';
 import type { LocalFaults } from '../../../local/faults';
 import { startLocalPipeline, type LocalPipeline } from '../../../local/pipeline';
 import { TEST_BATCH_WINDOW_MS, TEST_WAIT_SCALE, count, hourly, jsonLines, testConfig } from './helpers';
@@ -100,6 +102,51 @@ describe('the load sweep', () => {
       expect(ticks.flatMap((t) => t['sw']?.restartedLoads ?? [])).toEqual([]);
       expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(5);
       expect(await count(p, 'SELECT COUNT(DISTINCT id) AS n FROM landing.sw')).toBe(5);
+      expect(await aggregateOff(p)).toBe(0);
+      expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
+    });
+  }, 120_000);
+
+  it('more unfinished executions than the Describe budget, the newest on partitions loaded since: the partition of the oldest one is still loaded, within a bounded number of runs', async () => {
+    // The first 4 executions are stopped: partition 08 first (the oldest execution), then 05, 06, 07.
+    await withPipeline({ stopAtState: [{ state: 'SubmitLoad', times: 4 }] }, async (p) => {
+      const hour = (h: string, v: number) => ({ key: `sweep/2026-11-20T${h}/a.json`, body: jsonLines([{ id: v, at: `2026-11-20T${h}:05:00Z`, v }]) });
+      for (const [i, h] of ['08', '05', '06', '07'].entries()) {
+        await p.put([hour(h, 1 + i)]);
+        await p.settle();
+      }
+      expect((await p.executions()).map((e) => e.status)).toEqual(['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED']);
+      // 05, 06 and 07 are loaded by a later event (a fixed file: their retry names); 08 gets none.
+      for (const [i, h] of ['05', '06', '07'].entries()) {
+        await p.put([hour(h, 10 + i)]);
+        await p.settle();
+      }
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(3);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at >= '2026-11-20T08:00:00Z'")).toBe(0);
+
+      // Four unfinished executions in the window, a budget of 2 DescribeExecution calls per run, the
+      // newest three on partitions loaded since: the sweep still reaches 08 and loads it.
+      const restarted: string[] = [];
+      const describes: number[] = [];
+      for (let tick = 1; tick <= 3; tick++) {
+        // The sweep's Step Functions client, counting its DescribeExecution calls.
+        let described = 0;
+        const send = (command: object) => {
+          if (command instanceof DescribeExecutionCommand) described++;
+          return p.deps.sfn.send(command as never);
+        };
+        const sfn = { send } as unknown as SFNClient;
+        const sweep = createFreshnessHandler({ ...p.deps, sfn, now: () => new Date(Date.now() + tick * SWEEP_TICK_MS), loadSweep: { maxDescribes: 2 } });
+        const result = (await sweep({})) as Freshness;
+        restarted.push(...(result['sw']?.restartedLoads ?? []));
+        describes.push(described);
+        await p.settle();
+      }
+      // Partitions loaded since cost no DescribeExecution: one, for 08, then none once it is loaded.
+      expect(describes).toEqual([1, 0, 0]);
+      expect(restarted).toEqual([expect.stringMatching(/^sw-20261120T080000-r[0-9a-f]{8}$/)]);
+      expect(await count(p, "SELECT COUNT(*) AS n FROM landing.sw WHERE at >= '2026-11-20T08:00:00Z'")).toBe(1);
+      expect(await count(p, 'SELECT COUNT(*) AS n FROM landing.sw')).toBe(4);
       expect(await aggregateOff(p)).toBe(0);
       expect((await p.executions()).filter((e) => e.status === 'RUNNING')).toEqual([]);
     });

@@ -1,5 +1,5 @@
-import { busyExecution, nameTaken, planPartitionStart, representativeMessage, type PartitionStartArgs } from '../../../functions/core/discovery';
-import { executionName, retryExecutionName, topUpExecutionName } from '../../../functions/core/names';
+import { busyExecution, nameTaken, planPartitionStart, representativeMessage, sweepCandidates, type PartitionStartArgs } from '../../../functions/core/discovery';
+import { aggregateRunName, executionName, retryExecutionName, topUpExecutionName } from '../../../functions/core/names';
 import type { ObjectInfo } from '../../../functions/core/types';
 import { exampleConfig } from '../handlers/helpers';
 
@@ -81,5 +81,47 @@ describe('representativeMessage', () => {
     expect(representativeMessage(new Map([['a', 3], ['b', 1], ['c', 2], ['d', 1]]))).toBe('b');
     expect(representativeMessage(new Map([['a', 2]]))).toBe('a');
     expect(representativeMessage(new Map())).toBeUndefined();
+  });
+});
+
+describe('sweepCandidates', () => {
+  const at = (iso: string) => new Date(iso);
+  const p13 = at('2026-11-20T13:00:00Z');
+  const p14 = at('2026-11-20T14:00:00Z');
+  const listed = (name: string, started: string) => ({ name, startDate: at(started) });
+
+  it('groups the unfinished executions of every status by partition, the partition with the newest execution first, its executions newest first', () => {
+    const retry13 = retryExecutionName('visits', p13, ['k#e']);
+    const topUp14 = topUpExecutionName('visits', p14, ['k#e']);
+    const candidates = sweepCandidates(config, [
+      listed(executionName('visits', p14), '2026-11-20T14:05:00Z'),
+      listed(executionName('visits', p13), '2026-11-20T13:05:00Z'),
+      listed(retry13, '2026-11-20T15:00:00Z'),
+      listed(topUp14, '2026-11-20T14:30:00Z'),
+    ]);
+    expect(candidates).toEqual([
+      { table: 'visits', partitionDate: p13, newest: at('2026-11-20T15:00:00Z'), executions: [retry13, executionName('visits', p13)] },
+      { table: 'visits', partitionDate: p14, newest: at('2026-11-20T14:30:00Z'), executions: [topUp14, executionName('visits', p14)] },
+    ]);
+  });
+
+  it('leaves out aggregate-only and manual runs, tables not configured and disabled tables', () => {
+    const disabled = { ...config, tables: { ...config.tables, campaigns: { ...config.tables['campaigns']!, enabled: false } } };
+    expect(
+      sweepCandidates(disabled, [
+        listed(aggregateRunName('visits', p13, p14, 'sweep'), '2026-11-20T15:00:00Z'),
+        listed(executionName('visits', p13, 'cli-mi2x3k0a1b2c'), '2026-11-20T15:00:00Z'),
+        listed(executionName('gone', p13), '2026-11-20T15:00:00Z'),
+        listed(executionName('campaigns', p13), '2026-11-20T15:00:00Z'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('orders partitions whose newest executions started at once by table, then partition', () => {
+    const same = '2026-11-20T15:00:00Z';
+    const names = sweepCandidates(config, [listed(executionName('visits', p14), same), listed(executionName('campaigns', p14), same), listed(executionName('visits', p13), same)]).map(
+      (c) => `${c.table} ${c.partitionDate.toISOString()}`,
+    );
+    expect(names).toEqual(['campaigns 2026-11-20T14:00:00.000Z', 'visits 2026-11-20T13:00:00.000Z', 'visits 2026-11-20T14:00:00.000Z']);
   });
 });

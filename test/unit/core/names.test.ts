@@ -1,4 +1,4 @@
-import { aggregateRunName, compactStamp, executionName, topUpExecutionName } from '../../../functions/core/names';
+import { aggregateRunName, compactStamp, executionName, parseAutomaticLoadName, retryExecutionName, topUpExecutionName } from '../../../functions/core/names';
 
 const d = (iso: string) => new Date(iso);
 const VALID = /^[A-Za-z0-9_-]{1,80}$/;
@@ -82,5 +82,41 @@ describe('aggregateRunName', () => {
   it('compactStamp is UTC to the second, with milliseconds only when set', () => {
     expect(compactStamp(d('2026-01-02T03:04:05Z'))).toBe('20260102T030405');
     expect(compactStamp(d('2026-01-02T03:04:05.007Z'))).toBe('20260102T030405007');
+  });
+});
+
+describe('parseAutomaticLoadName', () => {
+  const long = `events_${'x'.repeat(90)}`;
+  const odd = 'spend$eur';
+  const tables = ['visits', 'visits_raw', long, odd];
+  const at = d('2026-11-20T13:00:00Z');
+
+  it.each([
+    ['a first load', executionName('visits', at), 'visits', 'load'],
+    ['a top-up', topUpExecutionName('visits', at, ['visits/a.json#e1']), 'visits', 'top-up'],
+    ['a retry', retryExecutionName('visits', at, ['visits/a.json#e1']), 'visits', 'retry'],
+    ['a table whose name another table name starts with', retryExecutionName('visits_raw', at, ['k#e']), 'visits_raw', 'retry'],
+    ['a long table name (truncated with a hash)', executionName(long, at), long, 'load'],
+    ['a long table name with a retry suffix (truncated shorter)', retryExecutionName(long, at, ['k#e']), long, 'retry'],
+    ['an unusual table name (sanitized with a hash)', topUpExecutionName(odd, at, ['k#e']), odd, 'top-up'],
+  ])('maps %s back to its table and partition', (_, name, table, kind) => {
+    expect(parseAutomaticLoadName(name, tables)).toEqual({ table, partitionDate: at, kind });
+  });
+
+  it('keeps the milliseconds of a partition stamp', () => {
+    const ms = d('2026-11-20T13:00:00.250Z');
+    expect(parseAutomaticLoadName(executionName('visits', ms), tables)).toEqual({ table: 'visits', partitionDate: ms, kind: 'load' });
+  });
+
+  it.each([
+    ['a manual run (run id suffix)', executionName('visits', at, 'cli-mi2x3k0a1b2c')],
+    ['an aggregate-only run', aggregateRunName('visits', at, d('2026-11-20T13:01:00Z'), 'sweep')],
+    ['a table not configured', executionName('gone', at)],
+    ['a truncated name recomputed for another suffix length', `${executionName(long, at).split('-')[0]}-20261120T130000-r0123abcd`],
+    ['a stamp compactStamp never writes (month 13)', 'visits-20261320T130000'],
+    ['a stamp with explicit zero milliseconds', 'visits-20261120T130000000'],
+    ['no stamp', 'visits'],
+  ])('is undefined for %s', (_, name) => {
+    expect(parseAutomaticLoadName(name, tables)).toBeUndefined();
   });
 });

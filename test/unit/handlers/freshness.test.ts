@@ -9,7 +9,10 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApiWarehouse, warehouseTarget } from '../../../functions/adapters/warehouse';
-import { NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
+import { LOAD_SWEEP_MAX_PARTITIONS, NEVER_LOADED_LAG_MINUTES, createFreshnessHandler } from '../../../functions/freshness/handler';
+import { renderWarehouseStateBatch } from '../../../functions/core/sql/state';
+import { executionName } from '../../../functions/core/names';
+import { renderPartitionKey } from '../../../functions/core/keys';
 import { recordingLog, recordingMetrics } from '../../../functions/runtime/observability';
 import { exampleConfig, noSleep } from './helpers';
 
@@ -111,7 +114,7 @@ describe('freshness: the load sweep', () => {
   const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);
   const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
 
-  it('examines only the unfinished executions of the lookback (paging stops at an older one) and only automatic loads of known tables', async () => {
+  it('examines only the unfinished executions of the lookback (paging stops at an older one) and, by their names alone, only automatic loads of known tables', async () => {
     rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
     rsd.on(DescribeStatementCommand, { Id: 'q1' }).resolves({ Id: 'q1', Status: 'FINISHED' });
     rsd.on(GetStatementResultCommand, { Id: 'q1' }).resolves({ Records: [] });
@@ -123,20 +126,14 @@ describe('freshness: the load sweep', () => {
       ],
       nextToken: 'more',
     });
+    const aggregate = 'visits-agg-20261120T120000-20261120T120100-sweep';
+    const manual = 'visits-20261120T120000-cli-mi2x3k0a1b2c';
     sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
-      executions: [{ name: 'visits-agg', executionArn: arn('visits-agg'), stateMachineArn, status: 'FAILED', startDate: hoursAgo(2) }],
+      executions: [{ name: aggregate, executionArn: arn(aggregate), stateMachineArn, status: 'FAILED', startDate: hoursAgo(2) }],
     });
     sfn.on(ListExecutionsCommand, { statusFilter: 'TIMED_OUT' }).resolves({
-      executions: [{ name: 'visits-manual', executionArn: arn('visits-manual'), stateMachineArn, status: 'TIMED_OUT', startDate: hoursAgo(3) }],
+      executions: [{ name: manual, executionArn: arn(manual), stateMachineArn, status: 'TIMED_OUT', startDate: hoursAgo(3) }],
     });
-    const inputs: Record<string, object> = {
-      'gone-20261120T140000': { table: 'gone', date: '2026-11-20T14:00:00.000Z', observed: { partitionLoaded: false } },
-      'visits-agg': { table: 'visits', aggregateOnly: true },
-      'visits-manual': { table: 'visits', date: '2026-11-20T12:00:00.000Z', force: true },
-    };
-    for (const [name, input] of Object.entries(inputs)) {
-      sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'ABORTED', input: JSON.stringify(input), startDate: hoursAgo(1) });
-    }
     const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
     const handler = createFreshnessHandler({
       config, warehouse, log: recordingLog(), metrics: recordingMetrics(), now: () => now,
@@ -145,11 +142,69 @@ describe('freshness: the load sweep', () => {
     const result = await handler();
     // One page per status: the ABORTED page holds an execution older than 24 hours, so its next page is never read.
     expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.statusFilter)).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
-    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual(Object.keys(inputs).map(arn).sort());
-    // An unknown table, an aggregate-only run and a manual reload are no candidates: nothing listed, nothing started.
+    // An unknown table, an aggregate-only run and a manual reload are no candidates: nothing described, listed, read or started.
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(0);
+    expect(rsd.commandCalls(BatchExecuteStatementCommand)).toHaveLength(1);
     expect(s3.commandCalls(ListObjectsV2Command)).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(result.visits?.restartedLoads).toBeUndefined();
   });
 });
 
+
+describe('freshness: the load sweep bounds', () => {
+  it(`the state read of LOAD_SWEEP_MAX_PARTITIONS partitions stays under the Data API's 100 KB per statement`, () => {
+    const tables = Object.keys(config.tables);
+    // Millisecond stamps: the longest literals; every partition in one table or spread over all.
+    const dates = Array.from({ length: LOAD_SWEEP_MAX_PARTITIONS }, (_, i) => new Date(Date.UTC(2026, 10, 20, 0, 0, 0, 1) + i * 3_600_000));
+    for (const requests of [[{ table: tables[0]!, candidates: dates }], tables.map((table, t) => ({ table, candidates: dates.filter((_, i) => i % tables.length === t) }))]) {
+      const largest = Math.max(...renderWarehouseStateBatch(config, requests).map((sql) => Buffer.byteLength(sql, 'utf8')));
+      expect(largest).toBeLessThan(100 * 1024);
+      expect(largest).toBeGreaterThan(LOAD_SWEEP_MAX_PARTITIONS * 30); // the dates are in it
+    }
+  });
+});
+
+describe('freshness: the load sweep budget', () => {
+  const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:forklift-load';
+  const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:forklift-load:${name}`;
+  const hour = (h: number) => new Date(Date.UTC(2026, 10, 20, h));
+
+  it('describes only partitions the rules would start, newest first, within the budget; a misnamed manual run is not started; once the budget is spent, the rest wait unlisted', async () => {
+    // Nothing loaded anywhere (every read answers no rows); every partition folder holds 3 files.
+    rsd.on(ExecuteStatementCommand).resolves({ Id: 'q1' });
+    rsd.on(BatchExecuteStatementCommand).resolves({ Id: 'b1' });
+    rsd.on(DescribeStatementCommand).resolves({ Status: 'FINISHED' });
+    rsd.on(GetStatementResultCommand).resolves({ Records: [] });
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
+      IsTruncated: false,
+      Contents: [0, 1, 2].map((i) => ({ Key: `${input.Prefix}part-${i}.json.gz`, Size: 100, ETag: `"e${i}"`, LastModified: new Date('2026-11-20T09:00:00Z') })),
+    }));
+    // Ten failed first loads of visits 05:00 … 14:00, the newest started last; 14:00's input is a forced (manual) run under an automatic name.
+    const hours = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+    const names = hours.map((h) => executionName('visits', hour(h)));
+    sfn.on(ListExecutionsCommand).resolves({});
+    sfn.on(ListExecutionsCommand, { statusFilter: 'FAILED' }).resolves({
+      executions: names.map((name, i) => ({ name, executionArn: arn(name), stateMachineArn, status: 'FAILED' as const, startDate: new Date(hour(hours[i]!).getTime() + 600_000) })).reverse(),
+    });
+    for (const [i, name] of names.entries()) {
+      const input = i === 9 ? { table: 'visits', date: hour(14).toISOString(), force: true } : { table: 'visits', date: hour(hours[i]!).toISOString(), observed: { partitionLoaded: false } };
+      sfn.on(DescribeExecutionCommand, { executionArn: arn(name) }).resolves({ executionArn: arn(name), status: 'FAILED', input: JSON.stringify(input) });
+    }
+    sfn.on(StartExecutionCommand).callsFake((input: { name?: string }) => ({ executionArn: arn(input.name ?? '') }));
+    const warehouse = new DataApiWarehouse(new RedshiftDataClient({ region: 'us-east-1' }), warehouseTarget(config.warehouse), { sleep: noSleep });
+    const handler = createFreshnessHandler({
+      config, warehouse, log: recordingLog(), metrics: recordingMetrics(), now: () => now,
+      sfn: new SFNClient({ region: 'us-east-1' }), s3: new S3Client({ region: 'us-east-1' }), stateMachineArn, loadSweep: { maxDescribes: 3 },
+    });
+    const result = await handler();
+    // The newest 8 are listed and decided at once; 14:00 (manual input), 13:00, 12:00 spend the three Describes;
+    // the other five wait for the next run, 06:00 and 05:00 not even listed.
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([names[9]!, names[8]!, names[7]!].map(arn));
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix).sort()).toEqual(hours.slice(2).map((h) => renderPartitionKey(config, 'visits', hour(h))).sort());
+    // Their first names ended FAILED: the retry names are started, without trying the taken names.
+    const started = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(started).toEqual([expect.stringMatching(/^visits-20261120T130000-r[0-9a-f]{8}$/), expect.stringMatching(/^visits-20261120T120000-r[0-9a-f]{8}$/)]);
+    expect(result.visits?.restartedLoads).toEqual(started);
+  });
+});
