@@ -83,21 +83,25 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
 
 /**
  * The waits of one polling loop, in order. The first poll comes at the expected duration; a
- * learned estimate gets two more close looks, at 1.25 and 1.5 × it (most statements finish near
- * what the table's loads took: the lag stays a quarter of it); after that, each poll comes at
+ * learned estimate gets four more looks, at 1.25, 1.5, 2 and 3 × it (most statements finish near
+ * what the table's loads took, and one that runs somewhat longer, on a busy warehouse, is still
+ * noticed within half to one estimate of finishing, not at 4.5 × it); after that, each poll comes at
  * `growth` × the time of the one before (default 3: e, 3e, 9e, 27e … from the submission), each
  * wait within [min, cap], until the horizon is covered. So a statement is noticed within
  * (growth − 1) × its runtime of finishing (past the cap, within the cap), and one that takes T
  * seconds costs about 1 + log_growth(T / e) polls: with the default 2 s estimate, a 1 s statement
- * 1 poll, 10 s 3, 100 s 5; with a learned one, up to 13.5 × it in 5. Whole seconds (Wait states
- * take integers).
+ * 1 poll, 10 s 3, 100 s 5; with a learned one, up to 3 × it in 5, 9 × it in 6. Whole seconds (Wait
+ * states take integers).
  */
+/** The looks after the first poll at a learned estimate, as multiples of it. */
+const LEARNED_LOOKS = [1.25, 1.5, 2, 3];
+
 export function pollSchedule(expected: number | Expectation, options: PollingOptions = {}): number[] {
   const o = { ...DEFAULTS, ...options };
   const e = typeof expected === 'number' ? { seconds: expected, learned: false } : expected;
   const clamp = (s: number): number => Math.min(o.capSeconds, Math.max(o.minSeconds, Math.round(s)));
   const growth = Math.max(1.1, o.growth);
-  const close = e.learned ? [1.25, 1.5].map((f) => e.seconds * f) : [];
+  const close = e.learned ? LEARNED_LOOKS.map((f) => e.seconds * f) : [];
   const waits: number[] = [];
   let total = 0;
   let at = e.seconds;

@@ -58,13 +58,17 @@ describe('pollSchedule', () => {
     expect(long.at - 3 * 3600).toBeLessThanOrEqual(300);
   });
 
-  it('a learned estimate gets two close looks, at 1.25 and 1.5 × it, before backing off', () => {
+  it('a learned estimate gets looks at 1.25, 1.5, 2 and 3 × it before backing off', () => {
     const waits = pollSchedule({ seconds: 40, learned: true });
-    expect(waits.slice(0, 4)).toEqual([40, 10, 10, 120]);
+    expect(waits.slice(0, 6)).toEqual([40, 10, 10, 20, 40, 240]);
     expect(noticed(waits, 45)).toEqual({ at: 50, polls: 2 });
     expect(noticed(waits, 55)).toEqual({ at: 60, polls: 3 });
-    // Up to 13.5 × the estimate in 5 polls (25 states per load), below the cap.
-    expect(noticed(pollSchedule({ seconds: 4, learned: true }), 13.5 * 4).polls).toBe(5);
+    // Somewhat slower than its table's loads: noticed within half an estimate, then one.
+    expect(noticed(waits, 65)).toEqual({ at: 80, polls: 4 });
+    expect(noticed(waits, 85)).toEqual({ at: 120, polls: 5 });
+    // Up to 3 × the estimate in 5 polls (25 states per load), 9 × in 6, below the cap.
+    expect(noticed(pollSchedule({ seconds: 4, learned: true }), 3 * 4).polls).toBe(5);
+    expect(noticed(pollSchedule({ seconds: 4, learned: true }), 9 * 4).polls).toBe(6);
   });
 });
 
