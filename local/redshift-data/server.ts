@@ -26,9 +26,11 @@ export interface RedshiftDataServerOptions {
   /** Another server's database (its `db`) to share instead of opening one (it is not closed by stop()). */
   pglite?: Database;
   /**
-   * Run PGlite on its own worker thread, so a running statement does not stall S3, Step Functions,
-   * the handlers or DescribeStatement (as Redshift, running elsewhere, does not). Default: the
-   * environment variable FORKLIFT_LOCAL_DB_THREAD=1; otherwise PGlite runs on the calling thread.
+   * Run PGlite on its own worker thread (the default), so a running statement does not stall S3,
+   * Step Functions, the handlers or DescribeStatement, as Redshift, running elsewhere, does not: a
+   * stalled event loop fired every poll late, when the statement had just finished, and hid the
+   * poll schedule's lag. `false` (or FORKLIFT_LOCAL_DB_THREAD=0) runs it on the calling thread, to
+   * measure that difference.
    */
   thread?: boolean;
   /** Limit of SUBMITTED+STARTED statements before ActiveStatementsExceededException (default 500). */
@@ -77,7 +79,7 @@ export interface RedshiftDataServer {
 
 /** Starts the endpoint on 127.0.0.1. */
 export async function startRedshiftDataServer(options: RedshiftDataServerOptions): Promise<RedshiftDataServer> {
-  const thread = options.thread ?? process.env['FORKLIFT_LOCAL_DB_THREAD'] === '1';
+  const thread = options.thread ?? process.env['FORKLIFT_LOCAL_DB_THREAD'] !== '0';
   const db = options.pglite ?? (await (thread ? PGliteThread : PGliteInProcess).open(options.dataDir));
   await db.exec(INIT_SQL);
   const stats: RedshiftDataStats = { submissions: 0, statements: [] };
