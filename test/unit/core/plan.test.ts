@@ -38,7 +38,7 @@ describe('planLoad', () => {
     expect(cold.loadPolls!.slice(0, 3)).toEqual([2, 4, 12]);
     expect(cold.loadWait).toEqual({ seconds: 2, index: 0 });
     const learned = plan({ table: 'visits' }, listing, { ...state, recentLoadSeconds: [95, 40, 30] }).plan;
-    expect(learned.loadPolls!.slice(0, 4)).toEqual([40, 10, 10, 120]);
+    expect(learned.loadPolls!.slice(0, 5)).toEqual([40, 10, 10, 20, 40]);
     expect(learned.loadWait).toEqual({ seconds: 40, index: 0 });
   });
 
