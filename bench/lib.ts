@@ -169,36 +169,44 @@ export function recordFinished(p: LocalPipeline): { records: StatementRecord[]; 
   return { records, stop };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Submits through the RedshiftDataClient (ExecuteStatement, or BatchExecuteStatement for
- * several SQLs) and polls DescribeStatement every `pollMs` until FINISHED; returns the
- * wall time from submit to FINISHED seen, and the statement's own Duration.
+ * Submits one statement (or a batch) through the Data API client and waits for it to finish. The
+ * wait listens to the local server's status changes instead of polling DescribeStatement: a poll
+ * loop on the stack's thread would compete with the statement's own work there (a COPY reads and
+ * parses its files on that thread), so `wallMs` (submit → FINISHED) is the statement alone.
  */
 export async function submitAndWait(
   p: LocalPipeline,
   sqls: string[],
-  pollMs = 5,
 ): Promise<{ wallMs: number; durationMs: number; subResultRows: number[]; subDurationMs: number[] }> {
   const client = p.stack.redshiftData.client;
+  const server = p.stack.redshiftData.server;
   const target = { Database: p.config.warehouse.database, ...warehouseIds(p.config) };
-  const started = performance.now();
-  const submitted = sqls.length === 1
-    ? await client.send(new ExecuteStatementCommand({ ...target, Sql: sqls[0]! }))
-    : await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls }));
-  for (;;) {
-    const d = await client.send(new DescribeStatementCommand({ Id: submitted.Id! }));
-    if (d.Status === 'FINISHED') {
-      return {
-        wallMs: performance.now() - started,
-        durationMs: Number(d.Duration ?? 0) / 1e6,
-        subResultRows: (d.SubStatements ?? []).map((s) => Number(s.ResultRows ?? 0)),
-        subDurationMs: (d.SubStatements ?? []).map((s) => Number(s.Duration ?? 0) / 1e6),
-      };
-    }
-    if (d.Status === 'FAILED' || d.Status === 'ABORTED') throw new Error(`statement ${d.Status}: ${d.Error}`);
-    await sleep(pollMs);
+  const ended = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const off = server.onStatement((record, sub) => {
+    if (sub || !['FINISHED', 'FAILED', 'ABORTED'].includes(record.status)) return;
+    ended.set(record.id, performance.now());
+    waiters.get(record.id)?.();
+  });
+  try {
+    const started = performance.now();
+    const submitted = sqls.length === 1
+      ? await client.send(new ExecuteStatementCommand({ ...target, Sql: sqls[0]! }))
+      : await client.send(new BatchExecuteStatementCommand({ ...target, Sqls: sqls }));
+    const id = submitted.Id!;
+    if (!ended.has(id)) await new Promise<void>((resolve) => waiters.set(id, resolve));
+    const wallMs = ended.get(id)! - started;
+    const d = await client.send(new DescribeStatementCommand({ Id: id }));
+    if (d.Status !== 'FINISHED') throw new Error(`statement ${d.Status}: ${d.Error}`);
+    return {
+      wallMs,
+      durationMs: Number(d.Duration ?? 0) / 1e6,
+      subResultRows: (d.SubStatements ?? []).map((s) => Number(s.ResultRows ?? 0)),
+      subDurationMs: (d.SubStatements ?? []).map((s) => Number(s.Duration ?? 0) / 1e6),
+    };
+  } finally {
+    off();
   }
 }
 
