@@ -154,6 +154,8 @@ export async function statesEntered(p: LocalPipeline, executionArn: string): Pro
 }
 
 export const isCopy = (sql: string): boolean => /^\s*COPY\s/i.test(sql);
+/** A COPY of data files (not the load's file list into its temp table `forklift_files`). */
+export const isDataCopy = (sql: string): boolean => isCopy(sql) && !/^\s*COPY\s+"forklift_files"/i.test(sql);
 
 export async function scalar(p: LocalPipeline, sql: string): Promise<number> {
   const [row] = await p.stack.redshiftData.server.query<Record<string, unknown>>(sql);
@@ -278,7 +280,7 @@ export function batchTimes(records: StatementRecord[], aggregates: string[]): Fi
     load_batches: loads.length,
     load_batches_ms: round(ms(loads.reduce((n, r) => n + r.durationNs, 0))),
     load_without_aggregates_ms: round(ms(loads.reduce((n, r) => n + r.durationNs, 0)) - sum(inLoad)),
-    pipeline_copies_ms: sum(loads.flatMap((r) => r.subStatements).filter((s) => isCopy(s.sql))),
+    pipeline_copies_ms: sum(loads.flatMap((r) => r.subStatements).filter((s) => isDataCopy(s.sql))),
     aggregate_batches: aggs.length,
     aggregate_batches_ms: round(ms(aggs.reduce((n, r) => n + r.durationNs, 0))),
     aggregates_in_load_ms: sum(inLoad),

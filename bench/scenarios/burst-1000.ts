@@ -7,7 +7,7 @@
  */
 import { DISCOVER_VISIBILITY_TIMEOUT_SECONDS } from '../../functions/core/functionSettings';
 import { DEFAULT_WAIT_SCALE } from '../../local/pipeline';
-import { exampleConfig, hourAt, hourKey, isCopy, startBenchPipeline, visitsPartition, type Figures, type Scenario } from '../lib';
+import { exampleConfig, hourAt, hourKey, isDataCopy, startBenchPipeline, visitsPartition, type Figures, type Scenario } from '../lib';
 
 const PARTITIONS = 10;
 const FILES = 100;
@@ -56,7 +56,7 @@ async function measure(olderPartitions: 'skip' | 'load'): Promise<Figures> {
         objects: objects.length,
         executions: executions.length,
         executions_loaded: executions.filter((e) => e.status === 'SUCCEEDED' && e.output?.['status'] === 'loaded').length,
-        copy_statements: server.stats.statements.slice(mark).filter(isCopy).length,
+        copy_statements: server.stats.statements.slice(mark).filter(isDataCopy).length,
         rows_loaded: rows,
         duplicate_rows: rows - Number(dups?.ids),
         discover_invocations: bench.discoverInvocations(),

@@ -10,6 +10,7 @@ import {
   exampleConfig,
   hourAt,
   isCopy,
+  isDataCopy,
   recordFinished,
   round,
   scalar,
@@ -78,7 +79,7 @@ async function measure(waitScale: number): Promise<Figures> {
     // The aggregates run inside the load batch when they fit it; a batch of their own otherwise.
     const aggregateBatch = finished.records.find((r) => r !== loadBatch && r.subStatements.some((s) => /INSERT INTO\s+"?facts"?\./i.test(s.sql)));
     const times = batchTimes(finished.records, ['visits_hourly', 'visitors_daily']);
-    const pipelineCopy = loadBatch?.subStatements.find((s) => isCopy(s.sql));
+    const pipelineCopy = loadBatch?.subStatements.find((s) => isDataCopy(s.sql));
     const loadedRows = await scalar(p, 'SELECT COUNT(*) FROM events.visits');
     if (loadedRows !== ROWS) throw new Error(`loaded ${loadedRows} rows, expected ${ROWS}`);
     const e2eMs = execution.stopDate!.getTime() - lastPut;
@@ -92,7 +93,7 @@ async function measure(waitScale: number): Promise<Figures> {
       states_entered: entered,
       state_transitions_counter: stats.stateTransitions,
       describe_polls: stats.taskCalls.filter((c) => c.action === 'describeStatement').length,
-      copy_statements: statements.filter(isCopy).length,
+      copy_statements: statements.filter(isDataCopy).length,
       e2e_ms: e2eMs,
       execution_ms: execution.stopDate!.getTime() - execution.startDate!.getTime(),
       load_batch_ms: round((loadBatch?.durationNs ?? 0) / 1e6),

@@ -195,6 +195,8 @@ export async function runSoak(options: SoakOptions): Promise<Figures> {
       executions_stopped: stopped,
       executions: executions.length,
       executions_failed: executions.filter((e) => e.status === 'FAILED').length,
+      // Why they failed (error name × count): a failure the pipeline heals is allowed, an unknown one is a finding.
+      executions_failed_errors: failedErrors(executions.filter((e) => e.status === 'FAILED')),
       executions_aborted: executions.filter((e) => e.status === 'ABORTED').length,
       files_unloaded: unloaded,
       rows_expected: options.objects * ROWS_PER_OBJECT,
@@ -235,3 +237,15 @@ export const scenario: Scenario = {
   defaultRuns: 1,
   run: () => runSoak({ ...soakSize(), duplicateFraction: 0.2, throttleFraction: 0.05, stops: 5 }),
 };
+
+/** `<error> × <n>` of failed executions, most frequent first, with the first cause of each. */
+function failedErrors(failed: Array<{ error?: string; cause?: string }>): string {
+  const byError = new Map<string, { n: number; cause: string }>();
+  for (const e of failed) {
+    const key = e.error ?? '(none)';
+    const entry = byError.get(key) ?? { n: 0, cause: (e.cause ?? '').slice(0, 160) };
+    entry.n++;
+    byError.set(key, entry);
+  }
+  return [...byError].sort((a, b) => b[1].n - a[1].n).map(([error, { n, cause }]) => `${error} × ${n} (${cause})`).join('; ') || 'none';
+}
