@@ -9,22 +9,19 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { ConfigInput } from '../../../functions/core/config/schema';
 import { generateSample } from '../../../local/sample';
-import { count, executionsOf, isCopy, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
+import { count, executionsOf, isCopy, recordStateReads, startTestPipeline, statementsSince, testConfig, type TestPipeline } from './helpers';
 
 const example = parse(readFileSync(join(__dirname, '../../../forklift.config.yaml'), 'utf8')) as ConfigInput;
 const config = testConfig({ visits: example.tables!['visits']!, campaigns: example.tables!['campaigns']! }, example.aggregates);
 
 let t: TestPipeline;
-/** The statements of every warehouse-state read submitted (the batches holding its catalog SELECT). */
-const stateReads: string[][] = [];
+let stateReads: string[][] = [];
 let off: (() => void) | undefined;
 beforeAll(async () => {
   t = await startTestPipeline(config, { waitScale: 1 });
-  off = t.pipeline.stack.redshiftData.server.onStatement((r, sub) => {
-    if (sub || r.status !== 'SUBMITTED') return;
-    const sqls = r.subStatements.map((s) => s.sql);
-    if (sqls.some((s) => s.includes("CAST('column' AS VARCHAR(16))"))) stateReads.push(sqls);
-  });
+  const recorder = recordStateReads(t.pipeline);
+  stateReads = recorder.reads;
+  off = recorder.stop;
 }, 60_000);
 afterAll(async () => {
   off?.();

@@ -146,3 +146,17 @@ export function statementsSince(p: LocalPipeline, mark: number): string[] {
 }
 /** A COPY of data: not the load's file-list COPY into its `forklift_files` temp table (sql/copy.ts renderFileListCopy). */
 export const isCopy = (sql: string): boolean => /^\s*COPY\s/i.test(sql) && !/^\s*COPY\s+"forklift_files"/i.test(sql);
+
+/**
+ * Records the SQL of every warehouse-state read submitted from now on (the batches holding its
+ * catalog SELECT, sql/state.ts), in order; `stop` removes the listener.
+ */
+export function recordStateReads(p: LocalPipeline): { reads: string[][]; stop: () => void } {
+  const reads: string[][] = [];
+  const stop = p.stack.redshiftData.server.onStatement((r, sub) => {
+    if (sub || r.status !== 'SUBMITTED') return;
+    const sqls = r.subStatements.map((s) => s.sql);
+    if (sqls.some((sql) => sql.includes("CAST('column' AS VARCHAR(16))"))) reads.push(sqls);
+  });
+  return { reads, stop };
+}

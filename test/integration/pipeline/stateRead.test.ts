@@ -4,22 +4,18 @@
  * ledger; later reads are its SELECTs alone. A table, ledger or audit table an operator drops
  * between two loads is created again by the next read (one more submission) and that load succeeds.
  */
-import type { StatementRecord } from '../../../local/redshift-data/statements';
-import { count, executionsOf, hourly, jsonLines, rows, startTestPipeline, testConfig, type TestPipeline } from './helpers';
+import { count, executionsOf, hourly, jsonLines, rows, recordStateReads, startTestPipeline, testConfig, type TestPipeline } from './helpers';
 
 const config = testConfig({ sr_one: hourly('sr/one/') });
 
 let t: TestPipeline;
-/** The SQL of every warehouse-state read submitted (batches holding its catalog SELECT). */
-const stateReads: string[][] = [];
+let stateReads: string[][] = [];
 let off: (() => void) | undefined;
 beforeAll(async () => {
   t = await startTestPipeline(config);
-  off = t.pipeline.stack.redshiftData.server.onStatement((r: StatementRecord, sub) => {
-    if (sub || r.status !== 'SUBMITTED') return;
-    const sqls = r.subStatements.map((s) => s.sql);
-    if (sqls.some((s) => s.includes("CAST('column' AS VARCHAR(16))"))) stateReads.push(sqls);
-  });
+  const recorder = recordStateReads(t.pipeline);
+  stateReads = recorder.reads;
+  off = recorder.stop;
 }, 60_000);
 afterAll(async () => {
   off?.();
