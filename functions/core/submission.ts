@@ -82,8 +82,12 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
 }
 
 /**
- * The waits of one polling loop, in order. The first poll comes at the expected duration; a
- * learned estimate gets four more looks, at 1.25, 1.5, 2 and 3 × it (most statements finish near
+ * The waits of one polling loop, in order. The first poll comes at the expected duration, a
+ * learned one at 1.1 × it: the median is of execution start → the load's audit row, while the
+ * poll counts from after Prepare and the submission, and the batch still runs its last statements
+ * and commits after that row, so a load as long as the median ends close to the median and a look
+ * exactly there misses it half the time. A learned estimate then gets four more looks, at 1.25, 1.5,
+ * 2 and 3 × it (most statements finish near
  * what the table's loads took, and one that runs somewhat longer, on a busy warehouse, is still
  * noticed within half to one estimate of finishing, not at 4.5 × it); after that, each poll comes at
  * `growth` × the time of the one before (default 3: e, 3e, 9e, 27e … from the submission), each
@@ -93,7 +97,8 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
  * 1 poll, 10 s 3, 100 s 5; with a learned one, up to 3 × it in 5, 9 × it in 6. Whole seconds (Wait
  * states take integers).
  */
-/** The looks after the first poll at a learned estimate, as multiples of it. */
+/** The first poll at a learned estimate, and the looks after it, as multiples of it. */
+const LEARNED_FIRST_LOOK = 1.1;
 const LEARNED_LOOKS = [1.25, 1.5, 2, 3];
 
 export function pollSchedule(expected: number | Expectation, options: PollingOptions = {}): number[] {
@@ -104,7 +109,7 @@ export function pollSchedule(expected: number | Expectation, options: PollingOpt
   const close = e.learned ? LEARNED_LOOKS.map((f) => e.seconds * f) : [];
   const waits: number[] = [];
   let total = 0;
-  let at = e.seconds;
+  let at = e.learned ? e.seconds * LEARNED_FIRST_LOOK : e.seconds;
   while (total < o.horizonSeconds) {
     const wait = clamp(at - total);
     waits.push(wait);

@@ -31,15 +31,15 @@ function withTable(change: (t: ForkliftConfig['tables'][string]) => void): Forkl
 }
 
 describe('planLoad', () => {
-  it('polls the load first at what the table\'s recent loads took (their median), else at the estimate from the bytes', () => {
+  it('polls the load first just after what the table\'s recent loads took (1.1 × their median), else at the estimate from the bytes', () => {
     const listing = files('13');
     const state = { partitionLoaded: false, newestLoaded: new Date('2026-11-20T12:00:00Z') };
     const cold = plan({ table: 'visits' }, listing, state).plan;
     expect(cold.loadPolls!.slice(0, 3)).toEqual([2, 4, 12]);
     expect(cold.loadWait).toEqual({ seconds: 2, index: 0 });
     const learned = plan({ table: 'visits' }, listing, { ...state, recentLoadSeconds: [95, 40, 30] }).plan;
-    expect(learned.loadPolls!.slice(0, 5)).toEqual([40, 10, 10, 20, 40]);
-    expect(learned.loadWait).toEqual({ seconds: 40, index: 0 });
+    expect(learned.loadPolls!.slice(0, 5)).toEqual([44, 6, 10, 20, 40]);
+    expect(learned.loadWait).toEqual({ seconds: 44, index: 0 });
   });
 
   it('loads a partition newer than the newest loaded one, with both transactions', () => {

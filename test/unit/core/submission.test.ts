@@ -58,9 +58,12 @@ describe('pollSchedule', () => {
     expect(long.at - 3 * 3600).toBeLessThanOrEqual(300);
   });
 
-  it('a learned estimate gets looks at 1.25, 1.5, 2 and 3 × it before backing off', () => {
+  it('a learned estimate is polled first at 1.1 × it, then looked at 1.25, 1.5, 2 and 3 × it before backing off', () => {
     const waits = pollSchedule({ seconds: 40, learned: true });
-    expect(waits.slice(0, 6)).toEqual([40, 10, 10, 20, 40, 240]);
+    expect(waits.slice(0, 6)).toEqual([44, 6, 10, 20, 40, 240]);
+    // A load that takes its table's median, or a little more, is seen at the first poll.
+    expect(noticed(waits, 40)).toEqual({ at: 44, polls: 1 });
+    expect(noticed(waits, 43)).toEqual({ at: 44, polls: 1 });
     expect(noticed(waits, 45)).toEqual({ at: 50, polls: 2 });
     expect(noticed(waits, 55)).toEqual({ at: 60, polls: 3 });
     // Somewhat slower than its table's loads: noticed within half an estimate, then one.
