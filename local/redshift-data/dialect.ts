@@ -46,10 +46,24 @@ CREATE OR REPLACE FUNCTION public.getdate() RETURNS timestamp LANGUAGE sql STABL
   AS $$ SELECT date_trunc('second', statement_timestamp() AT TIME ZONE 'UTC') $$;
 CREATE OR REPLACE FUNCTION public.len(text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length($1) $$;
 CREATE OR REPLACE FUNCTION public.trunc(timestamp) RETURNS date LANGUAGE sql IMMUTABLE AS $$ SELECT $1::date $$;
+CREATE OR REPLACE FUNCTION public.redshift_datepart(text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE
+    WHEN p IN ('millisecond', 'milliseconds', 'ms', 'msec', 'msecs', 'msecond', 'mseconds', 'millisec', 'millisecs', 'millisecon') THEN 'millisecond'
+    WHEN p IN ('microsecond', 'microseconds', 'microsec', 'microsecs', 'usecond', 'useconds', 'us', 'usec', 'usecs') THEN 'microsecond'
+    WHEN p IN ('second', 'seconds', 's', 'sec', 'secs') THEN 'second'
+    WHEN p IN ('minute', 'minutes', 'm', 'min', 'mins') THEN 'minute'
+    WHEN p IN ('hour', 'hours', 'h', 'hr', 'hrs') THEN 'hour'
+    WHEN p IN ('day', 'days', 'd') THEN 'day'
+    WHEN p IN ('week', 'weeks', 'w') THEN 'week'
+    WHEN p IN ('month', 'months', 'mon', 'mons') THEN 'month'
+    WHEN p IN ('year', 'years', 'y', 'yr', 'yrs') THEN 'year'
+    ELSE p END FROM (SELECT lower($1) AS p) x $$;
 CREATE OR REPLACE FUNCTION public.dateadd(text, bigint, timestamp) RETURNS timestamp LANGUAGE sql IMMUTABLE
-  AS $$ SELECT $3 + ($2::text || ' ' || rtrim(lower($1), 's'))::interval $$;
+  AS $$ SELECT $3 + ($2::text || ' ' || public.redshift_datepart($1))::interval $$;
 CREATE OR REPLACE FUNCTION public.datediff(text, timestamp, timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE rtrim(lower($1), 's')
+  SELECT CASE public.redshift_datepart($1)
+    WHEN 'microsecond' THEN (floor(extract(epoch FROM $3) * 1000000) - floor(extract(epoch FROM $2) * 1000000))::bigint
+    WHEN 'millisecond' THEN (floor(extract(epoch FROM $3) * 1000) - floor(extract(epoch FROM $2) * 1000))::bigint
     WHEN 'second' THEN floor(extract(epoch FROM date_trunc('second', $3)) - extract(epoch FROM date_trunc('second', $2)))::bigint
     WHEN 'minute' THEN ((extract(epoch FROM date_trunc('minute', $3)) - extract(epoch FROM date_trunc('minute', $2))) / 60)::bigint
     WHEN 'hour' THEN ((extract(epoch FROM date_trunc('hour', $3)) - extract(epoch FROM date_trunc('hour', $2))) / 3600)::bigint
@@ -58,6 +72,21 @@ CREATE OR REPLACE FUNCTION public.datediff(text, timestamp, timestamp) RETURNS b
     WHEN 'month' THEN ((extract(year FROM $3) - extract(year FROM $2)) * 12 + extract(month FROM $3) - extract(month FROM $2))::bigint
     WHEN 'year' THEN (extract(year FROM $3) - extract(year FROM $2))::bigint
   END $$;
+-- EXTRACT as Redshift's: an INTEGER from TIMESTAMP, DATE, TIME and INTERVAL (the fraction of a second dropped),
+-- DOUBLE PRECISION from TIMESTAMPTZ; millisecond and microsecond are the part within the second.
+CREATE OR REPLACE FUNCTION public.redshift_extract_part(text, double precision, double precision, double precision) RETURNS double precision
+  LANGUAGE sql IMMUTABLE AS $$ SELECT CASE public.redshift_datepart($1) WHEN 'millisecond' THEN mod(floor($3)::numeric, 1000)::double precision
+    WHEN 'microsecond' THEN mod(floor($4)::numeric, 1000000)::double precision ELSE $2 END $$;
+CREATE OR REPLACE FUNCTION public.redshift_extract(text, timestamp) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT floor(public.redshift_extract_part($1, date_part(public.redshift_datepart($1), $2), date_part('milliseconds', $2), date_part('microseconds', $2)))::integer $$;
+CREATE OR REPLACE FUNCTION public.redshift_extract(text, date) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT public.redshift_extract($1, $2::timestamp) $$;
+CREATE OR REPLACE FUNCTION public.redshift_extract(text, time) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT floor(public.redshift_extract_part($1, date_part(public.redshift_datepart($1), $2), date_part('milliseconds', $2), date_part('microseconds', $2)))::integer $$;
+CREATE OR REPLACE FUNCTION public.redshift_extract(text, interval) RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+  SELECT floor(public.redshift_extract_part($1, date_part(public.redshift_datepart($1), $2), date_part('milliseconds', $2), date_part('microseconds', $2)))::integer $$;
+CREATE OR REPLACE FUNCTION public.redshift_extract(text, timestamptz) RETURNS double precision LANGUAGE sql STABLE AS $$
+  SELECT public.redshift_extract_part($1, date_part(public.redshift_datepart($1), $2), date_part('milliseconds', $2), date_part('microseconds', $2)) $$;
 CREATE OR REPLACE FUNCTION public.pg_last_copy_count() RETURNS bigint LANGUAGE sql STABLE
   AS $$ SELECT coalesce(nullif(current_setting('forklift.last_copy_count', true), ''), '0')::bigint $$;
 CREATE TABLE IF NOT EXISTS public.stl_load_errors (
@@ -322,7 +351,17 @@ function rewriteDdl(tokens: Token[]): Token[] {
   return out;
 }
 
-/** `APPROXIMATE COUNT` → `COUNT`, `NVL(` → `COALESCE(`, `SYSDATE` → UTC now, date parts of DATEADD/DATEDIFF quoted. */
+/**
+ * The expression rewrites {@link translate} applies to every statement (Redshift functions and date parts in
+ * Postgres terms, over the functions of {@link INIT_SQL}): for tests that run rendered SQL on a bare PGlite.
+ */
+export function rewriteRedshiftExpressions(sql: string): string {
+  return rewriteExpressions(tokenize(sql))
+    .map((t) => t.text)
+    .join('');
+}
+
+/** `APPROXIMATE COUNT` → `COUNT`, `NVL(` → `COALESCE(`, `SYSDATE` → UTC now, date parts of DATEADD/DATEDIFF quoted, EXTRACT with Redshift's return types. */
 function rewriteExpressions(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
@@ -337,6 +376,18 @@ function rewriteExpressions(tokens: Token[]): Token[] {
     if (k === 'SYSDATE') {
       out.push({ kind: 'word', text: "(now() AT TIME ZONE 'UTC')" });
       continue;
+    }
+    if (k === 'EXTRACT' && tokens[n1]?.text === '(') {
+      // EXTRACT(part FROM source) → public.redshift_extract('part', source): Redshift's return types (INIT_SQL).
+      const n2 = nextSig(tokens, n1 + 1);
+      const part = tokens[n2];
+      const from = nextSig(tokens, n2 + 1);
+      if (part && (part.kind === 'word' || part.kind === 'string') && keyword(tokens[from]) === 'FROM') {
+        const name = part.kind === 'word' ? part.text.toLowerCase() : part.text.slice(1, -1).toLowerCase();
+        out.push({ kind: 'word', text: 'public.redshift_extract' }, tokens[n1] as Token, { kind: 'string', text: `'${name.replace(/'/g, "''")}'` }, { kind: 'punct', text: ',' });
+        i = from;
+        continue;
+      }
     }
     if ((k === 'DATEADD' || k === 'DATEDIFF') && tokens[n1]?.text === '(') {
       const n2 = nextSig(tokens, n1 + 1);

@@ -217,6 +217,33 @@ test('GETDATE() is the start of the current statement, even inside the batch\'s 
   expect(res.Records).toEqual([[{ longValue: 1 }, { longValue: 1 }]]);
 });
 
+// Database Developer Guide, "EXTRACT function": INTEGER from a TIMESTAMP (TIME, INTERVAL), DOUBLE PRECISION
+// from a TIMESTAMPTZ; the millisecond part is the milliseconds within the second.
+test('EXTRACT from a TIMESTAMP is an INTEGER, as on Redshift: the fraction of a second is dropped (a TIMESTAMPTZ keeps it)', async () => {
+  const { id, description } = await batch([
+    "SELECT EXTRACT(EPOCH FROM TIMESTAMP '2009-09-09 12:08:43.101') AS e, EXTRACT(ms FROM TIMESTAMP '2009-09-09 12:08:43.101') AS ms, " +
+      "EXTRACT(second FROM TIMESTAMP '2009-09-09 12:08:43.101') AS s, EXTRACT(hour FROM TIMESTAMP '2009-09-09 12:08:43.101') AS h, " +
+      "EXTRACT(EPOCH FROM TIMESTAMPTZ '2009-09-09 12:08:43.5+00') AS tz",
+  ]);
+  expect(description.Error).toBeUndefined();
+  const res = await client.send(new GetStatementResultCommand({ Id: `${id}:1` }));
+  expect(res.Records).toEqual([[{ longValue: 1252498123 }, { longValue: 101 }, { longValue: 43 }, { longValue: 12 }, { doubleValue: 1252498123.5 }]]);
+});
+
+// Database Developer Guide, "DATEDIFF function" and "Date parts for date or timestamp functions": the
+// boundaries of the date part crossed between the two; millisecond is ms, msec, millisecond… (not minute's m).
+test('DATEDIFF counts milliseconds (millisecond, ms, msec) as Redshift does, and m stays minutes', async () => {
+  const { id, description } = await batch([
+    "SELECT DATEDIFF(millisecond, TIMESTAMP '2009-09-09 12:08:43.101', TIMESTAMP '2009-09-09 12:08:44') AS a, " +
+      "DATEDIFF(ms, TIMESTAMP '2009-09-09 12:08:43.101', TIMESTAMP '2009-09-09 12:08:44') AS b, " +
+      "DATEDIFF(msec, TIMESTAMP '2009-09-09 12:08:43.101', TIMESTAMP '2009-09-09 12:10:44') AS c, " +
+      "DATEDIFF(m, TIMESTAMP '2009-09-09 12:08:43.101', TIMESTAMP '2009-09-09 12:10:44') AS d",
+  ]);
+  expect(description.Error).toBeUndefined();
+  const res = await client.send(new GetStatementResultCommand({ Id: `${id}:1` }));
+  expect(res.Records).toEqual([[{ longValue: 899 }, { longValue: 899 }, { longValue: 120899 }, { longValue: 2 }]]);
+});
+
 test('Redshift physical clauses are accepted and dropped; Redshift functions exist', async () => {
   const create = await run(`CREATE TABLE IF NOT EXISTS public.dist_t (
       id BIGINT NOT NULL ENCODE az64 DISTKEY,

@@ -6,6 +6,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { parseConfig } from '../../../../functions/core/config/load';
 import type { ConfigInput, ForkliftConfig } from '../../../../functions/core/config/schema';
+import { INIT_SQL, rewriteRedshiftExpressions } from '../../../../local/redshift-data/dialect';
 import { openPGlite } from '../../../../local/redshift-data/pglite';
 
 /** The fixture config as written (before parsing). */
@@ -115,22 +116,21 @@ export const configInput: ConfigInput = {
 };
 export const config: ForkliftConfig = parseConfig(configInput);
 
-/** Drops the Redshift-only physical clauses, as the local stack does. */
+/** Drops the Redshift-only physical clauses and rewrites Redshift's functions, as the local stack does. */
 export function stripPhysical(sql: string): string {
-  return sql
-    .replace(/\s+ENCODE\s+\w+/g, '')
-    .replace(/\s+DISTSTYLE\s+\w+/g, '')
-    .replace(/\s+(DISTKEY|SORTKEY)\s*\([^)]*\)/g, '');
+  return rewriteRedshiftExpressions(
+    sql
+      .replace(/\s+ENCODE\s+\w+/g, '')
+      .replace(/\s+DISTSTYLE\s+\w+/g, '')
+      .replace(/\s+(DISTKEY|SORTKEY)\s*\([^)]*\)/g, ''),
+  );
 }
 
-/** A PGlite database with Redshift's GETDATE() and the groups the config grants to. */
+/** A PGlite database with the local stack's Redshift functions (GETDATE(), DATEDIFF …) and the groups the config grants to. */
 export async function openWarehouse(): Promise<PGlite> {
   const db = await openPGlite();
-  await db.exec(`
-    SET TIME ZONE 'UTC';
-    CREATE FUNCTION getdate() RETURNS timestamp LANGUAGE sql AS $$ SELECT (now() AT TIME ZONE 'utc')::timestamp $$;
-    CREATE ROLE analysts;
-  `);
+  await db.exec(INIT_SQL);
+  await db.exec('CREATE ROLE analysts');
   return db;
 }
 
@@ -178,7 +178,7 @@ export async function runBatch(
 
 /** Rows of a query, dates as ISO strings, numerics as numbers. */
 export async function rows(db: PGlite, sql: string): Promise<Array<Record<string, unknown>>> {
-  const result = await db.query<Record<string, unknown>>(sql);
+  const result = await db.query<Record<string, unknown>>(rewriteRedshiftExpressions(sql));
   return result.rows.map((r) =>
     Object.fromEntries(
       Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v]),
