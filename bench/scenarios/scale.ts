@@ -94,14 +94,20 @@ async function measure(arrival: 'hourly' | 'burst', hours: Objects[]): Promise<F
     profile['put_to_first_execution_ms'] = discoverMs;
     if (process.env['FORKLIFT_BENCH_PROFILE']) {
       const inState = new Map<string, number>();
+      let entered = 0;
+      let polls = 0;
       for (const e of executions) {
         const events = (await history(p, e.executionArn)).filter((ev) => String(ev.type).endsWith('StateEntered'));
+        entered += events.length;
         events.forEach((ev, i) => {
           const name = ev.stateEnteredEventDetails?.name ?? '?';
+          if (name === 'DescribeLoad') polls += 1;
           const end = events[i + 1]?.timestamp?.getTime() ?? e.stopDate!.getTime();
           inState.set(name, (inState.get(name) ?? 0) + end - ev.timestamp!.getTime());
         });
       }
+      profile['states_per_execution'] = round(entered / executions.length, 1);
+      profile['load_polls_per_execution'] = round(polls / executions.length, 1);
       for (const [name, ms] of [...inState].sort((a, b) => b[1] - a[1])) profile[`state_${name}_ms`] = ms;
       const bySql = new Map<string, number>();
       for (const r of finished.records) {

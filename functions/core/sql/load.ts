@@ -154,10 +154,10 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     rows: `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END`,
   };
   sqls.push(
-    `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at) ` +
+    `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at, batch_started_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
       `${outcome.status}, ${outcome.reason}, ${integerLiteral(partition.files.length)}, ${outcome.rows}, ` +
-      `${timestampLiteral(args.startedAt)}, GETDATE() FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
+      `${timestampLiteral(args.startedAt)}, GETDATE(), SYSDATE FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
   );
   if (partition.files.length) {
     sqls.push(

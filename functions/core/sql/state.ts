@@ -83,6 +83,8 @@ export const STATE_COLUMNS = [
 const NAMED_NULL_COLUMNS = STATE_COLUMNS.slice(2, 8)
   .map((name, i) => `CAST(NULL AS ${i < 2 ? (i === 0 ? 'VARCHAR(127)' : 'VARCHAR(128)') : 'INTEGER'}) AS ${name}`)
   .join(', ');
+/** What GETDATE()'s whole seconds drop on average: a recent load's duration is read as DATEDIFF(millisecond) plus this. */
+const GETDATE_HALF_SECOND_MS = 500;
 const NULL_COLUMN = 'CAST(NULL AS VARCHAR(127)), CAST(NULL AS VARCHAR(128)), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER), CAST(NULL AS INTEGER)';
 
 /**
@@ -121,10 +123,14 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
     `SELECT CAST('newest' AS VARCHAR(16)) AS kind, CAST(${owner} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, MAX(partition_date) AS partition_date ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
-  // The durations of each table's last 5 loads of the past 30 days (seconds, in the ordinal_position column): the polling schedule's estimate.
+  // The durations of each table's last 5 load batches of the past 30 days (milliseconds, in the ordinal_position column):
+  // the polling schedule's estimate, from the batch's transaction start (SYSDATE; execution start for rows written before
+  // batch_started_at existed) to its audit row. finished_at is GETDATE(), whole seconds on Redshift (GETDATE function), so
+  // on average half a second before the audit row: DATEDIFF in milliseconds plus that half (EXTRACT(EPOCH) of a
+  // TIMESTAMP is whole seconds too).
   branches.push(
-    `SELECT CAST('seconds' AS VARCHAR(16)), CAST(t AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(0, 5).join(', ')}, CAST(s AS INTEGER), CAST(NULL AS TIMESTAMP) ` +
-      `FROM (SELECT ${owner} AS t, EXTRACT(EPOCH FROM finished_at) - EXTRACT(EPOCH FROM started_at) AS s, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
+    `SELECT CAST('load_ms' AS VARCHAR(16)), CAST(t AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(0, 5).join(', ')}, CAST(ms AS INTEGER), CAST(NULL AS TIMESTAMP) ` +
+      `FROM (SELECT ${owner} AS t, DATEDIFF(millisecond, COALESCE(batch_started_at, started_at), finished_at) + ${GETDATE_HALF_SECOND_MS} AS ms, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) AND started_at IS NOT NULL AND finished_at >= GETDATE() - INTERVAL '30 days') r WHERE n <= 5`,
   );
   const candidates = requests
@@ -285,9 +291,9 @@ export function parseWarehouseState(records: ReadonlyArray<ReadonlyArray<StateVa
     } else if (kind === 'newest') {
       const d = parseTimestamp(partitionDate);
       if (d) s.newestLoaded = d;
-    } else if (kind === 'seconds') {
-      const seconds = num(ordinal);
-      if (seconds !== undefined) (s.recentLoadSeconds ??= []).push(seconds);
+    } else if (kind === 'load_ms') {
+      const ms = num(ordinal);
+      if (ms !== undefined) (s.recentLoadSeconds ??= []).push(ms / 1000);
     } else if (kind === 'loaded') {
       const d = parseTimestamp(partitionDate);
       if (d) s.loadedPartitions.add(isoSecond(d));

@@ -338,7 +338,7 @@ describe('discover', () => {
     expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['a1', 'a2']);
   });
 
-  it('audit tables of an older version (no load_files.etag): the state read fails once, the column is added on its own, the read runs again', async () => {
+  it('audit tables of an older version (no load_files.etag): the state read fails once, the missing columns are added each on its own, the read runs again', async () => {
     mockListing();
     let reads = 0;
     rsd.on(BatchExecuteStatementCommand).callsFake((input: { Sqls?: string[] }) => ({ Id: input.Sqls?.some((q) => q.includes("'failed'")) ? `state-${++reads}` : 'columns' }));
@@ -351,7 +351,11 @@ describe('discover', () => {
     const { handler } = setup();
     const result = await handler(event([s3Record('a', 'events/visits/2026-11-20T05/a.json.gz')]));
     expect(result.batchItemFailures).toEqual([]);
-    expect(rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).toEqual(['ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)']);
+    // The catalog reports none of the added columns: each is added, one ALTER each.
+    expect(rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).toEqual([
+      'ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)',
+      'ALTER TABLE "forklift"."loads" ADD COLUMN "batch_started_at" TIMESTAMP',
+    ]);
     expect(reads).toBe(2);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
