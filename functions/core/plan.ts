@@ -85,6 +85,7 @@ export interface PlanLoadArgs {
   loadId: string;
   /** When the execution started (audit `started_at`). */
   startedAt: Date;
+  /** The time of planning: completeness is judged at it, and a load batch records it as `planned_at`. */
   now: Date;
   /** The objects of the partition (Prepare lists `listingPrefix`, or heads the explicit files). */
   listing: ObjectInfo[];
@@ -214,6 +215,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
     addColumns: changes.addColumns,
     grantGroups: grantees.granted,
     startedAt: args.startedAt,
+    plannedAt: args.now,
   };
   const fed = aggregatesFedBy(config, table);
   let load: LoadBatch | undefined;

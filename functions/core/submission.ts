@@ -69,7 +69,7 @@ export interface Expectation {
 
 /**
  * The expected duration of a load batch: the median of the table's recent loads (`pastSeconds`,
- * execution start to the batch's audit row, as the warehouse-state read returns them) when there
+ * Prepare's planning of the batch to its audit row, as the warehouse-state read returns them) when there
  * are any, else the estimate from the bytes to load ({@link expectedSeconds}). Nothing to calibrate:
  * the first loads of a table use the bytes, the next ones what the earlier ones took.
  */
@@ -83,10 +83,10 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
 
 /**
  * The waits of one polling loop, in order. The first poll comes at the expected duration, a
- * learned one at 1.1 × it: the median is of execution start → the load's audit row, while the
- * poll counts from after Prepare and the submission, and the batch still runs its last statements
- * and commits after that row, so a load as long as the median ends close to the median and a look
- * exactly there misses it half the time. A learned estimate then gets four more looks, at 1.25, 1.5,
+ * learned one at 1.1 × it: a load as long as the median ends around the median (its audit row's
+ * time is whole seconds, GETDATE, read with half a second added, and the batch commits after that
+ * row), so a look exactly there misses half of them and one 10% later sees most at the first poll
+ * (`npm run bench -- --only polling`). A learned estimate then gets four more looks, at 1.25, 1.5,
  * 2 and 3 × it (most statements finish near
  * what the table's loads took, and one that runs somewhat longer, on a busy warehouse, is still
  * noticed within half to one estimate of finishing, not at 4.5 × it); after that, each poll comes at

@@ -73,7 +73,7 @@ export interface WarehouseState {
   failedLoads?: ReadonlySet<string>;
   /** The target table's columns; undefined when the table does not exist yet. */
   columns?: ExistingColumn[];
-  /** Seconds the table's most recent loads took (execution start to the load's audit row): the polling schedule's estimate. */
+  /** Seconds the table's most recent load batches took (from Prepare's planning to the audit row): the polling schedule's estimate. */
   recentLoadSeconds?: number[];
   /**
    * The table's `readOnlyGroups` that exist in the warehouse (sql/state.ts reads `pg_group`);

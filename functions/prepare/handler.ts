@@ -140,9 +140,10 @@ export function createPrepareHandler(deps: PrepareDeps): {
       result = planExecution({ ...base, listing, state });
       const table = result.plan.table;
       if (result.plan.action === 'load' && result.plan.aggregates !== undefined && table !== undefined && aggregatesInLoadCandidate(config, table)) {
-        // The aggregates go inside the load batch: read (and create) their tables first, then plan again with them.
+        // The aggregates go inside the load batch: read (and create) their tables first, then plan again with them,
+        // at the time after that read (the batch's planned_at, from which polling learns what its batches take).
         const aggregateTables = await aggregateTablesOf(table, event.execution, wait);
-        result = planExecution({ ...base, listing, state, aggregateTables });
+        result = planExecution({ ...base, now: deps.now(), listing, state, aggregateTables });
       }
     }
     const { plan } = result;

@@ -57,7 +57,7 @@ export function renderAuditDdl(auditSchema: string): string[] {
       'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, ' +
       'partition_key VARCHAR(1024), mode VARCHAR(16), status VARCHAR(16) NOT NULL, reason VARCHAR(1024), ' +
       'files INTEGER, rows_loaded BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, error VARCHAR(4096), ' +
-      'error_file VARCHAR(1024), error_line INTEGER, error_column VARCHAR(127), batch_started_at TIMESTAMP' +
+      'error_file VARCHAR(1024), error_line INTEGER, error_column VARCHAR(127), planned_at TIMESTAMP' +
       ') DISTSTYLE EVEN SORTKEY (table_name, partition_date)',
     `CREATE TABLE IF NOT EXISTS ${auditTable(auditSchema, 'load_files')} (` +
       'load_id VARCHAR(80) NOT NULL, table_name VARCHAR(127) NOT NULL, partition_date TIMESTAMP, ' +
@@ -77,8 +77,8 @@ export function renderAuditDdl(auditSchema: string): string[] {
 export const AUDIT_ADDED_COLUMNS: ReadonlyArray<{ table: AuditTable; column: string; type: string }> = [
   // The file ledger's identity of an object version: key AND ETag (a re-put with new content is a new file).
   { table: 'load_files', column: 'etag', type: 'VARCHAR(128)' },
-  // When the load batch's transaction began (SYSDATE): what the polling schedule learns from is the batch alone.
-  { table: 'loads', column: 'batch_started_at', type: 'TIMESTAMP' },
+  // When Prepare planned the load batch, moments before its submission: the polling schedule learns from planned → done.
+  { table: 'loads', column: 'planned_at', type: 'TIMESTAMP' },
 ];
 
 /** The SELECT of the audit tables' existing added columns: rows `(table_name, column_name)`. */

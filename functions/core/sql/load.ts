@@ -52,6 +52,12 @@ export interface LoadBatchArgs {
   grantGroups?: readonly string[];
   startedAt: Date;
   /**
+   * When Prepare planned this batch, moments before its submission (the loads row's `planned_at`): the
+   * polling schedule learns from planned → audit row what the table's batches take, queueing and lock waits
+   * included, a completeness wait or Prepare's own reads not.
+   */
+  plannedAt: Date;
+  /**
    * The aggregates fed by the table, recomputed inside this batch (ARCHITECTURE.md, "Aggregates"),
    * with their tables' columns as read before the load; absent: they get their own batch later.
    */
@@ -154,10 +160,10 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     rows: `CASE WHEN g.decision = 'load' THEN (SELECT COUNT(*) FROM ${staging}) ELSE 0 END`,
   };
   sqls.push(
-    `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at, batch_started_at) ` +
+    `INSERT INTO ${auditTable(audit, 'loads')} (load_id, table_name, partition_date, partition_key, mode, status, reason, files, rows_loaded, started_at, finished_at, planned_at) ` +
       `SELECT ${keyLiterals.id}, ${keyLiterals.table}, ${date}, ${literal(partition.key)}, ${literal(args.mode)}, ` +
       `${outcome.status}, ${outcome.reason}, ${integerLiteral(partition.files.length)}, ${outcome.rows}, ` +
-      `${timestampLiteral(args.startedAt)}, GETDATE(), SYSDATE FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
+      `${timestampLiteral(args.startedAt)}, GETDATE(), ${timestampLiteral(args.plannedAt)} FROM ${quoteIdent(GUARD_TABLE)} g WHERE g.decision <> 'done'`,
   );
   if (partition.files.length) {
     sqls.push(

@@ -124,13 +124,13 @@ export function renderWarehouseStateBatch(config: ForkliftConfig, requests: read
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) GROUP BY 2`,
   ];
   // The durations of each table's last 5 load batches of the past 30 days (milliseconds, in the ordinal_position column):
-  // the polling schedule's estimate, from the batch's transaction start (SYSDATE; execution start for rows written before
-  // batch_started_at existed) to its audit row. finished_at is GETDATE(), whole seconds on Redshift (GETDATE function), so
+  // the polling schedule's estimate, from Prepare's planning of the batch (planned_at; the execution start for rows
+  // written before it existed) to its audit row. finished_at is GETDATE(), whole seconds on Redshift (GETDATE function), so
   // on average half a second before the audit row: DATEDIFF in milliseconds plus that half (EXTRACT(EPOCH) of a
   // TIMESTAMP is whole seconds too).
   branches.push(
     `SELECT CAST('load_ms' AS VARCHAR(16)), CAST(t AS VARCHAR(127)), ${NULL_COLUMN.split(', ').slice(0, 5).join(', ')}, CAST(ms AS INTEGER), CAST(NULL AS TIMESTAMP) ` +
-      `FROM (SELECT ${owner} AS t, DATEDIFF(millisecond, COALESCE(batch_started_at, started_at), finished_at) + ${GETDATE_HALF_SECOND_MS} AS ms, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
+      `FROM (SELECT ${owner} AS t, DATEDIFF(millisecond, COALESCE(planned_at, started_at), finished_at) + ${GETDATE_HALF_SECOND_MS} AS ms, ROW_NUMBER() OVER (PARTITION BY ${owner} ORDER BY finished_at DESC, load_id DESC) AS n ` +
       `FROM ${loads} WHERE status = 'loaded' AND (${ofRequests}) AND started_at IS NOT NULL AND finished_at >= GETDATE() - INTERVAL '30 days') r WHERE n <= 5`,
   );
   const candidates = requests
@@ -212,7 +212,7 @@ export interface TableState {
   columns?: ExistingColumn[];
   /** The groups of the batch's `readOnlyGroups` that exist in the warehouse (the same set for every table of a read). */
   existingGroups: Set<string>;
-  /** Seconds each of the table's last loads took (at most 5, of the past 30 days; execution start to its audit row). */
+  /** Seconds each of the table's last load batches took (at most 5, of the past 30 days; from Prepare's planning to the audit row). */
   recentLoadSeconds?: number[];
   /**
    * An adopted table (it exists, and the audit has no loaded partition of it): the start of the

@@ -73,14 +73,14 @@ describe('the warehouse-state read without DDL once its tables are known', () =>
     expect(after.reads.map((r) => r.some(isDdl))).toEqual([false]);
   }, 60_000);
 
-  it('a loads audit table of the previous release (no batch_started_at): the read adds the column, the load succeeds and records its batch start', async () => {
-    await rows(p(), 'ALTER TABLE forklift.loads DROP COLUMN batch_started_at');
+  it('a loads audit table of the previous release (no planned_at): the read adds the column, the load succeeds and records when it was planned', async () => {
+    await rows(p(), 'ALTER TABLE forklift.loads DROP COLUMN planned_at');
     const next = await load(11);
     expect([next.status, next.output]).toEqual(['SUCCEEDED', 'loaded']);
     const [row] = await rows(
       p(),
-      "SELECT batch_started_at IS NOT NULL AS recorded, batch_started_at >= started_at AS after_start FROM forklift.loads WHERE load_id LIKE 'sr_one-20261120T11%'",
+      "SELECT planned_at >= started_at AS after_start, planned_at <= finished_at + INTERVAL '1 second' AS before_end FROM forklift.loads WHERE load_id LIKE 'sr_one-20261120T11%'",
     );
-    expect(row).toEqual({ recorded: true, after_start: true });
+    expect(row).toEqual({ after_start: true, before_end: true });
   }, 60_000);
 });

@@ -137,7 +137,7 @@ describe('the warehouse-state read with a KnownRelationsCache', () => {
     expect(w.batches[4]!.filter(isDdl)).toEqual([]);
   });
 
-  it('a DDL-free read on audit tables of an older version (no load_files.etag, no loads.batch_started_at) adds the columns and reads again, still without DDL', async () => {
+  it('a DDL-free read on audit tables of an older version (no load_files.etag, no loads.planned_at) adds the columns and reads again, still without DDL', async () => {
     const w = new FakeWarehouse();
     const cache = new KnownRelationsCache();
     await read(w, cache);
@@ -145,7 +145,7 @@ describe('the warehouse-state read with a KnownRelationsCache', () => {
     await read(w, cache);
     expect(w.executed).toEqual([
       'ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)',
-      'ALTER TABLE "forklift"."loads" ADD COLUMN "batch_started_at" TIMESTAMP',
+      'ALTER TABLE "forklift"."loads" ADD COLUMN "planned_at" TIMESTAMP',
     ]);
     expect(w.batches.slice(1).map((b) => b.length)).toEqual([4, 5, 4]); // the read, ensureAuditColumns' catalog batch, the read again
     expect(w.batches[3]!.filter(isDdl)).toEqual([]);

@@ -354,7 +354,7 @@ describe('discover', () => {
     // The catalog reports none of the added columns: each is added, one ALTER each.
     expect(rsd.commandCalls(ExecuteStatementCommand).map((c) => c.args[0].input.Sql)).toEqual([
       'ALTER TABLE "forklift"."load_files" ADD COLUMN "etag" VARCHAR(128)',
-      'ALTER TABLE "forklift"."loads" ADD COLUMN "batch_started_at" TIMESTAMP',
+      'ALTER TABLE "forklift"."loads" ADD COLUMN "planned_at" TIMESTAMP',
     ]);
     expect(reads).toBe(2);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);

@@ -308,6 +308,7 @@ describe('aggregates on Postgres (PGlite): incremental results equal a full reco
       reason: 'test',
       addColumns: [],
       startedAt: date,
+      plannedAt: date,
     });
     await runBatch(db, [...renderAuditDdl(config.warehouse.auditSchema), ...renderLoadPrerequisites(config, table)]);
     await runBatch(db, batch.sqls, staged);

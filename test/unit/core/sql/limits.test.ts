@@ -17,13 +17,13 @@ describe('Data API batch limits', () => {
     const batch = renderLoadBatch({
       // truncate, reloaded, unforced: the snapshot check and the ledger DELETE both run
       config, table: 'visits', loadId: 'l', partition: p, manifestUrl: 's3://b/m', fileListUrl: 's3://b/f', mode: 'truncate',
-      reload: true, force: false, reason: 'r', addColumns: [], startedAt: new Date(0),
+      reload: true, force: false, reason: 'r', addColumns: [], startedAt: new Date(0), plannedAt: new Date(0),
     });
     expect(batch.sqls).toHaveLength(LOAD_BATCH_FIXED_STATEMENTS + 2 * config.tables['visits']!.readOnlyGroups.length);
     // New columns add one statement each; too many fail the plan with a clear error instead of the Data API's.
     const add = Array.from({ length: 30 }, (_, i) => `ALTER TABLE "events"."visits" ADD COLUMN "c${i}" INTEGER`);
     expect(() =>
-      renderLoadBatch({ config, table: 'visits', loadId: 'l', partition: p, manifestUrl: 's3://b/m', fileListUrl: 's3://b/f', mode: 'append', reload: false, force: false, reason: 'r', addColumns: add, startedAt: new Date(0) }),
+      renderLoadBatch({ config, table: 'visits', loadId: 'l', partition: p, manifestUrl: 's3://b/m', fileListUrl: 's3://b/f', mode: 'append', reload: false, force: false, reason: 'r', addColumns: add, startedAt: new Date(0), plannedAt: new Date(0) }),
     ).toThrow(new ForkliftError("the load batch of table 'visits' (adding 30 columns) has 44 statements; a Data API batch takes 1 to 40"));
   });
 

@@ -44,6 +44,7 @@ function args(table: string, mode: LoadMode, over: Partial<LoadBatchArgs> = {}):
     reason: `table '${table}': loading`,
     addColumns: [],
     startedAt: new Date('2026-11-20T14:05:00Z'),
+    plannedAt: new Date('2026-11-20T14:05:00.250Z'),
     ...over,
   };
 }

@@ -178,6 +178,7 @@ describe('warehouse-state batch', () => {
         reason: 'test',
         addColumns: [],
         startedAt: date,
+        plannedAt: date,
       });
       await runBatch(db, load.sqls, [{ visit_id: "'a'", visitor_id: "'v'", campaign_id: '1', visited_at: "'2026-11-20 13:01:00'" }], [
         { key: 'events/visits/2026-11-20T13/a.json', size: 3 },
@@ -188,12 +189,12 @@ describe('warehouse-state batch', () => {
       expect(visits.loadedFiles).toEqual(new Map([['2026-11-20T13:00:00Z', new Set(['events/visits/2026-11-20T13/a.json'])]]));
       expect(visits.columns?.map((c) => c.name)).toEqual(['visit_id', 'visitor_id', 'campaign_id', 'visited_at', 'duration_ms', 'revenue', '_forklift_partition']);
       expect(visits.columns?.[5]).toEqual({ name: 'revenue', type: { base: 'DECIMAL', precision: 12, scale: 2 } });
-      // The polling schedule's estimate: what the table's recent load batches took (transaction start to the audit row),
+      // The polling schedule's estimate: what the table's recent load batches took (Prepare's planning to the audit row),
       // to the millisecond, plus half of the second GETDATE() drops (finished_at is whole seconds); a row from before
-      // batch_started_at existed counts from the execution start.
-      await rows(db, "UPDATE forklift.loads SET batch_started_at = finished_at - INTERVAL '42.25 seconds', started_at = finished_at - INTERVAL '50 seconds' WHERE load_id = 'v13'");
+      // planned_at existed counts from the execution start.
+      await rows(db, "UPDATE forklift.loads SET planned_at = finished_at - INTERVAL '42.25 seconds', started_at = finished_at - INTERVAL '50 seconds' WHERE load_id = 'v13'");
       expect((await read()).get('visits')!.recentLoadSeconds).toEqual([42.75]);
-      await rows(db, "UPDATE forklift.loads SET batch_started_at = NULL WHERE load_id = 'v13'");
+      await rows(db, "UPDATE forklift.loads SET planned_at = NULL WHERE load_id = 'v13'");
       expect((await read()).get('visits')!.recentLoadSeconds).toEqual([50.5]);
 
       expect(await rows(db, renderFreshness(config, ['visits']))).toEqual([{ table_name: 'visits', newest_partition: expect.anything(), last_success: expect.anything() }]);
