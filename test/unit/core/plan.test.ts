@@ -42,6 +42,14 @@ describe('planLoad', () => {
     expect(learned.loadWait).toEqual({ seconds: 44, index: 0 });
   });
 
+  it('the load batch records when it was planned (planned_at), so time before its planning (a completeness wait) is never learned as load time', () => {
+    const { plan: p } = plan({ table: 'visits' }, files('13'), { partitionLoaded: false, newestLoaded: new Date('2026-11-20T12:00:00Z') });
+    const audit = p.loadRequest!.Sqls.find((q) => q.startsWith('INSERT INTO "forklift"."loads"'))!;
+    expect(audit).toContain('started_at, finished_at, planned_at)');
+    // Execution start 14:59, planned at 15:00: both recorded, polling learns from the second.
+    expect(audit).toContain("'2026-11-20 14:59:00'::timestamp, GETDATE(), '2026-11-20 15:00:00'::timestamp FROM");
+  });
+
   it('loads a partition newer than the newest loaded one, with both transactions', () => {
     const listing = [...files('12'), ...files('13')];
     const { plan: p, manifest, preStatements } = plan(
