@@ -117,7 +117,7 @@ export interface PlanResult {
   plan: LoadPlan;
   /** The COPY manifest to write before the load batch runs (load plans only). */
   manifest?: { key: string; body: string };
-  /** The file list the load batch COPYs into its file-list temp table (load plans with files only). */
+  /** The file list the load batch COPYs into its file-list temp table (load plans whose list is too long to inline). */
   fileList?: { key: string; body: string };
   /** Statements to run, each on its own, before the load batch (VARCHAR widening: not allowed in a transaction). */
   preStatements: string[];
@@ -250,7 +250,7 @@ export function planLoad(args: PlanLoadArgs): PlanResult {
   return {
     plan,
     manifest: { key, body: renderManifest(config.landing.bucketName, partition.files) },
-    ...(partition.files.length ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
+    ...(load.readsFileList ? { fileList: { key: listKey, body: renderFileList(partition.files) } } : {}),
     preStatements: [...changes.widenVarchar],
     ...(missingGrantees.length ? { missingGrantees } : {}),
   };

@@ -3,7 +3,8 @@
  * commit-queue event per partition) and the manifest it reads.
  */
 import type { TableConfig } from '../config/schema';
-import { literal, quoteIdent } from '../identifiers';
+import { IdentifierError } from '../errors';
+import { integerLiteral, literal, quoteIdent } from '../identifiers';
 import type { ObjectInfo } from '../types';
 
 /** What the COPY needs. */
@@ -68,11 +69,42 @@ export const FILE_LIST_COLUMNS = ['file_key', 'bytes', 'etag'] as const;
 
 /**
  * The load's file list as JSON lines (`{"file_key": ..., "bytes": ..., "etag": ...}` per file), written next
- * to the manifest and COPYed into the file-list temp table: the batch stays the same size
- * whatever the number of files (a Data API SQL is at most 100 KB).
+ * to the manifest and COPYed into the file-list temp table when it is too long to inline
+ * ({@link renderFileListInsert}): the batch stays the same size whatever the number of files (a Data API SQL
+ * is at most 100 KB).
  */
 export function renderFileList(files: readonly ObjectInfo[]): string {
   return files.map((f) => JSON.stringify({ file_key: f.key, bytes: f.size, etag: f.etag ?? null })).join('\n') + (files.length ? '\n' : '');
+}
+
+/**
+ * A file list at most this long (bytes of its INSERT) is written into the batch; a longer one is COPYed from S3,
+ * so the batch's statements stay far below the Data API's 100 KB whatever the number of files (typically up to
+ * about a hundred files are inlined).
+ */
+export const INLINE_FILE_LIST_BYTES = 16 * 1024;
+
+/**
+ * `INSERT INTO <table> (file_key, bytes, etag) VALUES (...), ...`: the load's file list inside its batch, which saves
+ * the batch a COPY (and Prepare an S3 PUT); undefined when the INSERT would exceed {@link INLINE_FILE_LIST_BYTES} or a
+ * key or ETag is not a plain literal (a control character or backslash), and the list is COPYed instead.
+ */
+export function renderFileListInsert(table: string, files: readonly ObjectInfo[]): string | undefined {
+  if (files.length === 0) return undefined;
+  const rows: string[] = [];
+  let bytes = 0;
+  try {
+    for (const f of files) {
+      const row = `(${literal(f.key)}, ${integerLiteral(f.size)}, ${f.etag === undefined ? 'NULL' : literal(f.etag)})`;
+      bytes += Buffer.byteLength(row, 'utf8') + 2;
+      if (bytes > INLINE_FILE_LIST_BYTES) return undefined;
+      rows.push(row);
+    }
+  } catch (err) {
+    if (err instanceof IdentifierError) return undefined;
+    throw err;
+  }
+  return `INSERT INTO ${quoteIdent(table)} (${FILE_LIST_COLUMNS.join(', ')}) VALUES ${rows.join(', ')}`;
 }
 
 /** `COPY <table> (file_key, bytes) FROM '<file list>' IAM_ROLE '...' FORMAT AS JSON 'auto'`. */

@@ -15,7 +15,7 @@ import type { Partition, StepRef } from '../types';
 import { renderAffectedHours, renderLoadHours, type RowSource } from './affectedHours';
 import { renderLoadAggregates, type ExistingTables } from './aggregate';
 import { auditIdentity, auditTable, textFitting } from './audit';
-import { renderCopy, renderFileListCopy } from './copy';
+import { renderCopy, renderFileListCopy, renderFileListInsert } from './copy';
 import { rawTableColumns, renderColumnDefinition, renderRawTableDdl } from './ddl';
 import { renderGrants } from './grants';
 import { FILES_TABLE, GUARD_TABLE, guardAllows, renderGuard, renderSnapshotCheck } from './guard';
@@ -37,7 +37,7 @@ export interface LoadBatchArgs {
   partition: Partition;
   /** `s3://bucket/key` of the COPY manifest. */
   manifestUrl: string;
-  /** `s3://bucket/key` of the file list (copy.ts renderFileList), COPYed into the file-list temp table. */
+  /** `s3://bucket/key` of the file list (copy.ts renderFileList), COPYed into the file-list temp table when too long to inline. */
   fileListUrl: string;
   /** The effective mode (`truncate` when the run's truncate flag is set). */
   mode: LoadMode;
@@ -67,6 +67,8 @@ export interface LoadBatchArgs {
 /** The rendered batch. */
 export interface LoadBatch {
   sqls: string[];
+  /** True when the batch COPYs the file list from `fileListUrl` (too long to inline): Prepare writes it first. */
+  readsFileList: boolean;
   /** 1-based index of the final `SELECT status, reason, rows_loaded`. */
   outcomeStatement: number;
   /** The raw step: the INSERT into the target. */
@@ -97,6 +99,8 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   const date = timestampLiteral(partition.date);
   const guarded = guardAllows();
   const files = quoteIdent(FILES_TABLE);
+  // A short file list goes into the batch itself; a long one is COPYed from the JSON lines Prepare writes.
+  const fileListInsert = renderFileListInsert(FILES_TABLE, partition.files);
 
   const ledger = ledgerTable(audit, table.schema, name);
   const aggregates = args.aggregates
@@ -118,7 +122,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
     ...args.addColumns,
     ...(aggregates?.alters ?? []),
     `CREATE TEMP TABLE ${files} (file_key VARCHAR(1024), bytes BIGINT, etag VARCHAR(128))`,
-    ...(partition.files.length ? [renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
+    ...(partition.files.length ? [fileListInsert ?? renderFileListCopy(FILES_TABLE, args.fileListUrl, config.warehouse.copyRoleArn)] : []),
     renderGuard({ auditSchema: audit, table: name, schema: table.schema, partitionDate: partition.date, mode: args.mode, force: args.force, loadId: args.loadId, reload: args.reload }),
     // The config's columns only, not `LIKE` the target: a columnar (Parquet) COPY needs the table's column
     // count to equal the file's, and the target also has `_forklift_partition` (and maybe columns outside the config).
@@ -183,7 +187,7 @@ export function renderLoadBatch(args: LoadBatchArgs): LoadBatch {
   sqls.push(...renderGrants(table.schema, name, args.grantGroups ?? table.readOnlyGroups));
   sqls.push(`SELECT ${outcome.status} AS status, ${outcome.reason} AS reason, ${outcome.rows} AS rows_loaded FROM ${quoteIdent(GUARD_TABLE)} g`);
   assertFitsBatch(sqls, `the load batch of table '${name}'${args.addColumns.length ? ` (adding ${args.addColumns.length} columns)` : ''}`);
-  return { sqls, outcomeStatement: sqls.length, steps };
+  return { sqls, readsFileList: partition.files.length > 0 && fileListInsert === undefined, outcomeStatement: sqls.length, steps };
 }
 
 interface ModeArgs extends LoadBatchArgs {

@@ -42,6 +42,16 @@ describe('planLoad', () => {
     expect(learned.loadWait).toEqual({ seconds: 44, index: 0 });
   });
 
+  it('a partition of a few files: Prepare writes only the COPY manifest (its file list is inside the batch); of many, the file list too', () => {
+    const state = { partitionLoaded: false, newestLoaded: new Date('2026-11-20T12:00:00Z') };
+    const few = plan({ table: 'visits' }, files('13'), state);
+    expect(few.manifest).toBeDefined();
+    expect(few.fileList).toBeUndefined();
+    const many = plan({ table: 'visits' }, files('13', 400), state);
+    expect(many.fileList?.key).toBe('_forklift/manifests/visits/visits-20261120T130000.files.jsonl');
+    expect(many.fileList?.body.split('\n').filter(Boolean)).toHaveLength(400);
+  });
+
   it('the load batch records when it was planned (planned_at), so time before its planning (a completeness wait) is never learned as load time', () => {
     const { plan: p } = plan({ table: 'visits' }, files('13'), { partitionLoaded: false, newestLoaded: new Date('2026-11-20T12:00:00Z') });
     const audit = p.loadRequest!.Sqls.find((q) => q.startsWith('INSERT INTO "forklift"."loads"'))!;

@@ -9,6 +9,7 @@ import {
   type ExistingTables,
 } from '../../../../functions/core/sql/aggregate';
 import { renderAuditDdl } from '../../../../functions/core/sql/audit';
+import { INLINE_FILE_LIST_BYTES, renderFileListInsert } from '../../../../functions/core/sql/copy';
 import { renderLoadBatch, renderLoadPrerequisites, type LoadBatchArgs } from '../../../../functions/core/sql/load';
 import type { Partition } from '../../../../functions/core/types';
 import { expectGolden } from './golden.helpers';
@@ -97,13 +98,39 @@ describe('renderLoadBatch: golden SQL', () => {
     );
   });
 
-  it('the batch has the same size whatever the number of files: the file list is COPYed from S3', () => {
+  it('a short file list is written into the batch: one COPY per load, no file list to read from S3', () => {
+    const small = renderLoadBatch(args('visits', 'append'));
+    const p = partition('visits');
+    expect(small.sqls).toContain(
+      `INSERT INTO "forklift_files" (file_key, bytes, etag) VALUES ('${p.key}a.json.gz', 10, NULL), ('${p.key}b.json.gz', 20, NULL)`,
+    );
+    expect(small.sqls.filter((s) => s.startsWith('COPY '))).toHaveLength(1);
+    expect(small.readsFileList).toBe(false);
+  });
+
+  it('the batch has the same size whatever the number of files: a long file list is COPYed from S3', () => {
     const many = partition('visits');
     many.files = Array.from({ length: 2000 }, (_, i) => ({ key: `${many.key}${'x'.repeat(100)}-${i}.json.gz`, size: i, lastModified: new Date(0) }));
     const small = renderLoadBatch(args('visits', 'append'));
     const big = renderLoadBatch(args('visits', 'append', { partition: many }));
     expect(big.sqls.length).toBe(small.sqls.length);
     expect(Math.max(...big.sqls.map((s) => Buffer.byteLength(s)))).toBeLessThan(100 * 1024);
+    expect(big.sqls.filter((s) => s.startsWith('COPY "forklift_files"'))).toHaveLength(1);
+    expect(big.readsFileList).toBe(true);
+    // The longest list inlined stays within INLINE_FILE_LIST_BYTES; one more file and it is COPYed.
+    let n = 1;
+    while (renderFileListInsert('forklift_files', many.files.slice(0, n + 1)) !== undefined) n++;
+    expect(Buffer.byteLength(renderFileListInsert('forklift_files', many.files.slice(0, n))!)).toBeLessThan(INLINE_FILE_LIST_BYTES + 200);
+    expect(renderLoadBatch(args('visits', 'append', { partition: { ...many, files: many.files.slice(0, n) } })).readsFileList).toBe(false);
+    expect(renderLoadBatch(args('visits', 'append', { partition: { ...many, files: many.files.slice(0, n + 1) } })).readsFileList).toBe(true);
+  });
+
+  it('a file key that is not a plain literal (a backslash) is never written into SQL: its list is COPYed', () => {
+    const p = partition('visits');
+    p.files = [...p.files, { key: `${p.key}c\\d.json.gz`, size: 5, lastModified: new Date(0), etag: '"e1"' }];
+    const batch = renderLoadBatch(args('visits', 'append', { partition: p }));
+    expect(batch.readsFileList).toBe(true);
+    expect(batch.sqls.join('\n')).not.toContain('c\\d');
   });
 
   it('escapes a quote in a partition key and refuses a backslash', () => {
