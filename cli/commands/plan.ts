@@ -109,7 +109,7 @@ async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table
   }
   const states = parseWarehouseState(rows, [table]);
   const adopt = tablesToAdopt(config, states);
-  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt)));
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt, states)));
   return stateFor(states.get(table), date);
 }
 

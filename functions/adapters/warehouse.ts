@@ -327,7 +327,7 @@ export async function readWarehouseState(
   const states = parseWarehouseState(rows, requests.map((r) => r.table));
   // Adopted tables (existing, nothing loaded by Forklift yet): one more read, until their first load.
   const adopt = tablesToAdopt(config, states);
-  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt), options));
+  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt, states), options));
   return states;
 }
 

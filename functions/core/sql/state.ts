@@ -17,6 +17,7 @@ import { parseInformationSchemaType } from './evolve';
 import { groupsCondition } from './grants';
 import { ledgerName } from './ledger';
 import { renderLoadPrerequisites } from './load';
+import { PARTITION_COLUMN } from './relations';
 
 /**
  * 1-based indexes of the SELECTs in the batch of {@link renderWarehouseStateBatch} when it starts
@@ -232,16 +233,23 @@ export function tablesToAdopt(config: ForkliftConfig, states: ReadonlyMap<string
     .map(([name]) => name);
 }
 
-/** One SELECT: the MAX of each table's data-date column, as `data` rows in {@link STATE_COLUMNS} order. */
-export function renderNewestDataQuery(config: ForkliftConfig, tables: readonly string[]): string {
+/**
+ * One SELECT: the MAX of each table's data-date column over the rows Forklift did not load, as `data` rows in
+ * {@link STATE_COLUMNS} order. Forklift's own rows carry `_forklift_partition` (a table that has the column, per
+ * `states`): a load that commits between the state read and this one is not data the table held before Forklift,
+ * which would make the partitions being discovered beside it look older than the table's data.
+ */
+export function renderNewestDataQuery(config: ForkliftConfig, tables: readonly string[], states: ReadonlyMap<string, TableState>): string {
   if (tables.length === 0) throw new ForkliftError('a newest-data read needs at least one table');
   return tables
     .map((name) => {
       const t = config.tables[name];
       if (!t) throw new ForkliftError(`unknown table '${name}'`);
+      const forkliftRows = states.get(name)?.columns?.some((c) => c.name === PARTITION_COLUMN) ?? false;
       return (
         `SELECT CAST('data' AS VARCHAR(16)) AS kind, CAST(${literal(name)} AS VARCHAR(127)) AS table_name, ${NAMED_NULL_COLUMNS}, ` +
-        `CAST(MAX(${quoteIdent(t.dataDateColumn)}) AS TIMESTAMP) AS partition_date FROM ${qualified(t.schema, name)}`
+        `CAST(MAX(${quoteIdent(t.dataDateColumn)}) AS TIMESTAMP) AS partition_date FROM ${qualified(t.schema, name)}` +
+        (forkliftRows ? ` WHERE ${quoteIdent(PARTITION_COLUMN)} IS NULL` : '')
       );
     })
     .join(' UNION ALL ');

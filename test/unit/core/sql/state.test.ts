@@ -7,12 +7,14 @@ import {
   NOTHING_KNOWN,
   parseTimestamp,
   parseWarehouseState,
+  renderNewestDataQuery,
   renderWarehouseStateBatch,
   stateSelectStatements,
   STATE_COLUMNS_STATEMENT,
   STATE_FILES_STATEMENT,
   STATE_GROUPS_STATEMENT,
   STATE_LEDGER_STATEMENT,
+  tablesToAdopt,
   type KnownRelations,
   type StateValue,
 } from '../../../../functions/core/sql/state';
@@ -219,6 +221,25 @@ describe('warehouse-state batch', () => {
       expect(await readKnown()).toEqual(['forklift.affected_hours', 'forklift.ledger__events__visits', 'public.campaigns']);
       await read(); // the read with its DDL recreates them
       expect(await readKnown()).toEqual([]);
+    });
+
+    it("an adopted table's newest data leaves out Forklift's own rows: a load committed between the state read and this one is not the table's earlier data", async () => {
+      await rows(db, 'DELETE FROM forklift.loads');
+      await rows(db, 'DELETE FROM events.visits');
+      // A row from before Forklift (no _forklift_partition), and a Forklift row of a later partition.
+      await rows(db, "INSERT INTO events.visits (visit_id, visitor_id, campaign_id, visited_at) VALUES ('old', 'v', 1, '2026-11-20 05:10:00')");
+      await rows(
+        db,
+        "INSERT INTO events.visits (visit_id, visitor_id, campaign_id, visited_at, _forklift_partition) VALUES ('new', 'v', 1, '2026-11-20 13:05:00', '2026-11-20 13:00:00')",
+      );
+      const states = await read();
+      expect(tablesToAdopt(config, states)).toContain('visits');
+      const sql = renderNewestDataQuery(config, ['visits'], states);
+      const newest = async () => (await rows(db, sql)).map((r) => (r['partition_date'] === null ? null : new Date(r['partition_date'] as string).toISOString()));
+      expect(await newest()).toEqual(['2026-11-20T05:10:00.000Z']);
+      // Only Forklift's rows: nothing held before it.
+      await rows(db, "DELETE FROM events.visits WHERE visit_id = 'old'");
+      expect(await newest()).toEqual([null]);
     });
   });
 });
