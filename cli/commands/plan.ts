@@ -6,14 +6,14 @@
  */
 import type { Command } from 'commander';
 import { listObjects } from '../../functions/adapters/s3';
-import { query, stateFor, warehouseTarget, type Warehouse } from '../../functions/adapters/warehouse';
+import { query, readAdoptedData, stateFor, warehouseTarget, type Warehouse } from '../../functions/adapters/warehouse';
 import type { ForkliftConfig } from '../../functions/core/config/schema';
 import { isoSecond, parseDateArgument } from '../../functions/core/dates';
 import { StatementFailedError } from '../../functions/core/errors';
 import { previewAggregateBatches } from '../../functions/core/aggregateRun';
 import { executionName } from '../../functions/core/names';
 import { choosePartition, listingPrefix, planLoad } from '../../functions/core/plan';
-import { applyNewestData, parseWarehouseState, renderNewestDataQuery, renderWarehouseStateBatch, tablesToAdopt, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
+import { parseWarehouseState, renderWarehouseStateBatch, STATE_COLUMNS_STATEMENT, STATE_FILES_STATEMENT, STATE_GROUPS_STATEMENT, STATE_LEDGER_STATEMENT } from '../../functions/core/sql/state';
 import type { LoadInput, WarehouseState } from '../../functions/core/types';
 import type { CommandContext } from '../context';
 import { ExitCode } from '../errors';
@@ -108,8 +108,7 @@ async function readStateOnly(warehouse: Warehouse, config: ForkliftConfig, table
     if (!(err instanceof StatementFailedError && /does not exist/i.test(err.message))) throw err;
   }
   const states = parseWarehouseState(rows, [table]);
-  const adopt = tablesToAdopt(config, states);
-  if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt, states)));
+  await readAdoptedData(warehouse, config, states);
   return stateFor(states.get(table), date);
 }
 

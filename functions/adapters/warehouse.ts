@@ -325,10 +325,17 @@ export async function readWarehouseState(
   }
   relations?.remember(config, requests.map((r) => r.table));
   const states = parseWarehouseState(rows, requests.map((r) => r.table));
-  // Adopted tables (existing, nothing loaded by Forklift yet): one more read, until their first load.
+  await readAdoptedData(warehouse, config, states, options);
+  return states;
+}
+
+/**
+ * Adopted tables (existing, nothing loaded by Forklift yet): one more read, of the newest data each holds from
+ * before Forklift, into `states` (`newestData`); no query when there is none, so only until a table's first load.
+ */
+export async function readAdoptedData(warehouse: Warehouse, config: ForkliftConfig, states: Map<string, TableState>, options?: WaitOptions): Promise<void> {
   const adopt = tablesToAdopt(config, states);
   if (adopt.length) applyNewestData(config, states, await query(warehouse, renderNewestDataQuery(config, adopt, states), options));
-  return states;
 }
 
 /** One state read rendered with `known`: the rows of its SELECTs (audit tables of an older version evolved on the way). */
