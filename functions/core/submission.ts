@@ -81,14 +81,17 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
   return { seconds: Math.max(median, 0.5) * (options.learnedScale ?? DEFAULTS.learnedScale), learned: true };
 }
 
+/** The first poll at a learned estimate, and the looks after it, as multiples of it. */
+const LEARNED_FIRST_LOOK = 1.1;
+const LEARNED_LOOKS = [1.25, 1.5, 2, 3];
+
 /**
  * The waits of one polling loop, in order. The first poll comes at the expected duration, a
  * learned one at 1.1 × it: a load as long as the median ends around the median (its audit row's
  * time is whole seconds, GETDATE, read with half a second added, and the batch commits after that
  * row), so a look exactly there misses half of them and one 10% later sees most at the first poll
  * (`npm run bench -- --only polling`). A learned estimate then gets four more looks, at 1.25, 1.5,
- * 2 and 3 × it (most statements finish near
- * what the table's loads took, and one that runs somewhat longer, on a busy warehouse, is still
+ * 2 and 3 × it (most statements finish near what the table's loads took, and one that runs somewhat longer, on a busy warehouse, is still
  * noticed within half to one estimate of finishing, not at 4.5 × it); after that, each poll comes at
  * `growth` × the time of the one before (default 3: e, 3e, 9e, 27e … from the submission), each
  * wait within [min, cap], until the horizon is covered. So a statement is noticed within
@@ -97,10 +100,6 @@ export function expectLoad(bytes: number, pastSeconds: readonly number[] = [], o
  * 1 poll, 10 s 3, 100 s 5; with a learned one, up to 3 × it in 5, 9 × it in 6. Whole seconds (Wait
  * states take integers).
  */
-/** The first poll at a learned estimate, and the looks after it, as multiples of it. */
-const LEARNED_FIRST_LOOK = 1.1;
-const LEARNED_LOOKS = [1.25, 1.5, 2, 3];
-
 export function pollSchedule(expected: number | Expectation, options: PollingOptions = {}): number[] {
   const o = { ...DEFAULTS, ...options };
   const e = typeof expected === 'number' ? { seconds: expected, learned: false } : expected;
